@@ -1,0 +1,43 @@
+"""Persistence: the event log and derived state, on SQLite (embedded) or PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kenning.store.base import Event, ImportRun, RecordState, Store, StoredRecord
+
+__all__ = ["Event", "ImportRun", "RecordState", "Store", "StoredRecord", "open_store"]
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Open the store a database URL names and bring its schema up to date.
+
+    ``sqlite:///kenning.db`` (relative), ``sqlite:////abs/path.db``, ``sqlite:///:memory:``,
+    a bare file path, or ``postgresql://user@host:port/db``.
+    """
+    store: Store
+    if url.startswith(_POSTGRES_SCHEMES):
+        from kenning.store.postgres import PostgresStore
+
+        scheme, rest = url.split("://", 1)
+        store = PostgresStore("postgresql://" + rest)
+    elif url.startswith("sqlite://"):
+        from kenning.store.sqlite import SQLiteStore
+
+        path = url.removeprefix("sqlite://").removeprefix("/")
+        store = SQLiteStore(path or ":memory:")
+    elif "://" in url:
+        raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://…")
+    else:
+        from kenning.store.sqlite import SQLiteStore
+
+        store = SQLiteStore(Path(url))
+    if migrate:
+        try:
+            store.migrate()
+        except BaseException:
+            store.close()
+            raise
+    return store

@@ -1,0 +1,265 @@
+"""The ``kenning`` command line: one command group; long work shows progress."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from kenning.datagen import DatagenConfig, DatagenReport, generate
+from kenning.domain.normalise import normalise_country
+from kenning.domain.records import RecordError, check_source_name
+from kenning.ingest.importer import Importer, ImportReport
+from kenning.ingest.readers import SourceFileError, estimate_rows
+from kenning.ingest.rebuild import rebuild_records
+from kenning.settings import Settings
+from kenning.store import Store, open_store
+
+console = Console(stderr=True)
+out = Console()
+
+
+class Context:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def open(self) -> Store:
+        try:
+            return open_store(self.settings.database_url)
+        except (ValueError, OSError) as exc:
+            raise click.ClickException(f"cannot open the database: {exc}") from None
+        except Exception as exc:  # driver errors (psycopg.OperationalError, sqlite3.Error)
+            raise click.ClickException(f"cannot open the database: {exc}") from None
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "database_url",
+    envvar="KENNING_DATABASE_URL",
+    default=None,
+    help="Database URL: sqlite:///FILE (default sqlite:///kenning.db) or postgresql://…",
+)
+@click.version_option(package_name="kenning")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """Kenning: one customer across every store, the web shop, repairs, e-mail and loyalty."""
+    settings = Settings() if database_url is None else Settings(database_url=database_url)
+    ctx.obj = Context(settings)
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        yield progress
+
+
+def _generate(config: DatagenConfig, out_dir: Path) -> DatagenReport:
+    with _progress() as progress:
+        task = progress.add_task("Generating the retailer", total=config.people)
+        report = generate(config, out_dir, lambda n: progress.advance(task, n))
+    return report
+
+
+def _import(
+    store: Store,
+    files: list[Path],
+    source: str | None,
+    country: str | None,
+    encoding: str,
+) -> ImportReport:
+    importer = Importer(store, default_country=country)
+    try:
+        totals = [estimate_rows(f) for f in files]
+    except SourceFileError:
+        totals = [None]
+    total = None if None in totals else sum(t or 0 for t in totals)
+    with _progress() as progress:
+        task = progress.add_task("Importing records", total=total)
+        advance: Callable[[int], None] = lambda n: progress.advance(task, n)  # noqa: E731
+        return importer.import_files(files, source=source, encoding=encoding, progress=advance)
+
+
+def _print_import_report(report: ImportReport, seconds: float, show: int = 20) -> None:
+    table = Table(title="Import", show_header=False, title_justify="left")
+    table.add_row("new records", f"{report.imported:,}")
+    table.add_row("updated", f"{report.updated:,}")
+    table.add_row("unchanged", f"{report.unchanged:,}")
+    if report.stale:
+        table.add_row("stale (older than stored)", f"{report.stale:,}")
+    table.add_row("rejected", f"{report.rejected:,}")
+    rate = report.accepted / seconds if seconds > 0 else 0.0
+    table.add_row("time", f"{seconds:.1f} s ({rate:,.0f} records/s)")
+    out.print(table)
+    if report.dropped:
+        dropped = Table(title="Values dropped as evidence", title_justify="left")
+        dropped.add_column("field")
+        dropped.add_column("placeholder", justify="right")
+        dropped.add_column("invalid", justify="right")
+        for name, counts in report.dropped_by_field().items():
+            dropped.add_row(
+                name, f"{counts.get('placeholder', 0):,}", f"{counts.get('invalid', 0):,}"
+            )
+        out.print(dropped)
+    for rejection in report.rejections[:show]:
+        console.print(f"[yellow]rejected[/] {rejection}", highlight=False)
+    if report.rejected > show:
+        console.print(f"… and {report.rejected - show:,} more rejected rows (see --rejects)")
+
+
+def _write_rejections(report: ImportReport, path: Path) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("file\tline\treason\n")
+        for r in report.rejections:
+            handle.write(f"{r.file}\t{r.line}\t{r.reason}\n")
+
+
+def _print_summary(store: Store) -> None:
+    counts = store.record_counts()
+    table = Table(title="Source records", title_justify="left")
+    table.add_column("source")
+    table.add_column("records", justify="right")
+    for source, count in counts.items():
+        table.add_row(source, f"{count:,}")
+    table.add_row("[bold]all[/]", f"[bold]{sum(counts.values()):,}[/]")
+    out.print(table)
+    out.print(f"Event log: {store.event_count():,} events; database {store.url}")
+
+
+@cli.command()
+@click.option("--people", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
+@click.option("--no-activity", is_flag=True, help="Only identity records and truth.")
+def datagen(people: int, seed: int, out_dir: Path, no_activity: bool) -> None:
+    """Generate a synthetic retailer: five source systems, activity and ground truth."""
+    start = time.perf_counter()
+    report = _generate(DatagenConfig(people=people, seed=seed, activity=not no_activity), out_dir)
+    seconds = time.perf_counter() - start
+    out.print(
+        f"{report.total_records:,} identity records for {report.people:,} people "
+        f"in {out_dir} ({seconds:.1f} s)"
+    )
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--source", help="Source name for records whose file has no source column.")
+@click.option("--country", help="Country of records that do not say (e.g. GB, US).")
+@click.option("--encoding", default="utf-8-sig", show_default=True, help="Text encoding.")
+@click.option(
+    "--rejects", type=click.Path(path_type=Path), help="Write every rejected row here (TSV)."
+)
+@pass_context
+def import_(
+    ctx: Context,
+    files: tuple[Path, ...],
+    source: str | None,
+    country: str | None,
+    encoding: str,
+    rejects: Path | None,
+) -> None:
+    """Import source records from CSV, JSON Lines or Parquet files (optionally .gz)."""
+    try:
+        if source is not None:
+            source = check_source_name(source)
+    except RecordError as exc:
+        raise click.BadParameter(str(exc), param_hint="--source") from None
+    if country is not None:
+        cleaned = normalise_country(country)
+        if cleaned.value is None:
+            raise click.BadParameter(f"unknown country {country!r}", param_hint="--country")
+        country = cleaned.value
+    with ctx.open() as store:
+        start = time.perf_counter()
+        try:
+            report = _import(store, list(files), source, country, encoding)
+        except (SourceFileError, LookupError) as exc:
+            raise click.ClickException(f"{exc}\nNothing was imported.") from None
+        seconds = time.perf_counter() - start
+    _print_import_report(report, seconds)
+    if rejects is not None:
+        _write_rejections(report, rejects)
+
+
+@cli.command()
+@pass_context
+def summary(ctx: Context) -> None:
+    """What the store holds."""
+    with ctx.open() as store:
+        _print_summary(store)
+
+
+@cli.command()
+@pass_context
+def rebuild(ctx: Context) -> None:
+    """Re-derive every source record from the event log (after a normaliser change)."""
+    with ctx.open() as store:
+        total = store.event_count()
+        with _progress() as progress:
+            task = progress.add_task("Replaying the event log", total=total)
+            report = rebuild_records(store, progress=lambda n: progress.advance(task, n))
+    out.print(f"Rebuilt {report.imported:,} records from the event log.")
+
+
+@cli.command()
+@click.option("--people", type=click.IntRange(min=1), default=3_000, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("demo-data"),
+    show_default=True,
+)
+@pass_context
+def demo(ctx: Context, people: int, seed: int, out_dir: Path) -> None:
+    """The whole story on demo data: generate a retailer, import it, show what Kenning holds."""
+    report = _generate(DatagenConfig(people=people, seed=seed), out_dir)
+    files = sorted((out_dir / "records").glob("*.csv"))
+    with ctx.open() as store:
+        start = time.perf_counter()
+        imported = _import(store, files, None, None, "utf-8-sig")
+        seconds = time.perf_counter() - start
+        _print_import_report(imported, seconds)
+        _print_summary(store)
+    out.print(
+        f"\n{report.people:,} shoppers left {report.total_records:,} records in "
+        f"{len(report.records)} systems that never talk to each other. "
+        f"Ground truth for them is in {out_dir / 'truth.csv'}."
+    )
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="kenning")
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,173 @@
+"""The normalised view of a source record: what identity resolution compares.
+
+Every field is either a clean value or None. A value that was present but a placeholder
+(``noemail@…``, ``0000000000``) or malformed is dropped as evidence and noted in ``dropped``
+so the import report can count it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kenning.domain.normalise import (
+    Verdict,
+    normalise_address,
+    normalise_birth_date,
+    normalise_country,
+    normalise_email,
+    normalise_identifier,
+    normalise_name,
+    normalise_phone,
+    normalise_postcode,
+    parse_timestamp,
+    split_full_name,
+)
+from kenning.domain.records import SourceRecord
+
+# Columns of the normalised view, in storage order (after source and record_id).
+NORMALISED_FIELDS: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "date_of_birth",
+    "house_number",
+    "street",
+    "unit",
+    "city",
+    "region",
+    "postcode",
+    "country",
+    "loyalty_id",
+    "serial_number",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedRecord:
+    source: str
+    record_id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None  # E.164
+    date_of_birth: str | None = None  # ISO date
+    house_number: str | None = None
+    street: str | None = None
+    unit: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postcode: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
+    loyalty_id: str | None = None
+    serial_number: str | None = None
+    updated_at: str | None = None  # ISO timestamp, UTC
+    # (field, verdict) for each value present in the source but dropped as evidence.
+    dropped: tuple[tuple[str, Verdict], ...] = ()
+
+    def values(self) -> tuple[str | None, ...]:
+        """The normalised fields in NORMALISED_FIELDS order, for bulk writes."""
+        return (
+            self.first_name,
+            self.last_name,
+            self.email,
+            self.phone,
+            self.date_of_birth,
+            self.house_number,
+            self.street,
+            self.unit,
+            self.city,
+            self.region,
+            self.postcode,
+            self.country,
+            self.loyalty_id,
+            self.serial_number,
+            self.updated_at,
+        )
+
+
+def _simple_text(raw: str | None) -> str | None:
+    """City and region: compared case-insensitively with collapsed whitespace."""
+    if raw is None:
+        return None
+    cleaned = normalise_name(raw)
+    return cleaned.value if cleaned.ok else None
+
+
+def normalise_record(record: SourceRecord) -> NormalisedRecord:
+    """Derive the comparable view of a record; never raises on bad values."""
+    f = record.fields
+    dropped: list[tuple[str, Verdict]] = []
+
+    def note(name: str, verdict: Verdict) -> None:
+        if verdict is not Verdict.OK and verdict is not Verdict.MISSING:
+            dropped.append((name, verdict))
+
+    country: str | None = None
+    if "country" in f:
+        c = normalise_country(f["country"])
+        note("country", c.verdict)
+        country = c.value
+
+    first_raw, last_raw = f.get("first_name"), f.get("last_name")
+    if (first_raw is None or last_raw is None) and "full_name" in f:
+        split_first, split_last = split_full_name(f["full_name"])
+        first_raw = first_raw or split_first
+        last_raw = last_raw or split_last
+    first = normalise_name(first_raw)
+    note("first_name", first.verdict)
+    last = normalise_name(last_raw)
+    note("last_name", last.verdict)
+
+    email = normalise_email(f.get("email"))
+    note("email", email.verdict)
+    phone = normalise_phone(f.get("phone"), country)
+    note("phone", phone.verdict)
+    dob = normalise_birth_date(f.get("date_of_birth"), country)
+    note("date_of_birth", dob.verdict)
+
+    house_number = street = unit = None
+    if "address_line1" in f or "address_line2" in f:
+        address = normalise_address(f.get("address_line1"), f.get("address_line2"), country)
+        note("address", address.verdict)
+        if address.value is not None:
+            house_number = address.value.house_number
+            street = address.value.street
+            unit = address.value.unit
+
+    postcode = normalise_postcode(f.get("postcode"), country)
+    note("postcode", postcode.verdict)
+    loyalty = normalise_identifier(f.get("loyalty_id"))
+    note("loyalty_id", loyalty.verdict)
+    serial = normalise_identifier(f.get("serial_number"))
+    note("serial_number", serial.verdict)
+
+    updated_at = None
+    if "updated_at" in f:
+        stamp = parse_timestamp(f["updated_at"])
+        if stamp is None:
+            dropped.append(("updated_at", Verdict.INVALID))
+        else:
+            updated_at = stamp.isoformat()
+
+    return NormalisedRecord(
+        source=record.source,
+        record_id=record.record_id,
+        first_name=first.value,
+        last_name=last.value,
+        email=email.value,
+        phone=phone.value,
+        date_of_birth=dob.value.isoformat() if dob.value is not None else None,
+        house_number=house_number,
+        street=street,
+        unit=unit,
+        city=_simple_text(f.get("city")),
+        region=_simple_text(f.get("region")),
+        postcode=postcode.value,
+        country=country,
+        loyalty_id=loyalty.value,
+        serial_number=serial.value,
+        updated_at=updated_at,
+        dropped=tuple(dropped),
+    )

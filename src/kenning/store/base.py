@@ -1,0 +1,291 @@
+"""The store: one interface, written once in portable SQL; each backend fills a few hooks.
+
+Backends supply connection handling, transactions and the dialect slots of the schema;
+everything else — the event log, source records, import runs — is shared SQL with bound
+parameters (written with ``?``; a backend that uses another paramstyle rewrites it).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from kenning.domain.normalised import NORMALISED_FIELDS
+from kenning.store.migrations import MIGRATIONS
+
+RecordKey = tuple[str, str]
+# (source, record_id, content_hash, *NORMALISED_FIELDS values, raw JSON): the bulk write shape.
+RecordRow = tuple[str | None, ...]
+# (kind, source, record_id, message_id, payload JSON)
+EventRow = tuple[str, str, str | None, str | None, str]
+
+_RECORD_COLUMNS = ("source", "record_id", "content_hash", *NORMALISED_FIELDS, "raw")
+_UPSERT_RECORD = (
+    f"INSERT INTO source_records ({', '.join(_RECORD_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _RECORD_COLUMNS)}) "
+    "ON CONFLICT (source, record_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _RECORD_COLUMNS[2:])
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (kind, source, record_id, message_id, payload) VALUES (?, ?, ?, ?, ?)"
+)
+# Bound parameters per key lookup; both SQLite (32766) and PostgreSQL (65535) allow far more.
+_KEYS_PER_QUERY = 500
+_EVENTS_PAGE = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class RecordState:
+    """What the store needs to know to tell a new record from an update, repeat or stale copy."""
+
+    content_hash: str
+    updated_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    source: str
+    record_id: str
+    content_hash: str
+    normalised: dict[str, str | None]
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    seq: int
+    kind: str
+    source: str
+    record_id: str | None
+    message_id: str | None
+    payload: dict[str, Any]
+    recorded_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRun:
+    started_at: datetime
+    finished_at: datetime
+    files: list[str]
+    imported: int
+    updated: int
+    unchanged: int
+    stale: int
+    rejected: int
+    dropped: dict[str, dict[str, int]]  # field -> verdict -> count
+
+
+def _json(value: Any) -> Any:
+    """JSON columns come back as text from SQLite and already decoded from PostgreSQL."""
+    if isinstance(value, str | bytes):
+        return orjson.loads(value)
+    return value
+
+
+def _stamp(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+class Store(ABC):
+    """Persistence for Kenning. Use as a context manager or call close()."""
+
+    dialect: str
+    url: str
+
+    # ----------------------------------------------------------------- backend hooks
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """All writes inside commit together or not at all; nesting is allowed."""
+
+    @abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    @abstractmethod
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    @abstractmethod
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    def _dialect_slots(self) -> dict[str, str]:
+        """Values for the ``{pk}``, ``{json}``, ``{ts}`` and ``{now}`` slots of migrations."""
+
+    def _lock_for_migration(self) -> None:
+        """Keep two processes from migrating at once (inside the migration transaction)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- schema
+    def migrate(self) -> list[int]:
+        """Apply the migrations this database lacks; returns the versions applied."""
+        slots = self._dialect_slots()
+        applied: list[int] = []
+        with self.transaction():
+            self._lock_for_migration()
+            self._execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                f"applied_at {slots['ts']} NOT NULL DEFAULT {slots['now']})"
+            )
+            done = {row[0] for row in self._query("SELECT version FROM schema_migrations")}
+            for migration in MIGRATIONS:
+                if migration.version in done:
+                    continue
+                for statement in migration.statements:
+                    self._execute(statement.format(**slots))
+                self._execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                    (migration.version, migration.name),
+                )
+                applied.append(migration.version)
+        return applied
+
+    def schema_version(self) -> int:
+        rows = self._query("SELECT MAX(version) FROM schema_migrations")
+        return int(rows[0][0] or 0)
+
+    # ----------------------------------------------------------------- source records
+    def record_states(self, keys: Sequence[RecordKey]) -> dict[RecordKey, RecordState]:
+        """The stored hash and updated_at of those of ``keys`` that exist."""
+        by_source: dict[str, list[str]] = {}
+        for source, record_id in keys:
+            by_source.setdefault(source, []).append(record_id)
+        found: dict[RecordKey, RecordState] = {}
+        for source, ids in by_source.items():
+            for start in range(0, len(ids), _KEYS_PER_QUERY):
+                chunk = ids[start : start + _KEYS_PER_QUERY]
+                marks = ", ".join("?" for _ in chunk)
+                rows = self._query(
+                    "SELECT record_id, content_hash, updated_at FROM source_records "
+                    f"WHERE source = ? AND record_id IN ({marks})",
+                    (source, *chunk),
+                )
+                for record_id, content_hash, updated_at in rows:
+                    found[(source, record_id)] = RecordState(content_hash, updated_at)
+        return found
+
+    def upsert_records(self, rows: Sequence[RecordRow]) -> None:
+        if rows:
+            self._executemany(_UPSERT_RECORD, rows)
+
+    def get_record(self, source: str, record_id: str) -> StoredRecord | None:
+        rows = self._query(
+            f"SELECT {', '.join(_RECORD_COLUMNS)} FROM source_records "
+            "WHERE source = ? AND record_id = ?",
+            (source, record_id),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        normalised = dict(zip(NORMALISED_FIELDS, row[3:-1], strict=True))
+        return StoredRecord(row[0], row[1], row[2], normalised, _json(row[-1]))
+
+    def iter_records(self, batch: int = 5000) -> Iterator[StoredRecord]:
+        """Every source record in key order, streamed page by page."""
+        after: RecordKey = ("", "")
+        columns = ", ".join(_RECORD_COLUMNS)
+        while True:
+            rows = self._query(
+                f"SELECT {columns} FROM source_records "
+                "WHERE source > ? OR (source = ? AND record_id > ?) "
+                "ORDER BY source, record_id LIMIT ?",
+                (after[0], after[0], after[1], batch),
+            )
+            for row in rows:
+                normalised = dict(zip(NORMALISED_FIELDS, row[3:-1], strict=True))
+                yield StoredRecord(row[0], row[1], row[2], normalised, _json(row[-1]))
+            if len(rows) < batch:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    def record_counts(self) -> dict[str, int]:
+        rows = self._query(
+            "SELECT source, COUNT(*) FROM source_records GROUP BY source ORDER BY source"
+        )
+        return {source: int(count) for source, count in rows}
+
+    def delete_all_records(self) -> None:
+        """Forget the derived record state (the event log keeps everything)."""
+        self._execute("DELETE FROM source_records")
+
+    # ----------------------------------------------------------------- event log
+    def append_events(self, rows: Sequence[EventRow]) -> None:
+        if rows:
+            self._executemany(_INSERT_EVENT, rows)
+
+    def iter_events(self, kind: str | None = None, after: int = 0) -> Iterator[Event]:
+        """Events in log order, streamed page by page (memory stays flat)."""
+        where = "seq > ?" + (" AND kind = ?" if kind else "")
+        while True:
+            params: tuple[Any, ...] = (after, kind, _EVENTS_PAGE) if kind else (after, _EVENTS_PAGE)
+            rows = self._query(
+                "SELECT seq, kind, source, record_id, message_id, payload, recorded_at "
+                f"FROM events WHERE {where} ORDER BY seq LIMIT ?",
+                params,
+            )
+            for seq, k, source, record_id, message_id, payload, recorded_at in rows:
+                yield Event(
+                    int(seq), k, source, record_id, message_id, _json(payload), _stamp(recorded_at)
+                )
+            if len(rows) < _EVENTS_PAGE:
+                return
+            after = int(rows[-1][0])
+
+    def event_count(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM events")[0][0])
+
+    # ----------------------------------------------------------------- import runs
+    def add_import_run(self, run: ImportRun) -> None:
+        self._execute(
+            "INSERT INTO import_runs (started_at, finished_at, files, imported, updated, "
+            "unchanged, stale, rejected, dropped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run.started_at.isoformat(),
+                run.finished_at.isoformat(),
+                orjson.dumps(run.files).decode(),
+                run.imported,
+                run.updated,
+                run.unchanged,
+                run.stale,
+                run.rejected,
+                orjson.dumps(run.dropped).decode(),
+            ),
+        )
+
+    def import_runs(self, limit: int = 10) -> list[ImportRun]:
+        rows = self._query(
+            "SELECT started_at, finished_at, files, imported, updated, unchanged, stale, "
+            "rejected, dropped FROM import_runs ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            ImportRun(
+                started_at=_parse_stamp(r[0]),
+                finished_at=_parse_stamp(r[1]),
+                files=list(_json(r[2])),
+                imported=int(r[3]),
+                updated=int(r[4]),
+                unchanged=int(r[5]),
+                stale=int(r[6]),
+                rejected=int(r[7]),
+                dropped=dict(_json(r[8])),
+            )
+            for r in rows
+        ]
+
+
+def _parse_stamp(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

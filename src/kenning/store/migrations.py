@@ -1,0 +1,77 @@
+"""Schema migrations, applied in order on start-up.
+
+Each migration is portable SQL with a few dialect slots filled by the backend:
+``{pk}`` an auto-increment 64-bit primary key, ``{json}`` a JSON document, ``{ts}`` a
+timestamp with time zone and ``{now}`` its current value. Migrations are append-only: a
+released one is never edited, a change is a new migration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "event log, source records, import runs",
+        (
+            # Append-only: every record imported or received, in arrival order. The whole
+            # customer state is derived from it. Messages that carry their own id (HTTP
+            # collection) are de-duplicated by (source, message_id); NULLs never collide.
+            """CREATE TABLE events (
+                seq {pk},
+                kind TEXT NOT NULL,
+                source TEXT NOT NULL,
+                record_id TEXT,
+                message_id TEXT,
+                payload {json} NOT NULL,
+                recorded_at {ts} NOT NULL DEFAULT {now}
+            )""",
+            "CREATE UNIQUE INDEX ux_events_message ON events (source, message_id)",
+            # The current state of each source record, derived from the log: the record as
+            # received (raw) and its normalised view, which identity resolution reads.
+            """CREATE TABLE source_records (
+                source TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                content_hash TEXT NOT NULL,
+                first_name TEXT,
+                last_name TEXT,
+                email TEXT,
+                phone TEXT,
+                date_of_birth TEXT,
+                house_number TEXT,
+                street TEXT,
+                unit TEXT,
+                city TEXT,
+                region TEXT,
+                postcode TEXT,
+                country TEXT,
+                loyalty_id TEXT,
+                serial_number TEXT,
+                updated_at TEXT,
+                raw {json} NOT NULL,
+                PRIMARY KEY (source, record_id)
+            )""",
+            """CREATE TABLE import_runs (
+                id {pk},
+                started_at {ts} NOT NULL,
+                finished_at {ts} NOT NULL,
+                files {json} NOT NULL,
+                imported BIGINT NOT NULL,
+                updated BIGINT NOT NULL,
+                unchanged BIGINT NOT NULL,
+                stale BIGINT NOT NULL,
+                rejected BIGINT NOT NULL,
+                dropped {json} NOT NULL
+            )""",
+        ),
+    ),
+)

@@ -1,0 +1,59 @@
+"""Shared fixtures: every store test runs on SQLite, and on PostgreSQL when
+KENNING_TEST_POSTGRES_URL names a server (CI sets it)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from kenning.store import Store, open_store
+
+POSTGRES_URL = os.environ.get("KENNING_TEST_POSTGRES_URL")
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    """A fresh schema per test, dropped afterwards, so tests never see each other's rows."""
+    import psycopg
+
+    assert POSTGRES_URL is not None
+    schema = f"kenning_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(POSTGRES_URL is None, reason="KENNING_TEST_POSTGRES_URL not set"),
+        ],
+    ),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL for an empty store on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kenning.db'}"
+    else:
+        yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with open_store(store_url) as opened:
+        yield opened

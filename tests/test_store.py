@@ -1,0 +1,85 @@
+"""The store's contract, on every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from kenning.domain.normalised import NORMALISED_FIELDS
+from kenning.store import Store, open_store
+
+
+def _row(source: str, record_id: str, digest: str = "h1", email: str | None = None) -> tuple:
+    values = dict.fromkeys(NORMALISED_FIELDS)
+    values["email"] = email
+    raw = f'{{"source": "{source}", "record_id": "{record_id}"}}'
+    return (source, record_id, digest, *values.values(), raw)
+
+
+def test_migrations_run_once(store_url: str) -> None:
+    with open_store(store_url) as first:
+        assert first.schema_version() == 1
+    with open_store(store_url) as again:
+        assert again.migrate() == []
+        assert again.schema_version() == 1
+
+
+def test_upsert_updates_in_place(store: Store) -> None:
+    store.upsert_records([_row("pos", "1", "h1", "a@example.org")])
+    store.upsert_records([_row("pos", "1", "h2", "b@shop.co.uk"), _row("web", "1")])
+    assert store.record_counts() == {"pos": 1, "web": 1}
+    record = store.get_record("pos", "1")
+    assert record is not None
+    assert record.content_hash == "h2"
+    assert record.normalised["email"] == "b@shop.co.uk"
+    assert record.raw == {"source": "pos", "record_id": "1"}
+    states = store.record_states([("pos", "1"), ("pos", "2"), ("web", "1")])
+    assert set(states) == {("pos", "1"), ("web", "1")}
+    assert states[("pos", "1")].content_hash == "h2"
+
+
+def test_record_states_handles_many_keys(store: Store) -> None:
+    store.upsert_records([_row("pos", str(i)) for i in range(1200)])
+    keys = [("pos", str(i)) for i in range(0, 2400, 2)]
+    assert len(store.record_states(keys)) == 600
+
+
+def test_failed_transaction_leaves_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.append_events([("record.upserted", "pos", "1", None, "{}")])
+        store.upsert_records([_row("pos", "1")])
+        raise RuntimeError("disk full")
+    assert store.event_count() == 0
+    assert store.record_counts() == {}
+
+
+def test_nested_transaction_rolls_back_alone(store: Store) -> None:
+    with store.transaction():
+        store.upsert_records([_row("pos", "1")])
+        with pytest.raises(RuntimeError), store.transaction():
+            store.upsert_records([_row("pos", "2")])
+            raise RuntimeError("bad batch")
+    assert store.record_counts() == {"pos": 1}
+
+
+def test_event_log_streams_in_order(store: Store) -> None:
+    events = [("record.upserted", "pos", str(i), None, f'{{"n": {i}}}') for i in range(12_345)]
+    store.append_events(events)
+    store.append_events([("other.kind", "web", None, None, "{}")])
+    seen = [e.payload["n"] for e in store.iter_events("record.upserted")]
+    assert seen == list(range(12_345))
+    assert store.event_count() == 12_346
+    last = list(store.iter_events(after=12_345))
+    assert [e.kind for e in last] == ["other.kind"]
+
+
+def test_message_ids_are_unique_per_source(store: Store) -> None:
+    store.append_events([("track", "web", None, "m-1", "{}"), ("track", "pos", None, "m-1", "{}")])
+    # Events without a message id never collide.
+    store.append_events([("record.upserted", "web", "1", None, "{}")] * 2)
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        store.append_events([("track", "web", None, "m-1", "{}")])
+
+
+def test_unsupported_url_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unsupported database URL"):
+        open_store("mysql://localhost/kenning")
