@@ -9,12 +9,31 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "kenning"
 
 # layer -> layers it must never import
 FORBIDDEN: dict[str, set[str]] = {
-    "domain": {"resolution", "store", "ingest", "profiles", "commerce", "segments", "api", "web",
-               "datagen", "cli"},
+    "domain": {
+        "resolution",
+        "store",
+        "ingest",
+        "profiles",
+        "commerce",
+        "segments",
+        "api",
+        "web",
+        "datagen",
+        "cli",
+    },
     "resolution": {"store", "ingest", "profiles", "commerce", "segments", "api", "web", "cli"},
     "store": {"resolution", "ingest", "profiles", "commerce", "segments", "api", "web", "cli"},
-    "datagen": {"resolution", "store", "ingest", "profiles", "commerce", "segments", "api", "web",
-                "cli"},
+    "datagen": {
+        "resolution",
+        "store",
+        "ingest",
+        "profiles",
+        "commerce",
+        "segments",
+        "api",
+        "web",
+        "cli",
+    },
     "api": {"web", "cli"},
     "web": {"api", "cli"},
 }

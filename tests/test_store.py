@@ -76,7 +76,7 @@ def test_message_ids_are_unique_per_source(store: Store) -> None:
     store.append_events([("track", "web", None, "m-1", "{}"), ("track", "pos", None, "m-1", "{}")])
     # Events without a message id never collide.
     store.append_events([("record.upserted", "web", "1", None, "{}")] * 2)
-    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         store.append_events([("track", "web", None, "m-1", "{}")])
 
 

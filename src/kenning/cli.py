@@ -84,8 +84,7 @@ def _progress() -> Iterator[Progress]:
 def _generate(config: DatagenConfig, out_dir: Path) -> DatagenReport:
     with _progress() as progress:
         task = progress.add_task("Generating the retailer", total=config.people)
-        report = generate(config, out_dir, lambda n: progress.advance(task, n))
-    return report
+        return generate(config, out_dir, lambda n: progress.advance(task, n))
 
 
 def _import(
@@ -104,7 +103,9 @@ def _import(
     with _progress() as progress:
         task = progress.add_task("Importing records", total=total)
         advance: Callable[[int], None] = lambda n: progress.advance(task, n)  # noqa: E731
-        return importer.import_files(files, source=source, encoding=encoding, progress=advance)
+        return importer.import_files(
+            files, source=source, encoding=encoding, progress=advance, expected_rows=total
+        )
 
 
 def _print_import_report(report: ImportReport, seconds: float, show: int = 20) -> None:

@@ -9,18 +9,23 @@ older than the stored one (by ``updated_at``) is reported as stale and ignored.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing import get_context
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 
-from kenning.domain.normalised import normalise_record
-from kenning.domain.records import RecordError, SourceRecord, build_record, content_hash
-from kenning.ingest.readers import RowError, SourceFileError, check_readable, read_rows
+from kenning.domain.normalised import NORMALISED_FIELDS
+from kenning.ingest.prepare import Prepared, Rejected, prepare_rows
+from kenning.ingest.readers import Row, RowError, SourceFileError, check_readable, read_rows
 from kenning.store.base import EventRow, ImportRun, RecordKey, RecordRow, RecordState, Store
 
 RECORD_UPSERTED = "record.upserted"
+_UPDATED_AT = NORMALISED_FIELDS.index("updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,47 +67,54 @@ def _is_stale(stored: str | None, incoming: str | None) -> bool:
 
 
 class RecordWriter:
-    """Applies source records to the store in batches, the same way for files and replays."""
+    """Applies prepared records to the store in batches, the same way for files and replays."""
 
     def __init__(self, store: Store, report: ImportReport) -> None:
         self.store = store
         self.report = report
 
-    def write(self, records: Sequence[SourceRecord], log: bool = True) -> None:
+    def write(self, records: Sequence[Prepared], log: bool = True) -> None:
         report = self.report
-        states = self.store.record_states([r.key for r in records])
+        states = self.store.record_states([(r[0], r[1]) for r in records])
         # Later copies in the same batch see the earlier ones, as if written one by one.
         batch: dict[RecordKey, RecordState] = {}
         rows: list[RecordRow] = []
         events: list[EventRow] = []
-        for record in records:
-            key = record.key
-            body = record.canonical_json()
-            digest = content_hash(body)
+        for source, record_id, digest, body, values, dropped in records:
+            key = (source, record_id)
+            updated_at = values[_UPDATED_AT]
             state = batch.get(key) or states.get(key)
-            norm = normalise_record(record)
             if state is not None:
                 if state.content_hash == digest:
                     report.unchanged += 1
                     continue
-                if _is_stale(state.updated_at, norm.updated_at):
+                if _is_stale(state.updated_at, updated_at):
                     report.stale += 1
                     continue
                 report.updated += 1
             else:
                 report.imported += 1
-            for name, verdict in norm.dropped:
-                report.dropped[(name, verdict.value)] += 1
-            batch[key] = RecordState(digest, norm.updated_at)
-            text = body.decode()
-            rows.append((key[0], key[1], digest, *norm.values(), text))
+            for name_verdict in dropped:
+                report.dropped[name_verdict] += 1
+            batch[key] = RecordState(digest, updated_at)
+            rows.append((source, record_id, digest, *values, body))
             if log:
-                events.append((RECORD_UPSERTED, key[0], key[1], None, text))
+                events.append((RECORD_UPSERTED, source, record_id, None, body))
         self.store.append_events(events)
         self.store.upsert_records(rows)
 
 
+def _prepare_chunk(
+    items: list[tuple[int, Row | RowError]], source: str | None, country: str | None
+) -> tuple[list[Prepared], list[Rejected], int]:
+    prepared, rejected = prepare_rows(items, source, country)
+    return prepared, rejected, len(items)
+
+
 class Importer:
+    """Imports files into a store. Large imports normalise in worker processes while this
+    process reads and writes: the store keeps a single writer, the CPU work spreads out."""
+
     def __init__(
         self,
         store: Store,
@@ -110,11 +122,15 @@ class Importer:
         default_country: str | None = None,
         batch_size: int = 5000,
         keep_rejections: int = 1000,
+        workers: int | None = None,
+        parallel_from: int = 50_000,
     ) -> None:
         self.store = store
         self.default_country = default_country
         self.batch_size = batch_size
         self.keep_rejections = keep_rejections
+        self.workers = min(os.cpu_count() or 1, 4) if workers is None else workers
+        self.parallel_from = parallel_from
 
     def import_files(
         self,
@@ -123,30 +139,40 @@ class Importer:
         source: str | None = None,
         encoding: str = "utf-8-sig",
         progress: Callable[[int], None] | None = None,
+        expected_rows: int | None = None,
     ) -> ImportReport:
-        """Import every row of ``paths`` in one transaction; ``progress`` gets rows read."""
+        """Import every row of ``paths`` in one transaction; ``progress`` gets rows read.
+
+        ``expected_rows`` (when known) decides whether worker processes are worth starting.
+        """
         paths = list(paths)
         for path in paths:
             check_readable(path)
         report = ImportReport(files=[str(p) for p in paths])
         started = datetime.now(UTC)
         writer = RecordWriter(self.store, report)
-        with self.store.transaction():
-            for path in paths:
-                self._import_file(path, source, encoding, writer, progress)
-            self.store.add_import_run(
-                ImportRun(
-                    started_at=started,
-                    finished_at=datetime.now(UTC),
-                    files=report.files,
-                    imported=report.imported,
-                    updated=report.updated,
-                    unchanged=report.unchanged,
-                    stale=report.stale,
-                    rejected=report.rejected,
-                    dropped=report.dropped_by_field(),
+        parallel = self.workers > 1 and (expected_rows or 0) >= self.parallel_from
+        with ExitStack() as stack:
+            pool = None
+            if parallel:
+                # spawn, not fork: a forked child must never share the parent's connection.
+                pool = stack.enter_context(get_context("spawn").Pool(self.workers))
+            with self.store.transaction():
+                for path in paths:
+                    self._import_file(path, source, encoding, writer, progress, pool)
+                self.store.add_import_run(
+                    ImportRun(
+                        started_at=started,
+                        finished_at=datetime.now(UTC),
+                        files=report.files,
+                        imported=report.imported,
+                        updated=report.updated,
+                        unchanged=report.unchanged,
+                        stale=report.stale,
+                        rejected=report.rejected,
+                        dropped=report.dropped_by_field(),
+                    )
                 )
-            )
         return report
 
     def _import_file(
@@ -156,27 +182,31 @@ class Importer:
         encoding: str,
         writer: RecordWriter,
         progress: Callable[[int], None] | None,
+        pool: Pool | None,
     ) -> None:
-        report = writer.report
         name = str(path)
-        batch: list[SourceRecord] = []
-        line = read = 0
+        pending: deque[AsyncResult[tuple[list[Prepared], list[Rejected], int]]] = deque()
+
+        def finish(prepared: list[Prepared], rejected: list[Rejected], read: int) -> None:
+            for line, reason in rejected:
+                self._reject(writer.report, name, line, reason)
+            writer.write(prepared)
+            if progress:
+                progress(read)
+
+        line = 0
         try:
-            for line, item in read_rows(path, encoding):
-                read += 1
-                if isinstance(item, RowError):
-                    self._reject(report, name, line, str(item))
+            for chunk in _chunks(read_rows(path, encoding), self.batch_size):
+                line = chunk[-1][0]
+                if pool is None:
+                    finish(*_prepare_chunk(chunk, source, self.default_country))
                     continue
-                try:
-                    batch.append(build_record(item, source, self.default_country))
-                except RecordError as exc:
-                    self._reject(report, name, line, str(exc))
-                    continue
-                if len(batch) >= self.batch_size:
-                    writer.write(batch)
-                    if progress:
-                        progress(read)
-                    batch, read = [], 0
+                pending.append(
+                    pool.apply_async(_prepare_chunk, (chunk, source, self.default_country))
+                )
+                # Keep every worker busy, and memory bounded, while writing in order.
+                if len(pending) > 2 * self.workers:
+                    finish(*pending.popleft().get())
         except UnicodeDecodeError as exc:
             raise SourceFileError(
                 f"{path}: not {encoding} text after line {line} ({exc.reason}); "
@@ -184,11 +214,23 @@ class Importer:
             ) from None
         except (OSError, EOFError) as exc:
             raise SourceFileError(f"{path}: cannot read after line {line} ({exc})") from None
-        writer.write(batch)
-        if progress:
-            progress(read)
+        while pending:
+            finish(*pending.popleft().get())
 
     def _reject(self, report: ImportReport, file: str, line: int, reason: str) -> None:
         report.rejected += 1
         if len(report.rejections) < self.keep_rejections:
             report.rejections.append(Rejection(file, line, reason))
+
+
+def _chunks(
+    items: Iterator[tuple[int, Row | RowError]], size: int
+) -> Iterator[list[tuple[int, Row | RowError]]]:
+    chunk: list[tuple[int, Row | RowError]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

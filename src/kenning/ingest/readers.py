@@ -61,7 +61,7 @@ def check_readable(path: Path) -> None:
 
 
 def _open_text(path: Path, encoding: str) -> IO[str]:
-    raw: IO[bytes] = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+    raw: IO[bytes] = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115
     return io.TextIOWrapper(raw, encoding=encoding, newline="")
 
 

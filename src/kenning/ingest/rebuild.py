@@ -8,9 +8,10 @@ received, and a damaged derived table can be restored.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from kenning.domain.records import SourceRecord
 from kenning.ingest.importer import RECORD_UPSERTED, ImportReport, RecordWriter
+from kenning.ingest.prepare import prepare_payloads
 from kenning.store.base import Store
 
 
@@ -22,15 +23,15 @@ def rebuild_records(
     writer = RecordWriter(store, report)
     with store.transaction():
         store.delete_all_records()
-        batch: list[SourceRecord] = []
+        batch: list[dict[str, Any]] = []
         for event in store.iter_events(RECORD_UPSERTED):
-            batch.append(SourceRecord.from_payload(event.payload))
+            batch.append(event.payload)
             if len(batch) >= batch_size:
-                writer.write(batch, log=False)
+                writer.write(prepare_payloads(batch), log=False)
                 if progress:
                     progress(len(batch))
                 batch = []
-        writer.write(batch, log=False)
+        writer.write(prepare_payloads(batch), log=False)
         if progress:
             progress(len(batch))
     return report

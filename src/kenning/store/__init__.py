@@ -21,8 +21,7 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     if url.startswith(_POSTGRES_SCHEMES):
         from kenning.store.postgres import PostgresStore
 
-        scheme, rest = url.split("://", 1)
-        store = PostgresStore("postgresql://" + rest)
+        store = PostgresStore("postgresql://" + url.split("://", 1)[1])
     elif url.startswith("sqlite://"):
         from kenning.store.sqlite import SQLiteStore
 

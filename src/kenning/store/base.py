@@ -116,7 +116,7 @@ class Store(ABC):
     def _dialect_slots(self) -> dict[str, str]:
         """Values for the ``{pk}``, ``{json}``, ``{ts}`` and ``{now}`` slots of migrations."""
 
-    def _lock_for_migration(self) -> None:
+    def _lock_for_migration(self) -> None:  # noqa: B027 - a hook only some backends need
         """Keep two processes from migrating at once (inside the migration transaction)."""
 
     @abstractmethod

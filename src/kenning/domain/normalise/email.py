@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from kenning.domain.normalise.placeholders import is_placeholder_text
 from kenning.domain.normalise.result import Cleaned, invalid, missing, ok, placeholder
@@ -17,20 +18,10 @@ _LOCAL_SEPARATORS = re.compile(r"[._+/-]")
 
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
 # Providers where "name+tag@" delivers to "name@": the tag is not part of the identity.
-_PLUS_DOMAINS = frozenset(
-    {
-        "icloud.com",
-        "me.com",
-        "mac.com",
-        "msn.com",
-        "protonmail.com",
-        "protonmail.ch",
-        "proton.me",
-        "pm.me",
-        "fastmail.com",
-        "fastmail.fm",
-    }
-)
+_PLUS_DOMAINS = frozenset({
+    "icloud.com", "me.com", "mac.com", "msn.com", "protonmail.com", "protonmail.ch", "proton.me",
+    "pm.me", "fastmail.com", "fastmail.fm",
+})  # fmt: skip
 _PLUS_PROVIDER_LABELS = frozenset({"outlook", "hotmail", "live", "fastmail"})  # any TLD
 
 _PLACEHOLDER_DOMAINS = frozenset(
@@ -46,33 +37,11 @@ _BARE_FILLER = _PLACEHOLDER_DOMAIN_NAMES | _RESERVED_TLDS
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "ltd", "plc", "me"})
 
 # Local parts compared with separators removed ("no-reply", "no_reply" → "noreply").
-_PLACEHOLDER_LOCALS = frozenset(
-    {
-        "none",
-        "na",
-        "unknown",
-        "test",
-        "xxx",
-        "declined",
-        "refused",
-        "customer",
-        "email",
-        "noemail",
-        "nomail",
-        "noreply",
-        "donotreply",
-        "dontreply",
-        "noaddress",
-        "notprovided",
-        "notgiven",
-        "dummy",
-        "fake",
-        "nobody",
-        "null",
-        "asdf",
-        "sample",
-    }
-)
+_PLACEHOLDER_LOCALS = frozenset({
+    "none", "na", "unknown", "test", "xxx", "declined", "refused", "customer", "email", "noemail",
+    "nomail", "noreply", "donotreply", "dontreply", "noaddress", "notprovided", "notgiven",
+    "dummy", "fake", "nobody", "null", "asdf", "sample",
+})  # fmt: skip
 _PLACEHOLDER_LOCAL_PREFIXES = ("noemail", "nomail", "noreply", "donotreply", "noaddress")
 
 
@@ -92,13 +61,14 @@ def _is_placeholder(local: str, domain: str) -> bool:
         or domain.rsplit(".", 1)[1] in _RESERVED_TLDS
     ):
         return True
-    key = _LOCAL_SEPARATORS.sub("", local)
+    # Judged without separators or a +tag, so "x.x.x.x" and "noemail+1" are caught too.
+    key = _LOCAL_SEPARATORS.sub("", local.partition("+")[0])
     if key in _PLACEHOLDER_LOCALS or key.startswith(_PLACEHOLDER_LOCAL_PREFIXES):
         return True
-    if len(local) >= 3 and local.count(local[0]) == len(local):
+    if len(key) >= 3 and key.count(key[0]) == len(key):
         return True  # "xxxx@", "0000@"
     # a@a.com, x@xx.com: one-letter mailbox at a made-up looking domain.
-    return len(local) == 1 and (name.count(local) == len(name) or len(name) == 1)
+    return len(key) == 1 and (name.count(key) == len(name) or len(name) == 1)
 
 
 def _canonical_local(local: str, domain: str) -> tuple[str, str]:
@@ -109,6 +79,7 @@ def _canonical_local(local: str, domain: str) -> tuple[str, str]:
     return local, domain
 
 
+@lru_cache(maxsize=100_000)  # one shopper's address recurs across tills, web shop and mailing list
 def normalise_email(raw: str | None) -> Cleaned[str]:
     """A canonical mailbox: trimmed, lowercased, with provider aliases folded
     ("J.Smith+shop@googlemail.com" → "jsmith@gmail.com")."""
@@ -122,15 +93,17 @@ def normalise_email(raw: str | None) -> Cleaned[str]:
         text = text[7:].strip(_WRAPPING)
     if not text:
         return missing()
-    if is_placeholder_text(text):
-        return placeholder()
     text = text.rstrip(".")  # "jane@example.org." is a trailing full stop, not a root label
     local, at, domain = text.rpartition("@")
     if not at:
         local = text
     if not at or len(text) > 254 or len(local) > 64 or not _SYNTAX.fullmatch(text):
         # Malformed, but "noemail", "no-email@" and "x@test" are still recognisable filler.
-        if _LOCAL_SEPARATORS.sub("", local) in _PLACEHOLDER_LOCALS or domain in _BARE_FILLER:
+        if (
+            _LOCAL_SEPARATORS.sub("", local) in _PLACEHOLDER_LOCALS
+            or domain in _BARE_FILLER
+            or is_placeholder_text(text)
+        ):
             return placeholder()
         return invalid()
     if _is_placeholder(local, domain):

@@ -11,96 +11,48 @@ from nicknames import NickNamer
 from kenning.domain.normalise.placeholders import is_placeholder_text
 from kenning.domain.normalise.result import Cleaned, invalid, missing, ok, placeholder
 
+# fmt: off
 # Letters that NFKD does not decompose into an ASCII base letter.
-_UNDECOMPOSABLE = str.maketrans(
-    {
-        "ł": "l",
-        "Ł": "L",
-        "ø": "o",
-        "Ø": "O",
-        "ß": "ss",
-        "ẞ": "SS",
-        "æ": "ae",
-        "Æ": "AE",
-        "œ": "oe",
-        "Œ": "OE",
-        "đ": "d",
-        "Đ": "D",
-        "ð": "d",
-        "Ð": "D",
-        "þ": "th",
-        "Þ": "TH",
-        "ı": "i",
-        "ħ": "h",
-        "Ħ": "H",
-    }
-)
+_UNDECOMPOSABLE = str.maketrans({
+    "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE",
+    "œ": "oe", "Œ": "OE", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH",
+    "ı": "i", "ħ": "h", "Ħ": "H",
+    "º": " ", "ª": " ",  # ordinal indicators ("2º B"); NFKD would turn them into letters
+})
+_HONORIFICS = frozenset([
+    "mr", "mrs", "ms", "miss", "mx", "mstr", "dr", "prof", "sir", "dame", "lady", "lord", "rev",
+    "revd", "fr", "herr", "frau", "mme", "mlle",
+])
+_SUFFIXES = frozenset([
+    "jr", "jnr", "sr", "snr", "ii", "iii", "iv", "phd", "md", "esq", "obe", "mbe", "cbe", "kbe",
+    "dds", "qc", "kc",
+])
+# A name that is nothing but one of these was typed into the wrong field.
+_NOT_A_NAME = frozenset([
+    "mr", "mrs", "ms", "miss", "mx", "mstr", "dr", "prof", "rev", "revd", "fr", "herr", "frau",
+    "mme", "mlle", "jr", "jnr", "sr", "snr", "phd", "esq",
+])
+# Compared with spaces removed, so "walk-in", "walk in" and "walkin" are one key.
+_PLACEHOLDER_NAMES = frozenset([
+    "customer", "customers", "guest", "guestuser", "guestcustomer", "cash", "cashcustomer",
+    "cashsale", "cashsales", "walkin", "walkincustomer", "anonymous", "anon", "valuedcustomer",
+    "testcustomer", "testuser", "testtest", "noname", "nonamegiven", "namenotgiven",
+    "unknowncustomer", "storecustomer", "shopcustomer", "webcustomer", "onlinecustomer",
+    "occupant", "occupier", "theoccupier", "currentresident", "homeowner", "client", "shopper",
+    "name", "firstname", "lastname", "surname", "fname", "lname", "mickeymouse", "donaldduck",
+])
+# Surname particles that belong with the surname ("van Beethoven", "de la Cruz").
+_PARTICLES = frozenset([
+    "de", "da", "di", "del", "della", "dei", "degli", "des", "du", "dos", "das", "do", "van",
+    "von", "vom", "der", "den", "ter", "ten", "le", "la", "st", "ste", "saint", "mac", "mc",
+    "bin", "binti", "ibn", "al", "el", "abu",
+])
+# fmt: on
 
 _APOSTROPHES = re.compile(r"['’‘`´ʼ]")
 _NOT_LETTERS = re.compile(r"[\W\d_]+")  # digits count as separators here; they are checked apart
 _DIGIT = re.compile(r"\d")
 _TOKEN_TRIM = ".,;:()[]{}\"'“”«»!?*/\\"
-
-_HONORIFICS = frozenset(
-    "mr mrs ms miss mx mstr dr prof sir dame lady lord rev revd fr herr frau mme mlle".split()
-)
-_SUFFIXES = frozenset("jr jnr sr snr ii iii iv phd md esq obe mbe cbe kbe dds qc kc".split())
-# A name that is nothing but one of these was typed into the wrong field.
-_NOT_A_NAME = frozenset(
-    "mr mrs ms miss mx mstr dr prof rev revd fr herr frau mme mlle jr jnr sr snr phd esq".split()
-)
-# Compared with spaces removed, so "walk-in", "walk in" and "walkin" are one key.
-_PLACEHOLDER_NAMES = frozenset(
-    {
-        "customer",
-        "customers",
-        "guest",
-        "guestuser",
-        "guestcustomer",
-        "cash",
-        "cashcustomer",
-        "cashsale",
-        "cashsales",
-        "walkin",
-        "walkincustomer",
-        "anonymous",
-        "anon",
-        "valuedcustomer",
-        "testcustomer",
-        "testuser",
-        "testtest",
-        "noname",
-        "nonamegiven",
-        "namenotgiven",
-        "unknowncustomer",
-        "storecustomer",
-        "shopcustomer",
-        "webcustomer",
-        "onlinecustomer",
-        "occupant",
-        "occupier",
-        "theoccupier",
-        "currentresident",
-        "homeowner",
-        "client",
-        "shopper",
-        "name",
-        "firstname",
-        "lastname",
-        "surname",
-        "fname",
-        "lname",
-        "johndoe",
-        "janedoe",
-        "mickeymouse",
-        "donaldduck",
-    }
-)
-# Surname particles that belong with the surname ("van Beethoven", "de la Cruz").
-_PARTICLES = frozenset(
-    "de da di del della dei degli des du dos das do van von vom der den ter ten le la "
-    "st ste saint mac mc bin binti ibn al el abu".split()
-)
 
 
 def strip_accents(text: str) -> str:
@@ -132,6 +84,7 @@ def _drop_titles(tokens: list[str]) -> list[str]:
     return tokens[start:end]
 
 
+@lru_cache(maxsize=100_000)  # names repeat: a few thousand first names cover most people
 def normalise_name(raw: str | None) -> Cleaned[str]:
     """A comparable form of a first, last or full name: "Mr Seán O'Brien-Smith Jr." →
     "sean obrien smith"."""
@@ -139,8 +92,12 @@ def normalise_name(raw: str | None) -> Cleaned[str]:
         return missing()
     if is_placeholder_text(raw):
         return placeholder()
-    folded = _APOSTROPHES.sub("", fold_lower(raw))
-    tokens = _drop_titles(_NOT_LETTERS.sub(" ", folded).split())
+    if raw.isalpha() and raw.isascii():  # the common case: one plain word
+        folded = raw.lower()
+        tokens = [folded]
+    else:
+        folded = _APOSTROPHES.sub("", fold_lower(raw))
+        tokens = _drop_titles(_NOT_LETTERS.sub(" ", folded).split())
     if not tokens:
         return invalid()
     key = "".join(tokens)
@@ -150,7 +107,7 @@ def normalise_name(raw: str | None) -> Cleaned[str]:
         or (len(key) >= 3 and key.count(key[0]) == len(key))
     ):
         return placeholder()
-    if _DIGIT.search(folded) or (len(tokens) == 1 and key in _NOT_A_NAME):
+    if (len(tokens) == 1 and key in _NOT_A_NAME) or _DIGIT.search(folded):
         return invalid()
     return ok(" ".join(tokens))
 
@@ -170,6 +127,7 @@ def _token_key(token: str) -> str:
     return fold_lower(token).replace(".", "")
 
 
+@lru_cache(maxsize=65_536)
 def split_full_name(raw: str | None) -> tuple[str | None, str | None]:
     """(first given name, surname) from a full name, in the original case.
 

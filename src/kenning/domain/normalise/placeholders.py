@@ -5,47 +5,16 @@ from __future__ import annotations
 import re
 
 # Compared after lowercasing and dropping everything but letters and digits, so "N/A",
-# "n.a." and " NA " are one key and "not-given" is "notgiven".
-_PLACEHOLDER_KEYS = frozenset(
-    {
-        "na",
-        "nk",  # "not known", common on UK forms
-        "nan",  # pandas' missing value written out as text
-        "none",
-        "null",
-        "nil",
-        "undefined",
-        "unknown",
-        "unk",
-        "notknown",
-        "notgiven",
-        "notprovided",
-        "notapplicable",
-        "notavailable",
-        "notstated",
-        "nonegiven",
-        "notset",
-        "missing",
-        "blank",
-        "empty",
-        "test",
-        "testing",
-        "tbc",
-        "tba",
-        "tbd",
-        "refused",
-        "declined",
-        "no",
-        "noname",
-        "asdf",
-        "asd",
-        "qwerty",
-        "dummy",
-        "sample",
-    }
-)
-
+# "n.a." and " NA " are one key and "not-given" is "notgiven". "nan" is pandas' missing value
+# written out as text; "nk" is "not known" on UK forms.
+_PLACEHOLDER_KEYS = frozenset({
+    "na", "nan", "none", "null", "nil", "undefined", "unknown", "unk", "missing", "empty",
+    "notknown", "nk", "notgiven", "notprovided", "notapplicable", "notavailable", "notstated",
+    "nonegiven", "notset", "test", "testing", "tbc", "tba", "tbd", "refused", "declined", "no",
+    "noname", "asdf", "asd", "qwerty", "dummy",
+})  # fmt: skip
 _NON_ALNUM = re.compile(r"[\W_]+")
+_LONGEST = 40  # no filler phrase is longer; real values often are, so skip the regex
 
 
 def is_placeholder_text(value: str) -> bool:
@@ -55,7 +24,12 @@ def is_placeholder_text(value: str) -> bool:
     """
     if not value or value.isspace():
         return False
-    key = _NON_ALNUM.sub("", value).lower()
+    if value.isalnum():
+        key = value.lower()
+    elif len(value) > _LONGEST:
+        return False
+    else:
+        key = _NON_ALNUM.sub("", value).lower()
     if not key:
         return True  # only punctuation: "-", "--", "?", "."
     return key in _PLACEHOLDER_KEYS or key.strip("x") == ""

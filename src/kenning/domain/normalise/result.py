@@ -30,8 +30,6 @@ class Cleaned(Generic[T]):
         return self.verdict is Verdict.OK
 
 
-
-
 def ok(value: T) -> Cleaned[T]:
     return Cleaned(value, Verdict.OK)
 

@@ -1,0 +1,64 @@
+"""The command line, driven in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from kenning.cli import cli
+
+
+def _run(db: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", *args])
+    return result.exit_code, result.output
+
+
+def test_datagen_import_summary(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    code, output = _run(
+        db, "datagen", "--people", "200", "--seed", "3", "--out", str(tmp_path / "d")
+    )
+    assert code == 0, output
+    files = sorted(str(p) for p in (tmp_path / "d" / "records").glob("*.csv"))
+    assert len(files) == 5
+    code, output = _run(db, "import", *files)
+    assert code == 0, output
+    assert "new records" in output
+    code, output = _run(db, "summary")
+    assert code == 0, output
+    for source in ("pos", "web", "registrations", "email", "loyalty"):
+        assert source in output
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    code, output = _run(tmp_path / "k.db", "import", str(tmp_path / "nope.csv"), "--source", "pos")
+    assert code == 1
+    assert "no such file" in output and "Nothing was imported" in output
+    assert "Traceback" not in output
+
+
+def test_bad_options_are_clear_errors(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("record_id\n1\n", encoding="utf-8")
+    code, output = _run(tmp_path / "k.db", "import", str(path), "--source", "Point of Sale")
+    assert code == 2 and "invalid source name" in output
+    code, output = _run(
+        tmp_path / "k.db", "import", str(path), "--source", "pos", "--country", "Atlantis"
+    )
+    assert code == 2 and "unknown country" in output
+
+
+def test_import_with_source_and_country_then_rebuild(tmp_path: Path) -> None:
+    path = tmp_path / "till.csv"
+    path.write_text("Customer ID,Name,Phone\n7,Ann Lee,020 7946 0123\n", encoding="utf-8")
+    db = tmp_path / "k.db"
+    code, output = _run(db, "import", str(path), "--source", "pos-london", "--country", "UK")
+    assert code == 0, output
+    code, output = _run(db, "rebuild")
+    assert code == 0 and "Rebuilt 1 records" in output
+
+
+def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+    code, output = _run(tmp_path / "no" / "such" / "folder.db", "summary")
+    assert code == 1 and "cannot open the database" in output
