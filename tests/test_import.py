@@ -216,3 +216,26 @@ def test_rebuild_from_the_log_gives_the_same_state(store: Store, tmp_path: Path)
     report = rebuild_records(store)
     assert report.imported == 3 and report.updated == 1
     assert list(store.iter_records()) == before
+
+
+def test_worker_processes_give_the_same_result(tmp_path: Path) -> None:
+    from kenning.store import open_store
+
+    lines = [
+        f"pos,{i},Ann{i % 7},Lee,,ann{i}@shop.com,020 7946 {i % 10000:04d},,GB,S1"
+        for i in range(3000)
+    ]
+    lines.insert(1500, "pos,,broken,row")
+    path = _csv(tmp_path / "many.csv", *lines)
+    results = []
+    for workers, name in ((0, "one.db"), (2, "two.db")):
+        with open_store(f"sqlite:///{tmp_path / name}") as store:
+            report = Importer(store, workers=workers, batch_size=250, parallel_from=0).import_files(
+                [path]
+            )
+            results.append(
+                (report.imported, report.rejected, report.rejections, list(store.iter_records()))
+            )
+    assert results[0] == results[1]
+    assert results[0][0] == 3000 and results[0][1] == 1
+    assert results[0][2][0].line == 1502

@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -128,3 +129,53 @@ def test_known_valid_variants_are_ok() -> None:
     # The property tests above only compare variants; make sure they are compared as OK too.
     assert normalise_phone("(212) 736-5000", "US").ok
     assert normalise_phone("07911123456", "GB").ok
+
+
+# The fast path must give exactly what the full parser gives, whenever it answers.
+_REGIONS = ("GB", "US", "CA", "DE", "FR", "IT", "ES", "IE", "NL", "AU", "IN", "BR", "JP")
+
+
+@given(
+    st.sampled_from(_REGIONS),
+    st.booleans(),
+    st.text(alphabet="0123456789", min_size=5, max_size=15),
+)
+@settings(max_examples=3000, deadline=None)
+def test_fast_path_agrees_with_the_full_parser(
+    region: str, international: bool, digits: str
+) -> None:
+    from kenning.domain.normalise import phone
+
+    fast = phone._fast_e164(international, digits, None if international else region)
+    if fast is None:
+        return
+    full = phone._judge(
+        ("+" if international else "") + digits, None if international else region, digits
+    )
+    expected = full.value if full.ok else None
+    if full.verdict.value == "placeholder":
+        return
+    assert fast[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "country"),
+    [
+        ("07911 123456", "GB"),
+        ("020 7946 0958", "GB"),
+        ("+44 (0)20 7946 0958", None),
+        ("(215) 555-0134", "US"),
+        ("1-215-555-0134", "US"),
+        ("+1 416 555 0134", None),
+        ("030 12345678", "DE"),
+        ("06 12 34 56 78", "FR"),
+        ("06 1234 5678", "IT"),
+        ("+39 06 1234 5678", None),
+    ],
+)
+def test_fast_path_matches_real_numbers(raw: str, country: str | None) -> None:
+    import phonenumbers
+
+    number = phonenumbers.parse(raw, country)
+    expected = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    assert normalise_phone(raw, country).value == expected

@@ -96,10 +96,17 @@ class RecordError(ValueError):
     """A row that cannot become a source record; the message says why, for the import report."""
 
 
+# Headers compared without separators too: "E-mail Address", "FirstName", "post_code".
+_COMPACT: dict[str, str] = {
+    **{name.replace("_", ""): name for name in CANONICAL_FIELDS},
+    **{alias.replace("_", ""): name for alias, name in COLUMN_ALIASES.items()},
+}
+
+
 def fold_column(name: str) -> str:
     """The canonical column a file header stands for (or the folded header itself)."""
     folded = _FOLD_RE.sub("_", name.strip().lower()).strip("_")
-    return COLUMN_ALIASES.get(folded, folded)
+    return _COMPACT.get(folded.replace("_", ""), folded)
 
 
 def check_source_name(name: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +21,13 @@ from pathlib import Path
 
 from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.ingest.prepare import Prepared, Rejected, prepare_rows
-from kenning.ingest.readers import Row, RowError, SourceFileError, check_readable, read_rows
+from kenning.ingest.readers import (
+    Chunk,
+    SourceFileError,
+    check_readable,
+    parse_chunk,
+    read_chunks,
+)
 from kenning.store.base import EventRow, ImportRun, RecordKey, RecordRow, RecordState, Store
 
 RECORD_UPSERTED = "record.upserted"
@@ -74,6 +80,10 @@ class RecordWriter:
         self.report = report
 
     def write(self, records: Sequence[Prepared], log: bool = True) -> None:
+        if not records:
+            return
+        if self._write_all_new(records, log):
+            return
         report = self.report
         states = self.store.record_states([(r[0], r[1]) for r in records])
         # Later copies in the same batch see the earlier ones, as if written one by one.
@@ -103,10 +113,26 @@ class RecordWriter:
         self.store.append_events(events)
         self.store.upsert_records(rows)
 
+    def _write_all_new(self, records: Sequence[Prepared], log: bool) -> bool:
+        rows = [(s, r, digest, *values, body) for s, r, digest, body, values, _ in records]
+        events: list[EventRow] = (
+            [(RECORD_UPSERTED, s, r, None, body) for s, r, _, body, _, _ in records] if log else []
+        )
+        if not self.store.insert_new_records(rows, events):
+            return False
+        self.report.imported += len(records)
+        dropped = self.report.dropped
+        for record in records:
+            for name_verdict in record[5]:
+                dropped[name_verdict] += 1
+        return True
+
 
 def _prepare_chunk(
-    items: list[tuple[int, Row | RowError]], source: str | None, country: str | None
+    chunk: Chunk, source: str | None, country: str | None
 ) -> tuple[list[Prepared], list[Rejected], int]:
+    """Parse and prepare one chunk: all the CPU work, none of the store's (runs in workers)."""
+    items = parse_chunk(chunk)
     prepared, rejected = prepare_rows(items, source, country)
     return prepared, rejected, len(items)
 
@@ -196,8 +222,8 @@ class Importer:
 
         line = 0
         try:
-            for chunk in _chunks(read_rows(path, encoding), self.batch_size):
-                line = chunk[-1][0]
+            for chunk in read_chunks(path, encoding, self.batch_size):
+                line = chunk[-1][0] if isinstance(chunk, list) else chunk.first_line
                 if pool is None:
                     finish(*_prepare_chunk(chunk, source, self.default_country))
                     continue
@@ -221,16 +247,3 @@ class Importer:
         report.rejected += 1
         if len(report.rejections) < self.keep_rejections:
             report.rejections.append(Rejection(file, line, reason))
-
-
-def _chunks(
-    items: Iterator[tuple[int, Row | RowError]], size: int
-) -> Iterator[list[tuple[int, Row | RowError]]]:
-    chunk: list[tuple[int, Row | RowError]] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -1,8 +1,10 @@
-"""Streaming readers for source files: CSV, JSON Lines and Parquet (optionally gzipped).
+"""Streaming readers for source files: CSV, TSV, JSON Lines and Parquet (optionally gzipped).
 
-Each reader yields ``(line, row)`` where ``row`` maps folded column names to values, or
-``(line, RowError)`` for a row that cannot be read, so one bad row never stops a file.
-Files are read as streams: memory stays flat whatever their size.
+A file is read as a stream of chunks, so memory stays flat whatever its size. A text chunk is
+a run of whole records as raw text with the line it starts on: cheap to cut (no parsing) and
+cheap to hand to a worker process, which parses it. ``parse_chunk`` turns any chunk into
+``(line, row)`` items, where ``row`` maps folded column names to values, or
+``(line, RowError)`` for a row that cannot be read: one bad row never stops a file.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import csv
 import gzip
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -34,6 +37,18 @@ class RowError(Exception):
 
 Row = dict[str, Any]
 ReadItem = tuple[int, Row | RowError]
+
+
+@dataclass(frozen=True, slots=True)
+class TextChunk:
+    kind: str  # csv, tsv or jsonl
+    columns: tuple[str, ...]  # folded header (empty for jsonl)
+    first_line: int
+    text: str
+
+
+# Parquet arrives already parsed, as (row number, row) items.
+Chunk = TextChunk | list[ReadItem]
 
 
 def file_format(path: Path) -> str:
@@ -61,11 +76,12 @@ def check_readable(path: Path) -> None:
 
 
 def _open_text(path: Path, encoding: str) -> IO[str]:
-    raw: IO[bytes] = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115
+    opener = gzip.open if path.suffix == ".gz" else open
+    raw = cast(IO[bytes], opener(path, "rb"))
     return io.TextIOWrapper(raw, encoding=encoding, newline="")
 
 
-def _fold_header(path: Path, header: list[str]) -> list[str]:
+def _fold_header(path: Path, header: list[str]) -> tuple[str, ...]:
     folded = [fold_column(name) for name in header]
     seen: dict[str, str] = {}
     for original, name in zip(header, folded, strict=True):
@@ -76,62 +92,53 @@ def _fold_header(path: Path, header: list[str]) -> list[str]:
                 f"{path}: columns {seen[name]!r} and {original!r} both mean {name!r}"
             )
         seen[name] = original
-    return folded
+    return tuple(folded)
 
 
-def read_csv(path: Path, encoding: str = "utf-8-sig", delimiter: str = ",") -> Iterator[ReadItem]:
+def _text_chunks(path: Path, kind: str, encoding: str, chunk_rows: int) -> Iterator[TextChunk]:
+    delimiter = "\t" if kind == "tsv" else ","
     with _open_text(path, encoding) as text:
-        reader = csv.reader(text, delimiter=delimiter, strict=True)
-        try:
-            header = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise SourceFileError(f"{path}: cannot read the header: {exc}") from None
-        columns = _fold_header(path, header)
-        width = len(columns)
-        while True:
-            line = reader.line_num + 1
-            try:
-                values = next(reader)
-            except StopIteration:
+        columns: tuple[str, ...] = ()
+        line = 1
+        if kind != "jsonl":
+            header_lines = _whole_record(text)
+            if not header_lines:
                 return
-            except csv.Error as exc:
-                yield line, RowError(f"malformed CSV: {exc}")
-                continue
-            if not values:  # blank line
-                continue
-            if len(values) != width:
-                yield line, RowError(f"expected {width} fields, found {len(values)}")
-                continue
-            yield line, dict(zip(columns, values, strict=True))
-
-
-def read_jsonl(path: Path, encoding: str = "utf-8") -> Iterator[ReadItem]:
-    with _open_text(path, encoding) as text:
-        for line, content in enumerate(text, start=1):
-            if not content.strip():
-                continue
             try:
-                value = orjson.loads(content)
-            except orjson.JSONDecodeError as exc:
-                yield line, RowError(f"invalid JSON: {exc}")
-                continue
-            if not isinstance(value, dict):
-                yield line, RowError("expected a JSON object")
-                continue
-            row: Row = {}
-            for key, item in value.items():
-                name = fold_column(key)
-                if name in row:
-                    yield line, RowError(f"two keys mean {name!r}")
-                    break
-                row[name] = item
-            else:
-                yield line, row
+                header = next(csv.reader(header_lines, delimiter=delimiter, strict=True))
+            except (csv.Error, StopIteration) as exc:
+                raise SourceFileError(f"{path}: cannot read the header: {exc}") from None
+            columns = _fold_header(path, header)
+            line += len(header_lines)
+        lines: list[str] = []
+        start = line
+        odd = False  # inside a quoted field that spans lines
+        for content in text:
+            lines.append(content)
+            line += 1
+            if kind != "jsonl" and content.count('"') % 2:
+                odd = not odd
+            if len(lines) >= chunk_rows and not odd:
+                yield TextChunk(kind, columns, start, "".join(lines))
+                lines, start = [], line
+        if lines:
+            yield TextChunk(kind, columns, start, "".join(lines))
 
 
-def read_parquet(path: Path, batch_size: int = 10_000) -> Iterator[ReadItem]:
+def _whole_record(text: IO[str]) -> list[str]:
+    """The lines of the first CSV record (a quoted header cell may span lines)."""
+    lines: list[str] = []
+    odd = False
+    for content in text:
+        lines.append(content)
+        if content.count('"') % 2:
+            odd = not odd
+        if not odd:
+            break
+    return lines
+
+
+def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[list[ReadItem]]:
     import pyarrow.parquet as pq
 
     try:
@@ -139,21 +146,85 @@ def read_parquet(path: Path, batch_size: int = 10_000) -> Iterator[ReadItem]:
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise SourceFileError(f"{path}: not a readable Parquet file ({exc})") from None
     columns = _fold_header(path, list(parquet.schema_arrow.names))
-    row_number = 0
-    for batch in parquet.iter_batches(batch_size=batch_size):
+    number = 0
+    for batch in parquet.iter_batches(batch_size=chunk_rows):
+        items: list[ReadItem] = []
         for values in zip(*(col.to_pylist() for col in batch.columns), strict=True):
-            row_number += 1
-            yield row_number, dict(zip(columns, values, strict=True))
+            number += 1
+            items.append((number, dict(zip(columns, values, strict=True))))
+        yield items
+
+
+def read_chunks(path: Path, encoding: str = "utf-8-sig", chunk_rows: int = 5000) -> Iterator[Chunk]:
+    """A file as a stream of chunks of about ``chunk_rows`` records each."""
+    kind = file_format(path)
+    if kind == "parquet":
+        return _parquet_chunks(path, chunk_rows)
+    return _text_chunks(path, kind, encoding, chunk_rows)
+
+
+def _parse_csv(chunk: TextChunk) -> list[ReadItem]:
+    items: list[ReadItem] = []
+    columns = chunk.columns
+    width = len(columns)
+    reader = csv.reader(
+        io.StringIO(chunk.text), delimiter="\t" if chunk.kind == "tsv" else ",", strict=True
+    )
+    offset = chunk.first_line
+    while True:
+        line = offset + reader.line_num
+        try:
+            values = next(reader)
+        except StopIteration:
+            return items
+        except csv.Error as exc:
+            items.append((line, RowError(f"malformed CSV: {exc}")))
+            continue
+        if not values:  # a blank line
+            continue
+        if len(values) != width:
+            items.append((line, RowError(f"expected {width} fields, found {len(values)}")))
+            continue
+        items.append((line, dict(zip(columns, values, strict=True))))
+
+
+def _parse_jsonl(chunk: TextChunk) -> list[ReadItem]:
+    items: list[ReadItem] = []
+    for line, content in enumerate(chunk.text.splitlines(), start=chunk.first_line):
+        if not content.strip():
+            continue
+        try:
+            value = orjson.loads(content)
+        except orjson.JSONDecodeError as exc:
+            items.append((line, RowError(f"invalid JSON: {exc}")))
+            continue
+        if not isinstance(value, dict):
+            items.append((line, RowError("expected a JSON object")))
+            continue
+        row: Row = {}
+        for key, item in value.items():
+            name = fold_column(key)
+            if name in row:
+                items.append((line, RowError(f"two keys mean {name!r}")))
+                break
+            row[name] = item
+        else:
+            items.append((line, row))
+    return items
+
+
+def parse_chunk(chunk: Chunk) -> list[ReadItem]:
+    if isinstance(chunk, list):
+        return chunk
+    if chunk.kind == "jsonl":
+        return _parse_jsonl(chunk)
+    return _parse_csv(chunk)
 
 
 def read_rows(path: Path, encoding: str = "utf-8-sig") -> Iterator[ReadItem]:
     """The rows of one source file, in order, whatever its format."""
-    kind = file_format(path)
-    if kind == "parquet":
-        return read_parquet(path)
-    if kind == "jsonl":
-        return read_jsonl(path, encoding)
-    return read_csv(path, encoding, delimiter="\t" if kind == "tsv" else ",")
+    for chunk in read_chunks(path, encoding):
+        yield from parse_chunk(chunk)
 
 
 def estimate_rows(path: Path) -> int | None:

@@ -32,6 +32,10 @@ _UPSERT_RECORD = (
     "ON CONFLICT (source, record_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _RECORD_COLUMNS[2:])
 )
+_INSERT_RECORD = (
+    f"INSERT INTO source_records ({', '.join(_RECORD_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _RECORD_COLUMNS)})"
+)
 _INSERT_EVENT = (
     "INSERT INTO events (kind, source, record_id, message_id, payload) VALUES (?, ?, ?, ?, ?)"
 )
@@ -113,6 +117,10 @@ class Store(ABC):
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
     @abstractmethod
+    def _is_conflict(self, exc: Exception) -> bool:
+        """Whether a write failed on a unique key."""
+
+    @abstractmethod
     def _dialect_slots(self) -> dict[str, str]:
         """Values for the ``{pk}``, ``{json}``, ``{ts}`` and ``{now}`` slots of migrations."""
 
@@ -176,6 +184,23 @@ class Store(ABC):
                 for record_id, content_hash, updated_at in rows:
                     found[(source, record_id)] = RecordState(content_hash, updated_at)
         return found
+
+    def insert_new_records(self, rows: Sequence[RecordRow], events: Sequence[EventRow]) -> bool:
+        """Insert records believed new, with their events, all or nothing.
+
+        False (and nothing written) when any of them exists already. The bulk-load fast path:
+        a first import of a source is all new records, and one plain insert is half the work
+        of looking each key up first.
+        """
+        try:
+            with self.transaction():
+                self._executemany(_INSERT_RECORD, rows)
+                self.append_events(events)
+        except Exception as exc:
+            if self._is_conflict(exc):
+                return False
+            raise
+        return True
 
     def upsert_records(self, rows: Sequence[RecordRow]) -> None:
         if rows:

@@ -35,7 +35,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                 payload {json} NOT NULL,
                 recorded_at {ts} NOT NULL DEFAULT {now}
             )""",
-            "CREATE UNIQUE INDEX ux_events_message ON events (source, message_id)",
+            "CREATE UNIQUE INDEX ux_events_message ON events (source, message_id) "
+            "WHERE message_id IS NOT NULL",
             # The current state of each source record, derived from the log: the record as
             # received (raw) and its normalised view, which identity resolution reads.
             """CREATE TABLE source_records (

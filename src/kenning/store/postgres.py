@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import psycopg.errors
 
 from kenning.store.base import Store
 
@@ -43,6 +44,9 @@ class PostgresStore(Store):
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._conn.execute(_paramstyle(sql), params).fetchall()
+
+    def _is_conflict(self, exc: Exception) -> bool:
+        return isinstance(exc, psycopg.errors.UniqueViolation)
 
     def _dialect_slots(self) -> dict[str, str]:
         return {

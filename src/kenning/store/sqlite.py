@@ -85,6 +85,9 @@ class SQLiteStore(Store):
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    def _is_conflict(self, exc: Exception) -> bool:
+        return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
     def _dialect_slots(self) -> dict[str, str]:
         return {
             "pk": "INTEGER PRIMARY KEY AUTOINCREMENT",
