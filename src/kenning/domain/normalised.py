@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from kenning.domain.normalise import (
     Verdict,
+    infer_country,
     normalise_address,
     normalise_birth_date,
     normalise_country,
@@ -97,6 +98,8 @@ def normalise_record(record: SourceRecord) -> NormalisedRecord:
         c = normalise_country(f["country"])
         note("country", c.verdict)
         country = c.value
+    if country is None:
+        country = infer_country(f.get("postcode"), f.get("phone"))
 
     first_raw, last_raw = f.get("first_name"), f.get("last_name")
     if (first_raw is None or last_raw is None) and "full_name" in f:

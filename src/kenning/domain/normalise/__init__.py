@@ -9,6 +9,7 @@ from kenning.domain.normalise.country import normalise_country
 from kenning.domain.normalise.dates import normalise_birth_date, parse_date, parse_timestamp
 from kenning.domain.normalise.email import email_domain, normalise_email
 from kenning.domain.normalise.identifiers import normalise_identifier
+from kenning.domain.normalise.inference import infer_country
 from kenning.domain.normalise.names import (
     canonical_first_names,
     is_initial,
@@ -29,6 +30,7 @@ __all__ = [
     "address_key",
     "canonical_first_names",
     "email_domain",
+    "infer_country",
     "is_initial",
     "is_placeholder_text",
     "name_key",
