@@ -88,7 +88,7 @@ class _Plan:
 @lru_cache(maxsize=512)
 def _plan(region: str) -> _Plan | None:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    if metadata is None or metadata.general_desc is None:
+    if metadata is None or metadata.general_desc is None or metadata.country_code is None:
         return None
     desc = metadata.general_desc
     if not desc.national_number_pattern or metadata.national_prefix_transform_rule:
@@ -130,9 +130,9 @@ def _fast_e164(international: bool, digits: str, region: str | None) -> tuple[st
     plan = _plan(region)
     if plan is None:
         return None
-    if not international and plan.international_prefix is not None:
-        if plan.international_prefix.match(national):
-            return None  # dialled from abroad, e.g. 011 44… in the US: the parser knows
+    idd = plan.international_prefix
+    if not international and idd is not None and idd.match(national):
+        return None  # dialled out, e.g. 011 44… in the US: the full parser knows the rules
     if plan.national_prefix is not None:
         found = plan.national_prefix.match(national)
         if found is not None and found.end() and not any(found.groups()):
