@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from multiprocessing import get_context
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
+from typing import cast
 
-from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.ingest.prepare import Prepared, Rejected, prepare_rows
 from kenning.ingest.readers import (
     Chunk,
@@ -28,10 +28,18 @@ from kenning.ingest.readers import (
     parse_chunk,
     read_chunks,
 )
-from kenning.store.base import EventRow, ImportRun, RecordKey, RecordRow, RecordState, Store
+from kenning.store.base import (
+    RECORD_COLUMNS,
+    EventRow,
+    ImportRun,
+    RecordKey,
+    RecordRow,
+    RecordState,
+    Store,
+)
 
 RECORD_UPSERTED = "record.upserted"
-_UPDATED_AT = NORMALISED_FIELDS.index("updated_at")
+_UPDATED_AT = RECORD_COLUMNS.index("updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +88,17 @@ class RecordWriter:
         self.report = report
 
     def write(self, records: Sequence[Prepared], log: bool = True) -> None:
-        if not records:
-            return
-        if self._write_all_new(records, log):
+        if not records or self._write_all_new(records, log):
             return
         report = self.report
-        states = self.store.record_states([(r[0], r[1]) for r in records])
+        keys = cast(list[RecordKey], [(row[0], row[1]) for row, _ in records])
+        states = self.store.record_states(keys)
         # Later copies in the same batch see the earlier ones, as if written one by one.
         batch: dict[RecordKey, RecordState] = {}
         rows: list[RecordRow] = []
-        events: list[EventRow] = []
-        for source, record_id, digest, body, values, dropped in records:
-            key = (source, record_id)
-            updated_at = values[_UPDATED_AT]
+        for row, dropped in records:
+            key = cast(RecordKey, (row[0], row[1]))
+            digest, updated_at = cast(str, row[2]), row[_UPDATED_AT]
             state = batch.get(key) or states.get(key)
             if state is not None:
                 if state.content_hash == digest:
@@ -104,28 +110,31 @@ class RecordWriter:
                 report.updated += 1
             else:
                 report.imported += 1
-            for name_verdict in dropped:
-                report.dropped[name_verdict] += 1
+            self._count_dropped(dropped)
             batch[key] = RecordState(digest, updated_at)
-            rows.append((source, record_id, digest, *values, body))
-            if log:
-                events.append((RECORD_UPSERTED, source, record_id, None, body))
-        self.store.append_events(events)
+            rows.append(row)
+        if log:
+            self.store.append_events(_events(rows))
         self.store.upsert_records(rows)
 
     def _write_all_new(self, records: Sequence[Prepared], log: bool) -> bool:
-        rows = [(s, r, digest, *values, body) for s, r, digest, body, values, _ in records]
-        events: list[EventRow] = (
-            [(RECORD_UPSERTED, s, r, None, body) for s, r, _, body, _, _ in records] if log else []
-        )
-        if not self.store.insert_new_records(rows, events):
+        rows = [row for row, _ in records]
+        if not self.store.insert_new_records(rows, _events(rows) if log else []):
             return False
         self.report.imported += len(records)
-        dropped = self.report.dropped
-        for record in records:
-            for name_verdict in record[5]:
-                dropped[name_verdict] += 1
+        for _, dropped in records:
+            if dropped:
+                self._count_dropped(dropped)
         return True
+
+    def _count_dropped(self, dropped: tuple[tuple[str, str], ...]) -> None:
+        for name_verdict in dropped:
+            self.report.dropped[name_verdict] += 1
+
+
+def _events(rows: Sequence[RecordRow]) -> list[EventRow]:
+    # The event carries the record as received: the row's last column.
+    return cast(list[EventRow], [(RECORD_UPSERTED, r[0], r[1], None, r[-1]) for r in rows])
 
 
 def _prepare_chunk(

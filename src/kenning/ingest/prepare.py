@@ -12,9 +12,10 @@ from typing import Any
 from kenning.domain.normalised import normalise_record
 from kenning.domain.records import RecordError, SourceRecord, build_record, content_hash
 from kenning.ingest.readers import Row, RowError
+from kenning.store.base import RecordRow
 
-# (source, record_id, content hash, canonical JSON, normalised values, dropped (field, verdict))
-Prepared = tuple[str, str, str, str, tuple[str | None, ...], tuple[tuple[str, str], ...]]
+# The record's row as the store writes it, and the (field, verdict) of values dropped.
+Prepared = tuple[RecordRow, tuple[tuple[str, str], ...]]
 # (line, reason)
 Rejected = tuple[int, str]
 
@@ -22,15 +23,8 @@ Rejected = tuple[int, str]
 def prepare_record(record: SourceRecord) -> Prepared:
     body = record.canonical_json()
     norm = normalise_record(record)
-    dropped = tuple((name, verdict.value) for name, verdict in norm.dropped)
-    return (
-        record.source,
-        record.record_id,
-        content_hash(body),
-        body.decode(),
-        norm.values(),
-        dropped,
-    )
+    row = (record.source, record.record_id, content_hash(body), *norm.values(), body.decode())
+    return row, tuple((name, verdict.value) for name, verdict in norm.dropped)
 
 
 def prepare_rows(

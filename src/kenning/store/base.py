@@ -25,16 +25,16 @@ RecordRow = tuple[str | None, ...]
 # (kind, source, record_id, message_id, payload JSON)
 EventRow = tuple[str, str, str | None, str | None, str]
 
-_RECORD_COLUMNS = ("source", "record_id", "content_hash", *NORMALISED_FIELDS, "raw")
+RECORD_COLUMNS = ("source", "record_id", "content_hash", *NORMALISED_FIELDS, "raw")
 _UPSERT_RECORD = (
-    f"INSERT INTO source_records ({', '.join(_RECORD_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _RECORD_COLUMNS)}) "
+    f"INSERT INTO source_records ({', '.join(RECORD_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in RECORD_COLUMNS)}) "
     "ON CONFLICT (source, record_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _RECORD_COLUMNS[2:])
+    + ", ".join(f"{c} = excluded.{c}" for c in RECORD_COLUMNS[2:])
 )
 _INSERT_RECORD = (
-    f"INSERT INTO source_records ({', '.join(_RECORD_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _RECORD_COLUMNS)})"
+    f"INSERT INTO source_records ({', '.join(RECORD_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in RECORD_COLUMNS)})"
 )
 _INSERT_EVENT = (
     "INSERT INTO events (kind, source, record_id, message_id, payload) VALUES (?, ?, ?, ?, ?)"
@@ -208,7 +208,7 @@ class Store(ABC):
 
     def get_record(self, source: str, record_id: str) -> StoredRecord | None:
         rows = self._query(
-            f"SELECT {', '.join(_RECORD_COLUMNS)} FROM source_records "
+            f"SELECT {', '.join(RECORD_COLUMNS)} FROM source_records "
             "WHERE source = ? AND record_id = ?",
             (source, record_id),
         )
@@ -221,7 +221,7 @@ class Store(ABC):
     def iter_records(self, batch: int = 5000) -> Iterator[StoredRecord]:
         """Every source record in key order, streamed page by page."""
         after: RecordKey = ("", "")
-        columns = ", ".join(_RECORD_COLUMNS)
+        columns = ", ".join(RECORD_COLUMNS)
         while True:
             rows = self._query(
                 f"SELECT {columns} FROM source_records "
