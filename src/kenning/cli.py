@@ -25,7 +25,7 @@ from kenning.datagen import DatagenConfig, DatagenReport, generate
 from kenning.domain.normalise import normalise_country
 from kenning.domain.records import RecordError, check_source_name
 from kenning.ingest.importer import Importer, ImportReport
-from kenning.ingest.readers import SourceFileError, estimate_rows
+from kenning.ingest.readers import SourceFileError, check_readable, estimate_rows
 from kenning.ingest.rebuild import rebuild_records
 from kenning.settings import Settings
 from kenning.store import Store, open_store
@@ -95,10 +95,9 @@ def _import(
     encoding: str,
 ) -> ImportReport:
     importer = Importer(store, default_country=country)
-    try:
-        totals = [estimate_rows(f) for f in files]
-    except SourceFileError:
-        totals = [None]
+    for path in files:
+        check_readable(path)
+    totals = [estimate_rows(f) for f in files]
     total = None if None in totals else sum(t or 0 for t in totals)
     with _progress() as progress:
         task = progress.add_task("Importing records", total=total)
