@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -250,11 +251,41 @@ def demo(ctx: Context, people: int, seed: int, out_dir: Path) -> None:
         seconds = time.perf_counter() - start
         _print_import_report(imported, seconds)
         _print_summary(store)
+        _print_story(store, out_dir / "truth.csv")
     out.print(
         f"\n{report.people:,} shoppers left {report.total_records:,} records in "
         f"{len(report.records)} systems that never talk to each other. "
         f"Ground truth for them is in {out_dir / 'truth.csv'}."
     )
+
+
+def _print_story(store: Store, truth: Path, person: str = "P-THERESA") -> None:
+    """The story customer's records as each system holds them: one person, many strangers."""
+    with truth.open(encoding="utf-8", newline="") as handle:
+        keys = [
+            (r["source"], r["record_id"])
+            for r in csv.DictReader(handle)
+            if r["person_id"] == person
+        ]
+    table = Table(title=f"One shopper, {len(keys)} records that never meet", title_justify="left")
+    for column in ("source", "name", "e-mail", "phone", "postcode"):
+        table.add_column(column, no_wrap=column != "name")
+    for source, record_id in sorted(keys):
+        record = store.get_record(source, record_id)
+        if record is None:
+            continue
+        raw = record.raw
+        name = raw.get("full_name") or " ".join(
+            filter(None, (raw.get("first_name"), raw.get("last_name")))
+        )
+        table.add_row(
+            source,
+            name,
+            raw.get("email", ""),
+            raw.get("phone", ""),
+            raw.get("postcode", ""),
+        )
+    out.print(table)
 
 
 def main() -> None:
