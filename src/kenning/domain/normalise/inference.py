@@ -20,6 +20,7 @@ from kenning.domain.normalise.postcode import _CA, _GB, _IE, _NL
 _COMPACT = re.compile(r"[\s-]+")
 _ZIP_PLUS_4 = re.compile(r"[0-9]{5}-[0-9]{4}")
 _NANP = re.compile(r"(?:\+?1[\s.-]?)?\(?([2-9][0-9]{2})\)?[\s.-]?[2-9][0-9]{2}[\s.-]?[0-9]{4}")
+_NON_DIGITS = re.compile(r"[^0-9]+")
 _INTERNATIONAL = re.compile(r"(?:\+|00)\s*([1-9][0-9\s().-]{6,})")
 
 
@@ -38,14 +39,28 @@ def _from_phone(raw: str) -> str | None:
     text = raw.strip()
     if text.startswith("00"):
         text = "+" + text[2:]
-    if _INTERNATIONAL.match(text) or _NANP.fullmatch(text):
-        try:
-            number = phonenumbers.parse(text if text[:1] in "+0" else "+1" + text, None)
-        except phonenumbers.NumberParseException:
-            return None
-        region = phonenumbers.region_code_for_number(number)
-        return region if region and region != "001" else None
+    digits = _NON_DIGITS.sub("", text)
+    if _NANP.fullmatch(text):
+        return _nanp_region(digits[-10:-7])
+    if _INTERNATIONAL.match(text):
+        if digits.startswith("1") and len(digits) == 11:
+            return _nanp_region(digits[1:4])
+        for size in (1, 2, 3):
+            code = int(digits[:size])
+            if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+                region = phonenumbers.region_code_for_country_code(code)
+                return region if region != "001" else None
     return None
+
+
+@lru_cache(maxsize=1024)
+def _nanp_region(area_code: str) -> str | None:
+    """The country of a North American area code (215: US, 416: CA, 876: JM)."""
+    try:
+        number = phonenumbers.parse(f"+1{area_code}2345678", None)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.region_code_for_number(number)
 
 
 @lru_cache(maxsize=50_000)
