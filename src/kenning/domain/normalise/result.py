@@ -6,9 +6,8 @@ placeholders and invalid values (dropped as evidence) without losing the rest of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
@@ -20,8 +19,9 @@ class Verdict(StrEnum):
     INVALID = "invalid"  # present but not a well-formed value of its kind
 
 
-@dataclass(frozen=True, slots=True)
-class Cleaned(Generic[T]):
+class Cleaned(NamedTuple, Generic[T]):
+    """A named tuple, not a dataclass: one is built per value normalised, millions per import."""
+
     value: T | None
     verdict: Verdict
 
@@ -34,13 +34,19 @@ def ok(value: T) -> Cleaned[T]:
     return Cleaned(value, Verdict.OK)
 
 
-def missing() -> Cleaned[T]:
-    return Cleaned(None, Verdict.MISSING)
+# Value-less outcomes are shared: immutable, and built once rather than per value.
+_MISSING: Cleaned[Any] = Cleaned(None, Verdict.MISSING)
+_PLACEHOLDER: Cleaned[Any] = Cleaned(None, Verdict.PLACEHOLDER)
+_INVALID: Cleaned[Any] = Cleaned(None, Verdict.INVALID)
 
 
-def placeholder() -> Cleaned[T]:
-    return Cleaned(None, Verdict.PLACEHOLDER)
+def missing() -> Cleaned[Any]:
+    return _MISSING
 
 
-def invalid() -> Cleaned[T]:
-    return Cleaned(None, Verdict.INVALID)
+def placeholder() -> Cleaned[Any]:
+    return _PLACEHOLDER
+
+
+def invalid() -> Cleaned[Any]:
+    return _INVALID
