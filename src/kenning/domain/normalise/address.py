@@ -131,7 +131,7 @@ def _split_number(tokens: list[str]) -> tuple[str | None, list[str], str | None]
     return None, tokens, None
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=32_768)
 def normalise_address(
     line1: str | None, line2: str | None, country: str | None
 ) -> Cleaned[Address]:

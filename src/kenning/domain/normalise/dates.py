@@ -108,7 +108,7 @@ def _with_month_name(text: str) -> Cleaned[date] | None:
     return None if month is None else _make(_year(year), month, int(day))
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=32_768)
 def parse_date(raw: str | None, country: str | None) -> Cleaned[date]:
     """A date from ISO, compact, numeric (day or month first by `country`) or month-name
     forms. Day first unless `country` writes month first (US); a part above 12 decides."""
@@ -141,7 +141,7 @@ def normalise_birth_date(
     return _judge_birth_date(raw, country, today or _today())
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=32_768)
 def _judge_birth_date(raw: str | None, country: str | None, today: date) -> Cleaned[date]:
     parsed = parse_date(raw, country)
     if parsed.value is None:

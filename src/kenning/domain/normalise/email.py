@@ -79,7 +79,7 @@ def _canonical_local(local: str, domain: str) -> tuple[str, str]:
     return local, domain
 
 
-@lru_cache(maxsize=100_000)  # one shopper's address recurs across tills, web shop and mailing list
+@lru_cache(maxsize=32_768)  # one shopper's address recurs across tills, web shop and mailing list
 def normalise_email(raw: str | None) -> Cleaned[str]:
     """A canonical mailbox: trimmed, lowercased, with provider aliases folded
     ("J.Smith+shop@googlemail.com" → "jsmith@gmail.com")."""

@@ -13,7 +13,7 @@ _SEPARATORS = re.compile(r"[\s\-‐‑–—./\\]+")
 _MIN_LENGTH = 3
 
 
-@lru_cache(maxsize=50_000)  # a loyalty number recurs on every till receipt of its holder
+@lru_cache(maxsize=32_768)  # a loyalty number recurs on every till receipt of its holder
 def normalise_identifier(raw: str | None) -> Cleaned[str]:
     """Uppercased without spaces, dashes, dots or slashes ("ab-1234 5" → "AB12345")."""
     if raw is None:

@@ -63,7 +63,7 @@ def _nanp_region(area_code: str) -> str | None:
     return phonenumbers.region_code_for_number(number)
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=32_768)
 def infer_country(postcode: str | None, phone: str | None) -> str | None:
     """ISO alpha-2 when the postcode or the phone can only belong to one country; they must
     not disagree."""

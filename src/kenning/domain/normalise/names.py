@@ -84,7 +84,7 @@ def _drop_titles(tokens: list[str]) -> list[str]:
     return tokens[start:end]
 
 
-@lru_cache(maxsize=100_000)  # names repeat: a few thousand first names cover most people
+@lru_cache(maxsize=32_768)  # names repeat: a few thousand first names cover most people
 def normalise_name(raw: str | None) -> Cleaned[str]:
     """A comparable form of a first, last or full name: "Mr Seán O'Brien-Smith Jr." →
     "sean obrien smith"."""
@@ -127,7 +127,7 @@ def _token_key(token: str) -> str:
     return fold_lower(token).replace(".", "")
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=32_768)
 def split_full_name(raw: str | None) -> tuple[str | None, str | None]:
     """(first given name, surname) from a full name, in the original case.
 
@@ -167,7 +167,7 @@ def _canonical_lookup() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in NickNamer().canonical_lookup.items()}
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=32_768)
 def canonical_first_names(normalised_first: str) -> frozenset[str]:
     """The name, its first token and the formal names that token is a nickname of
     ("bob" → {"bob", "robert", …}); two first names are compatible when these overlap."""

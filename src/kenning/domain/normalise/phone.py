@@ -16,7 +16,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 from kenning.domain.normalise.placeholders import is_placeholder_text
 from kenning.domain.normalise.result import Cleaned, invalid, missing, ok, placeholder
 
-_CACHE_SIZE = 200_000
+_CACHE_SIZE = 65_536
 _NEEDS_CARE = re.compile(r"[A-Za-z#;]")  # an extension, a "tel:" prefix or a vanity number
 _EXTENSION = re.compile(
     r"\s*[,;]?\s*(?:ext(?:ension)?|x|#|;?ext=)\.?\s*:?\s*\d{1,7}\s*$", re.IGNORECASE

@@ -64,7 +64,7 @@ def _national(compact: str, country: str) -> str | None:
 _KNOWN = _GB_COUNTRIES | {"US", "CA", "IE", "NL"} | _DIGIT_FORMATS.keys()
 
 
-@lru_cache(maxsize=65_536)  # a country has a few million codes; a customer base far fewer
+@lru_cache(maxsize=32_768)  # a country has a few million codes; a customer base far fewer
 def normalise_postcode(raw: str | None, country: str | None) -> Cleaned[str]:
     """The postcode in its country's canonical form; unknown countries are only uppercased
     and have their spacing collapsed."""
