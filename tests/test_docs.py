@@ -27,5 +27,7 @@ def test_every_setting_is_in_the_readme() -> None:
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    command = next(line for line in README.splitlines() if "pytest" in line and "pip install" in line)
+    command = next(
+        line for line in README.splitlines() if "pytest" in line and "pip install" in line
+    )
     assert command.strip() in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -9,28 +9,12 @@ from types import TracebackType
 from typing import TextIO
 
 from kenning.datagen.catalogue import RETAILER, Catalogue
+from kenning.domain.records import CANONICAL_FIELDS
 
 ID_BUCKETS = 10  # identity records are merged bucket by bucket (first digit of the id)
 
-IDENTITY_COLUMNS = (
-    "source",
-    "record_id",
-    "first_name",
-    "last_name",
-    "full_name",
-    "email",
-    "phone",
-    "date_of_birth",
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postcode",
-    "country",
-    "loyalty_id",
-    "serial_number",
-    "updated_at",
-)
+# The canonical source-record columns, which the importer reads.
+IDENTITY_COLUMNS = CANONICAL_FIELDS
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
     "pos": ("store_id", "created_at"),
     "web": ("account_id", "created_at"),
