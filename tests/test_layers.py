@@ -8,7 +8,17 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "kenning"
 
 # layer -> layers it must never import. Pure layers import no I/O layer at all.
-_IO_AND_ABOVE = {"store", "ingest", "profiles", "commerce", "segments", "api", "web", "cli"}
+_IO_AND_ABOVE = {
+    "store",
+    "ingest",
+    "services",
+    "profiles",
+    "commerce",
+    "segments",
+    "api",
+    "web",
+    "cli",
+}
 FORBIDDEN: dict[str, set[str]] = {
     "domain": _IO_AND_ABOVE | {"resolution", "datagen"},
     "resolution": _IO_AND_ABOVE,

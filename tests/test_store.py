@@ -17,10 +17,10 @@ def _row(source: str, record_id: str, digest: str = "h1", email: str | None = No
 
 def test_migrations_run_once(store_url: str) -> None:
     with open_store(store_url) as first:
-        assert first.schema_version() == 1
+        assert first.schema_version() == 2
     with open_store(store_url) as again:
         assert again.migrate() == []
-        assert again.schema_version() == 1
+        assert again.schema_version() == 2
 
 
 def test_upsert_updates_in_place(store: Store) -> None:

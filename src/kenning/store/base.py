@@ -7,9 +7,8 @@ parameters (written with ``?``; a backend that uses another paramstyle rewrites 
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import orjson
 
 from kenning.domain.normalised import NORMALISED_FIELDS
+from kenning.store.identity import IdentityTables
 from kenning.store.migrations import MIGRATIONS
 
 RecordKey = tuple[str, str]
@@ -96,26 +96,13 @@ def _stamp(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-class Store(ABC):
+class Store(IdentityTables):
     """Persistence for Kenning. Use as a context manager or call close()."""
 
     dialect: str
     url: str
 
     # ----------------------------------------------------------------- backend hooks
-    @abstractmethod
-    def transaction(self) -> AbstractContextManager[None]:
-        """All writes inside commit together or not at all; nesting is allowed."""
-
-    @abstractmethod
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
-
-    @abstractmethod
-    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
-
-    @abstractmethod
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
-
     @abstractmethod
     def _is_conflict(self, exc: Exception) -> bool:
         """Whether a write failed on a unique key."""
@@ -124,7 +111,7 @@ class Store(ABC):
     def _dialect_slots(self) -> dict[str, str]:
         """Values for the ``{pk}``, ``{json}``, ``{ts}`` and ``{now}`` slots of migrations."""
 
-    def _lock_for_migration(self) -> None:  # noqa: B027 - a hook only some backends need
+    def _lock_for_migration(self) -> None:
         """Keep two processes from migrating at once (inside the migration transaction)."""
 
     @abstractmethod
@@ -225,13 +212,28 @@ class Store(ABC):
         while True:
             rows = self._query(
                 f"SELECT {columns} FROM source_records "
-                "WHERE source > ? OR (source = ? AND record_id > ?) "
-                "ORDER BY source, record_id LIMIT ?",
-                (after[0], after[0], after[1], batch),
+                "WHERE (source, record_id) > (?, ?) ORDER BY source, record_id LIMIT ?",
+                (after[0], after[1], batch),
             )
             for row in rows:
                 normalised = dict(zip(NORMALISED_FIELDS, row[3:-1], strict=True))
                 yield StoredRecord(row[0], row[1], row[2], normalised, _json(row[-1]))
+            if len(rows) < batch:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    def iter_normalised(self, batch: int = 20_000) -> Iterator[tuple[RecordKey, tuple[Any, ...]]]:
+        """(key, normalised values in NORMALISED_FIELDS order) for every record, key order."""
+        after: RecordKey = ("", "")
+        columns = ", ".join(NORMALISED_FIELDS)
+        while True:
+            rows = self._query(
+                f"SELECT source, record_id, {columns} FROM source_records "
+                "WHERE (source, record_id) > (?, ?) ORDER BY source, record_id LIMIT ?",
+                (after[0], after[1], batch),
+            )
+            for row in rows:
+                yield (row[0], row[1]), row[2:]
             if len(rows) < batch:
                 return
             after = (rows[-1][0], rows[-1][1])

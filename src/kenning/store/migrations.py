@@ -75,4 +75,44 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        2,
+        "identity: customers, changes, models, corrections",
+        (
+            # The current customer of every source record (derived by resolution).
+            """CREATE TABLE customer_records (
+                source TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                customer_id TEXT NOT NULL,
+                PRIMARY KEY (source, record_id)
+            )""",
+            "CREATE INDEX ix_customer_records_customer ON customer_records (customer_id)",
+            # Merges and splits with their evidence, in order: the feed others follow.
+            """CREATE TABLE identity_changes (
+                seq {pk},
+                kind TEXT NOT NULL,
+                customer_id TEXT NOT NULL,
+                payload {json} NOT NULL,
+                recorded_at {ts} NOT NULL DEFAULT {now}
+            )""",
+            """CREATE TABLE models (
+                name TEXT PRIMARY KEY,
+                data {json} NOT NULL,
+                trained_at {ts} NOT NULL DEFAULT {now}
+            )""",
+            # Manual corrections: inputs of their own, respected by every later run.
+            """CREATE TABLE identity_corrections (
+                id {pk},
+                kind TEXT NOT NULL,
+                a_source TEXT NOT NULL,
+                a_record_id TEXT NOT NULL,
+                b_source TEXT NOT NULL,
+                b_record_id TEXT NOT NULL,
+                reason TEXT,
+                created_at {ts} NOT NULL DEFAULT {now}
+            )""",
+            "CREATE UNIQUE INDEX ux_identity_corrections ON identity_corrections "
+            "(kind, a_source, a_record_id, b_source, b_record_id)",
+        ),
+    ),
 )

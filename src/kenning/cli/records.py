@@ -1,89 +1,27 @@
-"""The ``kenning`` command line: one command group; long work shows progress."""
+"""Commands for source records: generate, import, summarise, rebuild, demo."""
 
 from __future__ import annotations
 
 import csv
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
+from kenning.cli.app import Context, cli, console, out, pass_context, progress_bar
 from kenning.datagen import DatagenConfig, DatagenReport, generate
 from kenning.domain.normalise import normalise_country
 from kenning.domain.records import RecordError, check_source_name
 from kenning.ingest.importer import Importer, ImportReport
 from kenning.ingest.readers import SourceFileError, check_readable, estimate_rows
 from kenning.ingest.rebuild import rebuild_records
-from kenning.settings import Settings
-from kenning.store import Store, open_store
-
-console = Console(stderr=True)
-out = Console()
-
-
-class Context:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def open(self) -> Store:
-        try:
-            return open_store(self.settings.database_url)
-        except (ValueError, OSError) as exc:
-            raise click.ClickException(f"cannot open the database: {exc}") from None
-        except Exception as exc:  # driver errors (psycopg.OperationalError, sqlite3.Error)
-            raise click.ClickException(f"cannot open the database: {exc}") from None
-
-
-pass_context = click.make_pass_decorator(Context)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--db",
-    "database_url",
-    envvar="KENNING_DATABASE_URL",
-    default=None,
-    help="Database URL: sqlite:///FILE (default sqlite:///kenning.db) or postgresql://…",
-)
-@click.version_option(package_name="kenning")
-@click.pass_context
-def cli(ctx: click.Context, database_url: str | None) -> None:
-    """Kenning: one customer across every store, the web shop, repairs, e-mail and loyalty."""
-    settings = Settings() if database_url is None else Settings(database_url=database_url)
-    ctx.obj = Context(settings)
-
-
-@contextmanager
-def _progress() -> Iterator[Progress]:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        yield progress
+from kenning.store import Store
 
 
 def _generate(config: DatagenConfig, out_dir: Path) -> DatagenReport:
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("Generating the retailer", total=config.people)
         return generate(config, out_dir, lambda n: progress.advance(task, n))
 
@@ -100,7 +38,7 @@ def _import(
         check_readable(path)
     totals = [estimate_rows(f) for f in files]
     total = None if None in totals else sum(t or 0 for t in totals)
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("Importing records", total=total)
         advance: Callable[[int], None] = lambda n: progress.advance(task, n)  # noqa: E731
         return importer.import_files(
@@ -224,7 +162,7 @@ def rebuild(ctx: Context) -> None:
     """Re-derive every source record from the event log (after a normaliser change)."""
     with ctx.open() as store:
         total = store.event_count()
-        with _progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("Replaying the event log", total=total)
             report = rebuild_records(store, progress=lambda n: progress.advance(task, n))
     out.print(f"Rebuilt {report.imported:,} records from the event log.")
@@ -286,11 +224,3 @@ def _print_story(store: Store, truth: Path, person: str = "P-THERESA") -> None:
             raw.get("postcode", ""),
         )
     out.print(table)
-
-
-def main() -> None:
-    try:
-        cli.main(prog_name="kenning")
-    except KeyboardInterrupt:
-        console.print("interrupted")
-        sys.exit(130)

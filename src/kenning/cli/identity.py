@@ -1,0 +1,88 @@
+"""Commands for identity: resolve, export customers, evaluate against a truth file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from kenning.cli.app import Context, cli, console, out, pass_context
+from kenning.resolution.settings import ResolutionSettings
+from kenning.services.identity import evaluate_store, export_customers, resolve_store
+
+
+@cli.command()
+@click.option(
+    "--settings",
+    "settings_file",
+    type=click.Path(path_type=Path, exists=True),
+    help="Resolution settings (JSON or YAML); retail defaults otherwise.",
+)
+@click.option("--retrain", is_flag=True, help="Train the model again even if one is stored.")
+@pass_context
+def resolve(ctx: Context, settings_file: Path | None, retrain: bool) -> None:
+    """Link every source record to one customer (trains a model first when none is stored)."""
+    try:
+        settings = ResolutionSettings.load(settings_file) if settings_file else ResolutionSettings()
+    except ValueError as exc:
+        raise click.ClickException(f"{settings_file}: {exc}") from None
+    start = time.perf_counter()
+    with ctx.open() as store, console.status("Resolving") as status:
+
+        def progress(step: str) -> None:
+            status.update(f"Resolving: {step} ({time.perf_counter() - start:.1f} s)")
+
+        outcome = resolve_store(store, settings, retrain=retrain, progress=progress)
+    seconds = time.perf_counter() - start
+    table = Table(title="Identity resolution", show_header=False, title_justify="left")
+    table.add_row("records", f"{outcome.records:,}")
+    table.add_row("customers", f"{outcome.customers:,}")
+    table.add_row("candidate pairs scored", f"{outcome.pairs_scored:,}")
+    table.add_row("pairs above the threshold", f"{outcome.pairs_above_threshold:,}")
+    table.add_row("merges refused (conflicting identities)", f"{outcome.merges_refused:,}")
+    table.add_row("model", "trained now" if outcome.trained else "stored")
+    table.add_row("merges / splits since last run", f"{outcome.merges:,} / {outcome.splits:,}")
+    table.add_row("time", f"{seconds:.1f} s")
+    out.print(table)
+    for warning in outcome.warnings:
+        console.print(f"[yellow]warning[/] {warning}", highlight=False)
+
+
+@cli.group()
+def export() -> None:
+    """Export what Kenning knows."""
+
+
+@export.command("customers")
+@click.option("--out", "out_file", type=click.Path(path_type=Path), required=True)
+@pass_context
+def export_customers_command(ctx: Context, out_file: Path) -> None:
+    """CSV of source, record_id, customer_id: one row per record."""
+    with ctx.open() as store:
+        rows = export_customers(store, out_file)
+    out.print(f"{rows:,} records written to {out_file}")
+
+
+@cli.command()
+@click.option(
+    "--truth",
+    type=click.Path(path_type=Path, exists=True),
+    required=True,
+    help="CSV with source, record_id, person_id.",
+)
+@pass_context
+def evaluate(ctx: Context, truth: Path) -> None:
+    """Score the customers against known truth: pairwise and B-cubed precision and recall."""
+    with ctx.open() as store:
+        try:
+            result = evaluate_store(store, truth)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    table = Table(title="Evaluation", show_header=False, title_justify="left")
+    for name, value in result.as_dict().items():
+        table.add_row(
+            name.replace("_", " "), f"{value:.4f}" if isinstance(value, float) else f"{value:,}"
+        )
+    out.print(table)

@@ -1,0 +1,142 @@
+"""Blocking: which pairs of records are worth comparing at all.
+
+Each rule names feature columns that must be equal (and present) on both records; the pairs
+of all rules are unioned without duplicates. A block of records sharing one value is capped:
+a value that thousands of records share (a shop's default e-mail, a common name in a big
+city) is no evidence of identity, and comparing all its pairs would cost more than the rest
+of the run. Capped blocks are reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from kenning.resolution.features import Features
+
+IntArray = npt.NDArray[np.int64]
+
+# Identifier columns whose shared values (see Features.shared) must not form blocks.
+_SHARED_AWARE = ("email", "phone", "loyalty_id", "address_key")
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    columns: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return "+".join(self.columns)
+
+
+DEFAULT_RULES: tuple[BlockingRule, ...] = (
+    BlockingRule(("email",)),
+    BlockingRule(("phone",)),
+    BlockingRule(("loyalty_id",)),
+    BlockingRule(("serial_number",)),
+    BlockingRule(("last_key", "date_of_birth")),
+    BlockingRule(("first_canon", "last_key", "postcode_district")),
+    BlockingRule(("first_canon", "last_key", "city")),
+    BlockingRule(("first_initial", "address_key")),
+    BlockingRule(("date_of_birth", "postcode")),
+    BlockingRule(("email_local", "last_key")),
+)
+
+
+@dataclass
+class BlockingReport:
+    pairs_by_rule: dict[str, int] = field(default_factory=dict)
+    capped_blocks: dict[str, int] = field(default_factory=dict)  # rule -> blocks skipped
+    capped_pairs: dict[str, int] = field(default_factory=dict)  # rule -> pairs not made
+    warnings: list[str] = field(default_factory=list)
+    pairs: int = 0
+
+
+def _rule_keys(features: Features, rule: BlockingRule) -> IntArray:
+    """One int64 key per record (equal keys ⇔ equal values on every column), -1 = no key."""
+    key = np.zeros(features.n, dtype=np.int64)
+    valid = np.ones(features.n, dtype=bool)
+    for column in rule.columns:
+        codes = features.codes[column].astype(np.int64)
+        valid &= codes >= 0
+        if column in _SHARED_AWARE and column in features.shared:
+            valid &= ~features.shared[column]
+        key = key * (int(codes.max(initial=0)) + 2) + codes + 1
+    # Re-code so keys stay small whatever the number of columns.
+    out = np.full(features.n, -1, dtype=np.int64)
+    if valid.any():
+        _, dense = np.unique(key[valid], return_inverse=True)
+        out[valid] = dense
+    return out
+
+
+def pairs_within_blocks(keys: IntArray, max_block: int) -> tuple[IntArray, IntArray, int, int]:
+    """All pairs (left < right) of records with equal non-negative keys.
+
+    Blocks larger than ``max_block`` are skipped; returns (left, right, blocks skipped,
+    pairs skipped).
+    """
+    members = np.flatnonzero(keys >= 0)
+    order = members[np.argsort(keys[members], kind="stable")]
+    sorted_keys = keys[order]
+    if len(order) < 2:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, 0, 0
+    cuts = np.flatnonzero(np.diff(sorted_keys)) + 1
+    starts = np.concatenate(([0], cuts))
+    sizes = np.diff(np.concatenate((starts, [len(order)])))
+    too_big = sizes > max_block
+    skipped_pairs = int((sizes[too_big] * (sizes[too_big] - 1) // 2).sum())
+    lefts: list[IntArray] = []
+    rights: list[IntArray] = []
+    for size in np.unique(sizes[(sizes >= 2) & ~too_big]):
+        group_starts = starts[sizes == size]
+        a, b = np.triu_indices(int(size), k=1)
+        left = order[group_starts[:, None] + a[None, :]].ravel()
+        right = order[group_starts[:, None] + b[None, :]].ravel()
+        lefts.append(np.minimum(left, right))
+        rights.append(np.maximum(left, right))
+    if not lefts:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, int(too_big.sum()), skipped_pairs
+    return np.concatenate(lefts), np.concatenate(rights), int(too_big.sum()), skipped_pairs
+
+
+def candidate_pairs(
+    features: Features,
+    rules: Sequence[BlockingRule] = DEFAULT_RULES,
+    *,
+    max_block: int = 200,
+    warn_pairs_per_record: float = 50.0,
+) -> tuple[IntArray, IntArray, BlockingReport]:
+    """The union of every rule's pairs, each pair once, sorted by (left, right)."""
+    report = BlockingReport()
+    n = features.n
+    ids: list[IntArray] = []
+    for rule in rules:
+        left, right, skipped_blocks, skipped_pairs = pairs_within_blocks(
+            _rule_keys(features, rule), max_block
+        )
+        report.pairs_by_rule[rule.name] = len(left)
+        if skipped_blocks:
+            report.capped_blocks[rule.name] = skipped_blocks
+            report.capped_pairs[rule.name] = skipped_pairs
+            report.warnings.append(
+                f"rule {rule.name}: {skipped_blocks} blocks of more than {max_block} records "
+                f"share one value ({skipped_pairs:,} pairs not compared)"
+            )
+        if len(left) > warn_pairs_per_record * max(n, 1):
+            report.warnings.append(
+                f"rule {rule.name} makes {len(left):,} pairs for {n:,} records: "
+                "too loose a rule slows every run; consider narrowing it"
+            )
+        ids.append(left * n + right)
+    if not ids:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, report
+    unique = np.unique(np.concatenate(ids))
+    report.pairs = len(unique)
+    return unique // max(n, 1), unique % max(n, 1), report

@@ -1,0 +1,163 @@
+"""Clustering that keeps precision: strongest evidence first, and no merge that would put two
+identities into one customer.
+
+Plain connected components chain a household together: Ann–(shared landline)–Bob–(same
+address)–Bob Jr. Here pairs are taken in order of match weight, strongest first, and two
+clusters join only if the joined customer would still describe one person: at most one date
+of birth (up to a typo), first names that agree (up to nicknames, initials and typos), at
+most one loyalty card, and no cannot-link between their records. Must-links join first and
+always. Ties are broken by the records' keys, so the result never depends on input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
+from kenning.domain.normalise import canonical_first_names, is_initial
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass
+class _Identity:
+    """What a cluster claims about its person; small sets, merged on union."""
+
+    dobs: set[str] = field(default_factory=set)
+    first_names: set[str] = field(default_factory=set)
+    loyalty_ids: set[str] = field(default_factory=set)
+    cannot: set[int] = field(default_factory=set)  # records this cluster must never hold
+    members: list[int] = field(default_factory=list)
+
+
+def dates_compatible(a: str, b: str) -> bool:
+    """The same birth date up to a typo: equal, day and month swapped, or one digit off."""
+    if a == b:
+        return True
+    da, db = a.replace("-", ""), b.replace("-", "")
+    if da[:4] == db[:4] and da[4:6] == db[6:8] and da[6:8] == db[4:6]:
+        return True
+    return DamerauLevenshtein.distance(da, db) <= 1
+
+
+def first_names_compatible(a: str, b: str) -> bool:
+    """One person's first names: equal, nickname and name, initial and name, or a typo."""
+    if a == b:
+        return True
+    ta, tb = a.split()[0], b.split()[0]
+    if is_initial(ta) or is_initial(tb):
+        return ta[0] == tb[0]
+    if canonical_first_names(ta) & canonical_first_names(tb):
+        return True
+    return bool(JaroWinkler.similarity(ta, tb) >= 0.92)
+
+
+def identifiers_compatible(a: str, b: str) -> bool:
+    return a == b or DamerauLevenshtein.distance(a, b) <= 1
+
+
+def _all_compatible(left: set[str], right: set[str], same: Callable[[str, str], bool]) -> bool:
+    return all(same(x, y) for x in left for y in right if x != y)
+
+
+@dataclass
+class ClusterResult:
+    labels: IntArray  # cluster label per record: the smallest record index in its cluster
+    merges_refused: int
+    edges_used: int
+
+
+class _Clusters:
+    def __init__(
+        self,
+        dobs: Sequence[str | None],
+        first_names: Sequence[str | None],
+        loyalty_ids: Sequence[str | None],
+    ) -> None:
+        n = len(dobs)
+        self.parent = list(range(n))
+        self.identity: dict[int, _Identity] = {}
+        for i in range(n):
+            dob, first, loyalty = dobs[i], first_names[i], loyalty_ids[i]
+            self.identity[i] = _Identity(
+                dobs={dob} if dob else set(),
+                first_names={first} if first else set(),
+                loyalty_ids={loyalty} if loyalty else set(),
+                members=[i],
+            )
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def conflict(self, a: int, b: int) -> bool:
+        x, y = self.identity[a], self.identity[b]
+        if (x.cannot or y.cannot) and (
+            x.cannot.intersection(y.members) or y.cannot.intersection(x.members)
+        ):
+            return True
+        return not (
+            _all_compatible(x.dobs, y.dobs, dates_compatible)
+            and _all_compatible(x.first_names, y.first_names, first_names_compatible)
+            and _all_compatible(x.loyalty_ids, y.loyalty_ids, identifiers_compatible)
+        )
+
+    def union(self, a: int, b: int) -> None:
+        # The smaller index becomes the root, so labels are the same whatever the join order.
+        root, child = (a, b) if a < b else (b, a)
+        self.parent[child] = root
+        x, y = self.identity[root], self.identity.pop(child)
+        x.dobs |= y.dobs
+        x.first_names |= y.first_names
+        x.loyalty_ids |= y.loyalty_ids
+        x.cannot |= y.cannot
+        x.members += y.members
+
+
+def cluster(
+    n: int,
+    left: IntArray,
+    right: IntArray,
+    weights: npt.NDArray[np.float64],
+    *,
+    threshold: float,
+    dobs: Sequence[str | None],
+    first_names: Sequence[str | None],
+    loyalty_ids: Sequence[str | None],
+    must_link: Sequence[tuple[int, int]] = (),
+    cannot_link: Sequence[tuple[int, int]] = (),
+) -> ClusterResult:
+    """Customers from scored pairs. Records are expected in key order (see the pipeline), so
+    that index order is key order and ties break the same way on every run."""
+    clusters = _Clusters(dobs, first_names, loyalty_ids)
+    for a, b in cannot_link:
+        clusters.identity[a].cannot.add(b)
+        clusters.identity[b].cannot.add(a)
+    for a, b in must_link:
+        ra, rb = clusters.find(a), clusters.find(b)
+        if ra != rb:
+            clusters.union(ra, rb)
+    keep = weights >= threshold
+    order = np.lexsort((right[keep], left[keep], -weights[keep]))
+    lefts, rights = left[keep][order].tolist(), right[keep][order].tolist()
+    refused = used = 0
+    for a, b in zip(lefts, rights, strict=True):
+        ra, rb = clusters.find(a), clusters.find(b)
+        if ra == rb:
+            continue
+        if clusters.conflict(ra, rb):
+            refused += 1
+            continue
+        clusters.union(ra, rb)
+        used += 1
+    labels = np.fromiter((clusters.find(i) for i in range(n)), dtype=np.int64, count=n)
+    return ClusterResult(labels, refused, used)

@@ -1,0 +1,274 @@
+"""The Fellegi–Sunter model: how much each comparison level says about two records being one
+person, learnt from the data itself.
+
+For each comparison level, m is the probability of that level when the records are the same
+person and u when they are not. u comes from random pairs (nearly all non-matches); m comes
+from expectation–maximisation over the candidate pairs with u held fixed. A pair's match
+weight is the sum of log2(m/u) over its comparisons (null levels add nothing) plus the prior,
+and term-frequency adjustments make an exact match on a rare name or postcode count for more
+than one on a common one. The model is data: it round-trips through JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from kenning.resolution.comparisons import Comparison
+from kenning.resolution.features import Features
+
+FloatArray = npt.NDArray[np.float64]
+LevelMatrix = npt.NDArray[np.int8]  # pairs × comparisons
+
+# Probabilities never reach 0 or 1: a level never seen would otherwise weigh ±infinity.
+_FLOOR = 1e-6
+# Comparisons whose exact level is adjusted by how common the value is.
+TF_COLUMNS: dict[str, str] = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "postcode": "postcode",
+    "city": "city",
+}
+
+
+@dataclass
+class ComparisonWeights:
+    name: str
+    levels: list[str]
+    m: list[float]
+    u: list[float]
+
+    def weights(self) -> list[float]:
+        """log2(m/u) per level; 0 for the null level."""
+        return [0.0] + [
+            float(np.log2(max(m, _FLOOR) / max(u, _FLOOR)))
+            for m, u in zip(self.m[1:], self.u[1:], strict=True)
+        ]
+
+
+@dataclass
+class Model:
+    comparisons: list[ComparisonWeights]
+    prior: float  # probability that a candidate pair is a match
+    u_exact_tf: dict[str, float] = field(default_factory=dict)  # column -> u of exact level
+    trained_on_pairs: int = 0
+    em_iterations: int = 0
+
+    def weight_table(self) -> FloatArray:
+        """comparisons × max levels table of log2 Bayes factors."""
+        width = max(len(c.levels) for c in self.comparisons)
+        table = np.zeros((len(self.comparisons), width))
+        for i, comparison in enumerate(self.comparisons):
+            w = comparison.weights()
+            table[i, : len(w)] = w
+        return table
+
+    @property
+    def prior_weight(self) -> float:
+        p = min(max(self.prior, _FLOOR), 1 - _FLOOR)
+        return float(np.log2(p / (1 - p)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prior": self.prior,
+            "trained_on_pairs": self.trained_on_pairs,
+            "em_iterations": self.em_iterations,
+            "u_exact_tf": self.u_exact_tf,
+            "comparisons": [
+                {"name": c.name, "levels": c.levels, "m": c.m, "u": c.u} for c in self.comparisons
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Model:
+        return cls(
+            comparisons=[
+                ComparisonWeights(c["name"], list(c["levels"]), list(c["m"]), list(c["u"]))
+                for c in data["comparisons"]
+            ],
+            prior=float(data["prior"]),
+            u_exact_tf=dict(data.get("u_exact_tf", {})),
+            trained_on_pairs=int(data.get("trained_on_pairs", 0)),
+            em_iterations=int(data.get("em_iterations", 0)),
+        )
+
+    def check_matches(self, comparisons: Sequence[Comparison]) -> None:
+        names = [c.name for c in comparisons]
+        mine = [c.name for c in self.comparisons]
+        if names != mine or any(
+            list(c.levels) != w.levels for c, w in zip(comparisons, self.comparisons, strict=True)
+        ):
+            raise ValueError(
+                f"the stored model was trained for comparisons {mine}, not {names}: retrain it"
+            )
+
+
+def compare_all(
+    comparisons: Sequence[Comparison],
+    features: Features,
+    left: npt.NDArray[np.int64],
+    right: npt.NDArray[np.int64],
+) -> LevelMatrix:
+    levels = np.zeros((len(left), len(comparisons)), dtype=np.int8)
+    for i, comparison in enumerate(comparisons):
+        levels[:, i] = comparison.compare(features, left, right)
+    return levels
+
+
+def _level_frequencies(
+    levels: LevelMatrix, sizes: Sequence[int], weights: FloatArray | None
+) -> list[list[float]]:
+    """Per comparison, the share of each non-null level (weighted), null excluded."""
+    out: list[list[float]] = []
+    for i, size in enumerate(sizes):
+        column = levels[:, i]
+        counts = np.bincount(column, weights=weights, minlength=size).astype(np.float64)
+        counts[0] = 0.0
+        total = counts.sum()
+        shares = counts / total if total > 0 else np.full(size, 1.0 / max(size - 1, 1))
+        shares[0] = 0.0
+        out.append([float(max(s, _FLOOR)) if k else 0.0 for k, s in enumerate(shares)])
+    return out
+
+
+def estimate_u(
+    comparisons: Sequence[Comparison],
+    features: Features,
+    *,
+    pairs: int = 1_000_000,
+    seed: int = 0,
+) -> list[list[float]]:
+    """u per level from random record pairs, which are almost all different people."""
+    rng = np.random.default_rng(seed)
+    n = features.n
+    if n < 2:
+        return [
+            [0.0] + [1.0 / max(len(c.levels) - 1, 1)] * (len(c.levels) - 1) for c in comparisons
+        ]
+    count = min(pairs, n * (n - 1) // 2)
+    a = rng.integers(0, n, size=count)
+    b = rng.integers(0, n - 1, size=count)
+    b = np.where(b >= a, b + 1, b)  # never a record with itself
+    levels = compare_all(comparisons, features, np.minimum(a, b), np.maximum(a, b))
+    return _level_frequencies(levels, [len(c.levels) for c in comparisons], None)
+
+
+def train(
+    comparisons: Sequence[Comparison],
+    features: Features,
+    levels: LevelMatrix,
+    *,
+    u: list[list[float]] | None = None,
+    max_iterations: int = 25,
+    tolerance: float = 1e-4,
+    sample: int = 3_000_000,
+    seed: int = 0,
+) -> Model:
+    """u from random pairs, then m and the prior by EM on the candidate pairs' levels."""
+    u = u if u is not None else estimate_u(comparisons, features, seed=seed)
+    rng = np.random.default_rng(seed)
+    if len(levels) > sample:
+        levels = levels[np.sort(rng.choice(len(levels), size=sample, replace=False))]
+    sizes = [len(c.levels) for c in comparisons]
+    # Start m from "agreement is likely for matches": most mass on the strongest level.
+    m = [
+        [0.0] + list(np.linspace(0.9, 0.05, size - 1) / np.linspace(0.9, 0.05, size - 1).sum())
+        for size in sizes
+    ]
+    prior = 0.1
+    log_u = _log_table(u)
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 - reported in the model
+        log_m = _log_table(m)
+        idx = np.arange(len(sizes))
+        lm = log_m[idx, levels].sum(axis=1)
+        lu = log_u[idx, levels].sum(axis=1)
+        odds = np.exp(np.clip(lm - lu + np.log(prior / (1 - prior)), -700, 700))
+        p = odds / (1 + odds)
+        new_m = _level_frequencies(levels, sizes, p)
+        new_prior = float(min(max(p.mean(), _FLOOR), 1 - _FLOOR))
+        change = max(
+            abs(a - b)
+            for row_a, row_b in zip(m, new_m, strict=True)
+            for a, b in zip(row_a, row_b, strict=True)
+        )
+        m, prior = new_m, new_prior
+        if change < tolerance:
+            break
+    model = Model(
+        comparisons=[
+            ComparisonWeights(c.name, list(c.levels), mc, uc)
+            for c, mc, uc in zip(comparisons, m, u, strict=True)
+        ],
+        prior=prior,
+        trained_on_pairs=len(levels),
+        em_iterations=iterations,
+    )
+    model.u_exact_tf = {
+        name: model_u[1]
+        for name, model_u in zip([c.name for c in comparisons], u, strict=True)
+        if name in TF_COLUMNS
+    }
+    return model
+
+
+def _log_table(probabilities: list[list[float]]) -> FloatArray:
+    """comparisons × levels natural-log table; null level 0 (it multiplies by 1)."""
+    width = max(len(row) for row in probabilities)
+    table = np.zeros((len(probabilities), width))
+    for i, row in enumerate(probabilities):
+        for level, value in enumerate(row):
+            table[i, level] = 0.0 if level == 0 else np.log(max(value, _FLOOR))
+    return table
+
+
+def tf_adjustments(
+    model: Model,
+    comparisons: Sequence[Comparison],
+    features: Features,
+    left: npt.NDArray[np.int64],
+    levels: LevelMatrix,
+) -> FloatArray:
+    """Per pair, the term-frequency adjustment (log2) summed over adjusted comparisons.
+
+    On an exact match of a value held by a share tf of records, the evidence is
+    log2(m / tf) rather than log2(m / u): rarer values say more.
+    """
+    total = np.zeros(len(left))
+    for i, comparison in enumerate(comparisons):
+        column = TF_COLUMNS.get(comparison.name)
+        if column is None or comparison.name not in model.u_exact_tf:
+            continue
+        codes = features.codes[column]
+        valid = codes >= 0
+        counts = np.bincount(codes[valid], minlength=int(codes.max(initial=0)) + 1)
+        freq = counts / max(valid.sum(), 1)
+        exact = levels[:, i] == 1
+        if not exact.any():
+            continue
+        tf = freq[codes[left[exact]]]
+        u_exact = max(model.u_exact_tf[comparison.name], _FLOOR)
+        total[exact] += np.log2(u_exact / np.maximum(tf, _FLOOR))
+    return total
+
+
+def score(
+    model: Model,
+    comparisons: Sequence[Comparison],
+    features: Features,
+    left: npt.NDArray[np.int64],
+    levels: LevelMatrix,
+) -> FloatArray:
+    """Match weight (log2 odds) per pair: prior + Bayes factors + term frequencies."""
+    table = model.weight_table()
+    idx = np.arange(len(comparisons))
+    weights = table[idx, levels].sum(axis=1) + model.prior_weight
+    return weights + tf_adjustments(model, comparisons, features, left, levels)
+
+
+def probability(weights: FloatArray) -> FloatArray:
+    return 1.0 / (1.0 + np.exp2(-np.clip(weights, -60, 60)))

@@ -1,0 +1,128 @@
+"""Batch resolution: every record in, one customer label per record out.
+
+features → candidate pairs (blocking) → comparison levels → model (trained when none is
+given) → match weights → precision-keeping clustering. Records are put in key order first, so
+the same records give the same customers in any input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from kenning.resolution.blocking import BlockingReport, candidate_pairs
+from kenning.resolution.clustering import cluster
+from kenning.resolution.comparisons import Comparison, default_comparisons
+from kenning.resolution.features import Features, build_features
+from kenning.resolution.model import Model, compare_all, estimate_u, score, train
+from kenning.resolution.settings import ResolutionSettings
+
+RecordKey = tuple[str, str]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RecordTable:
+    """Normalised records in key order, as columns."""
+
+    keys: list[RecordKey]
+    columns: dict[str, list[str | None]]
+
+    @classmethod
+    def from_rows(
+        cls, rows: Iterable[tuple[RecordKey, Mapping[str, str | None]]], fields: Sequence[str]
+    ) -> RecordTable:
+        ordered = sorted(rows, key=lambda row: row[0])
+        return cls(
+            keys=[key for key, _ in ordered],
+            columns={name: [values.get(name) for _, values in ordered] for name in fields},
+        )
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def index(self) -> dict[RecordKey, int]:
+        return {key: i for i, key in enumerate(self.keys)}
+
+
+@dataclass
+class Resolution:
+    keys: list[RecordKey]
+    labels: npt.NDArray[np.int64]  # per record: the smallest record index of its customer
+    model: Model
+    blocking: BlockingReport
+    pairs_scored: int
+    pairs_above_threshold: int
+    merges_refused: int
+
+    def clusters(self) -> dict[int, list[int]]:
+        groups: dict[int, list[int]] = {}
+        for i, label in enumerate(self.labels.tolist()):
+            groups.setdefault(label, []).append(i)
+        return groups
+
+
+def _pairs_of(
+    keys: Sequence[tuple[RecordKey, RecordKey]], index: Mapping[RecordKey, int]
+) -> list[tuple[int, int]]:
+    """Correction pairs as record indices; corrections naming unknown records wait."""
+    return [(index[a], index[b]) for a, b in keys if a in index and b in index and a != b]
+
+
+def resolve(
+    table: RecordTable,
+    settings: ResolutionSettings | None = None,
+    *,
+    model: Model | None = None,
+    must_link: Sequence[tuple[RecordKey, RecordKey]] = (),
+    cannot_link: Sequence[tuple[RecordKey, RecordKey]] = (),
+    progress: Progress | None = None,
+) -> Resolution:
+    settings = settings or ResolutionSettings()
+    say = progress or (lambda _: None)
+    comparisons: tuple[Comparison, ...] = default_comparisons()
+    if model is not None:
+        model.check_matches(comparisons)
+
+    say("features")
+    features: Features = build_features(table.columns, shared_threshold=settings.shared_threshold)
+    say("blocking")
+    left, right, blocking = candidate_pairs(
+        features, settings.rules(), max_block=settings.max_block
+    )
+    say("comparing")
+    levels = compare_all(comparisons, features, left, right)
+    if model is None:
+        say("training")
+        u = estimate_u(comparisons, features, pairs=settings.u_pairs, seed=settings.seed)
+        model = train(
+            comparisons, features, levels, u=u, sample=settings.em_pairs, seed=settings.seed
+        )
+    say("scoring")
+    weights = score(model, comparisons, features, left, levels)
+    say("clustering")
+    index = table.index()
+    result = cluster(
+        len(table),
+        left,
+        right,
+        weights,
+        threshold=settings.threshold_weight,
+        dobs=table.columns["date_of_birth"],
+        first_names=table.columns["first_name"],
+        loyalty_ids=table.columns["loyalty_id"],
+        must_link=_pairs_of(must_link, index),
+        cannot_link=_pairs_of(cannot_link, index),
+    )
+    return Resolution(
+        keys=table.keys,
+        labels=result.labels,
+        model=model,
+        blocking=blocking,
+        pairs_scored=len(left),
+        pairs_above_threshold=int((weights >= settings.threshold_weight).sum()),
+        merges_refused=result.merges_refused,
+    )

@@ -1,0 +1,60 @@
+"""Resolution settings: data, with retail defaults that work with zero configuration.
+
+They round-trip through JSON (and YAML, which is JSON's superset here), so a data engineer
+can keep them in version control next to the retailer's other configuration.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, field_validator
+
+from kenning.resolution.blocking import DEFAULT_RULES, BlockingRule
+
+
+class ResolutionSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    # Candidate pairs: records equal on every column of at least one rule.
+    blocking_rules: list[list[str]] = Field(
+        default_factory=lambda: [list(rule.columns) for rule in DEFAULT_RULES]
+    )
+    # A value shared by more records than this forms no block (see blocking.py).
+    max_block: int = Field(default=200, ge=2)
+    # Match probability at and above which two records may join one customer.
+    threshold: float = Field(default=0.99, gt=0.0, lt=1.0)
+    # An identifier held by records of this many different first names stops counting.
+    shared_threshold: int = Field(default=2, ge=2)
+    u_pairs: int = Field(default=1_000_000, ge=1000)  # random pairs for u
+    em_pairs: int = Field(default=2_000_000, ge=1000)  # candidate pairs sampled for EM
+    seed: int = 0
+
+    @field_validator("blocking_rules")
+    @classmethod
+    def _rules_not_empty(cls, rules: list[list[str]]) -> list[list[str]]:
+        if not rules or any(not rule for rule in rules):
+            raise ValueError("blocking_rules needs at least one rule of at least one column")
+        return rules
+
+    def rules(self) -> tuple[BlockingRule, ...]:
+        return tuple(BlockingRule(tuple(rule)) for rule in self.blocking_rules)
+
+    @property
+    def threshold_weight(self) -> float:
+        """The threshold as a match weight (log2 odds)."""
+        return math.log2(self.threshold / (1 - self.threshold))
+
+    @classmethod
+    def load(cls, path: Path) -> ResolutionSettings:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else None
+        return cls.model_validate(data) if data is not None else cls.model_validate_json(text)
+
+    def dump(self, path: Path) -> None:
+        if path.suffix in (".yaml", ".yml"):
+            path.write_text(yaml.safe_dump(self.model_dump(), sort_keys=False), encoding="utf-8")
+        else:
+            path.write_text(self.model_dump_json(indent=2), encoding="utf-8")

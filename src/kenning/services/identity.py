@@ -1,0 +1,128 @@
+"""Identity resolution over the whole store: load, resolve, keep ids, record what changed."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kenning.domain.normalised import NORMALISED_FIELDS
+from kenning.resolution.evaluation import Evaluation, evaluate
+from kenning.resolution.ids import assign_ids
+from kenning.resolution.model import Model
+from kenning.resolution.pipeline import RecordTable, resolve
+from kenning.resolution.settings import ResolutionSettings
+from kenning.store import Store
+
+MODEL_NAME = "default"
+RecordKey = tuple[str, str]
+
+
+@dataclass
+class ResolveOutcome:
+    records: int
+    customers: int
+    pairs_scored: int
+    pairs_above_threshold: int
+    merges_refused: int
+    trained: bool
+    merges: int
+    splits: int
+    rows_written: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_table(store: Store) -> RecordTable:
+    columns: dict[str, list[str | None]] = {name: [] for name in NORMALISED_FIELDS}
+    keys: list[RecordKey] = []
+    lists = [columns[name] for name in NORMALISED_FIELDS]
+    for key, values in store.iter_normalised():
+        keys.append(key)
+        for target, value in zip(lists, values, strict=True):
+            target.append(value)
+    return RecordTable(keys, columns)  # iter_normalised yields in key order
+
+
+def resolve_store(
+    store: Store,
+    settings: ResolutionSettings | None = None,
+    *,
+    retrain: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> ResolveOutcome:
+    say = progress or (lambda _: None)
+    say("loading records")
+    table = load_table(store)
+    stored = None if retrain else store.load_model(MODEL_NAME)
+    model = Model.from_dict(stored) if stored else None
+    corrections = store.corrections()
+    resolution = resolve(
+        table,
+        settings,
+        model=model,
+        must_link=[(c.a, c.b) for c in corrections if c.kind == "must_link"],
+        cannot_link=[(c.a, c.b) for c in corrections if c.kind == "cannot_link"],
+        progress=say,
+    )
+    say("assigning customer ids")
+    previous = store.customer_assignments()
+    clusters = resolution.clusters()
+    ids, changes = assign_ids(table.keys, clusters, previous)
+    assignments = {
+        table.keys[i]: ids[label] for label, members in clusters.items() for i in members
+    }
+    say("saving")
+    with store.transaction():
+        if model is None:
+            store.save_model(MODEL_NAME, resolution.model.to_dict())
+        written = store.update_assignments(assignments, previous)
+        store.append_identity_changes(
+            [
+                (
+                    change.kind,
+                    change.customer_id,
+                    {"others": list(change.others), "records": [list(k) for k in change.records]},
+                )
+                for change in changes
+            ]
+        )
+    return ResolveOutcome(
+        records=len(table),
+        customers=len(clusters),
+        pairs_scored=resolution.pairs_scored,
+        pairs_above_threshold=resolution.pairs_above_threshold,
+        merges_refused=resolution.merges_refused,
+        trained=model is None,
+        merges=sum(1 for c in changes if c.kind == "merge"),
+        splits=sum(1 for c in changes if c.kind == "split"),
+        rows_written=written,
+        warnings=list(resolution.blocking.warnings),
+    )
+
+
+def export_customers(store: Store, out: Path) -> int:
+    """CSV of source, record_id, customer_id; one row per record, in key order."""
+    assignments = store.customer_assignments()
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("source", "record_id", "customer_id"))
+        for (source, record_id), customer in sorted(assignments.items()):
+            writer.writerow((source, record_id, customer))
+    return len(assignments)
+
+
+def read_truth(path: Path) -> dict[RecordKey, str]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"source", "record_id", "person_id"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: missing columns {', '.join(sorted(missing))}")
+        return {(row["source"], row["record_id"]): row["person_id"] for row in reader}
+
+
+def evaluate_store(store: Store, truth: Path) -> Evaluation:
+    predicted = store.customer_assignments()
+    if not predicted:
+        raise ValueError("no customers yet: run `kenning resolve` first")
+    return evaluate(predicted, read_truth(truth))

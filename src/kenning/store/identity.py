@@ -1,0 +1,130 @@
+"""The identity tables: customers per record, merges and splits, the model, corrections."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from kenning.store.hooks import SqlHooks
+
+RecordKey = tuple[str, str]
+CORRECTION_KINDS = ("must_link", "cannot_link")
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+@dataclass(frozen=True)
+class Correction:
+    kind: str  # must_link or cannot_link
+    a: RecordKey
+    b: RecordKey
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class IdentityChangeRow:
+    seq: int
+    kind: str
+    customer_id: str
+    payload: dict[str, Any]
+    recorded_at: str
+
+
+class IdentityTables(SqlHooks):
+    def customer_assignments(self) -> dict[RecordKey, str]:
+        rows = self._query("SELECT source, record_id, customer_id FROM customer_records")
+        return {(source, record_id): customer for source, record_id, customer in rows}
+
+    def update_assignments(
+        self, assignments: Mapping[RecordKey, str], previous: Mapping[RecordKey, str]
+    ) -> int:
+        """Write what changed since ``previous`` (the stored state); returns rows written."""
+        changed = [(s, r, c) for (s, r), c in assignments.items() if previous.get((s, r)) != c]
+        gone = [key for key in previous if key not in assignments]
+        with self.transaction():
+            self._executemany(
+                "INSERT INTO customer_records (source, record_id, customer_id) VALUES (?, ?, ?) "
+                "ON CONFLICT (source, record_id) DO UPDATE SET customer_id = excluded.customer_id",
+                changed,
+            )
+            self._executemany(
+                "DELETE FROM customer_records WHERE source = ? AND record_id = ?", gone
+            )
+        return len(changed) + len(gone)
+
+    def customer_records(self, customer_id: str) -> list[RecordKey]:
+        rows = self._query(
+            "SELECT source, record_id FROM customer_records WHERE customer_id = ? "
+            "ORDER BY source, record_id",
+            (customer_id,),
+        )
+        return [(source, record_id) for source, record_id in rows]
+
+    def customer_of(self, source: str, record_id: str) -> str | None:
+        rows = self._query(
+            "SELECT customer_id FROM customer_records WHERE source = ? AND record_id = ?",
+            (source, record_id),
+        )
+        return str(rows[0][0]) if rows else None
+
+    def append_identity_changes(self, changes: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        self._executemany(
+            "INSERT INTO identity_changes (kind, customer_id, payload) VALUES (?, ?, ?)",
+            [
+                (kind, customer, orjson.dumps(payload).decode())
+                for kind, customer, payload in changes
+            ],
+        )
+
+    def identity_changes(self, since: int = 0, limit: int = 1000) -> list[IdentityChangeRow]:
+        rows = self._query(
+            "SELECT seq, kind, customer_id, payload, recorded_at FROM identity_changes "
+            "WHERE seq > ? ORDER BY seq LIMIT ?",
+            (since, limit),
+        )
+        return [
+            IdentityChangeRow(int(seq), kind, customer, _json(payload), str(at))
+            for seq, kind, customer, payload, at in rows
+        ]
+
+    def save_model(self, name: str, data: Mapping[str, Any]) -> None:
+        self._execute(
+            "INSERT INTO models (name, data) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET data = excluded.data",
+            (name, orjson.dumps(data).decode()),
+        )
+
+    def load_model(self, name: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT data FROM models WHERE name = ?", (name,))
+        return dict(_json(rows[0][0])) if rows else None
+
+    def add_correction(self, kind: str, a: RecordKey, b: RecordKey, reason: str | None) -> bool:
+        """Record a must-link or cannot-link; False if it was already there (idempotent)."""
+        if kind not in CORRECTION_KINDS:
+            raise ValueError(f"unknown correction {kind!r}: use one of {CORRECTION_KINDS}")
+        a, b = min(a, b), max(a, b)
+        exists = self._query(
+            "SELECT 1 FROM identity_corrections WHERE kind = ? AND a_source = ? AND "
+            "a_record_id = ? AND b_source = ? AND b_record_id = ?",
+            (kind, *a, *b),
+        )
+        if exists:
+            return False
+        self._execute(
+            "INSERT INTO identity_corrections (kind, a_source, a_record_id, b_source, "
+            "b_record_id, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            (kind, *a, *b, reason),
+        )
+        return True
+
+    def corrections(self) -> list[Correction]:
+        rows = self._query(
+            "SELECT kind, a_source, a_record_id, b_source, b_record_id, reason "
+            "FROM identity_corrections ORDER BY id"
+        )
+        return [Correction(k, (a1, a2), (b1, b2), reason) for k, a1, a2, b1, b2, reason in rows]
