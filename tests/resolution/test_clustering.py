@@ -1,0 +1,94 @@
+"""Clustering keeps precision: conflicts refused, corrections respected, order irrelevant."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kenning.resolution.clustering import (
+    cluster,
+    dates_compatible,
+    first_names_compatible,
+)
+
+
+def _run(
+    edges: list[tuple[int, int, float]],
+    n: int,
+    dobs: list[str | None] | None = None,
+    firsts: list[str | None] | None = None,
+    loyalty: list[str | None] | None = None,
+    **kwargs: object,
+) -> list[int]:
+    left = np.array([a for a, _, _ in edges], dtype=np.int64)
+    right = np.array([b for _, b, _ in edges], dtype=np.int64)
+    weights = np.array([w for _, _, w in edges])
+    result = cluster(
+        n,
+        left,
+        right,
+        weights,
+        threshold=5.0,
+        dobs=dobs or [None] * n,
+        first_names=firsts or [None] * n,
+        loyalty_ids=loyalty or [None] * n,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return result.labels.tolist()
+
+
+def test_pairs_above_the_threshold_join() -> None:
+    assert _run([(0, 1, 9.0), (1, 2, 7.0), (2, 3, 1.0)], 4) == [0, 0, 0, 3]
+
+
+def test_household_is_not_chained_through_a_shared_phone() -> None:
+    # Ann(0)~Ann(1) strongly; Ann(1)~Bob(2) by a shared landline; Bob(2)~Bob(3).
+    firsts: list[str | None] = ["ann", "ann", "bob", "robert"]
+    labels = _run([(0, 1, 20.0), (2, 3, 18.0), (1, 2, 8.0)], 4, firsts=firsts)
+    assert labels == [0, 0, 2, 2]
+
+
+def test_two_dates_of_birth_are_refused_but_a_typo_is_not() -> None:
+    dobs: list[str | None] = ["1980-03-04", "1980-04-03", "1980-03-04", "1975-01-01"]
+    # 0-1 day and month swapped: same person; 3 is someone else, however strong the edge.
+    labels = _run([(0, 1, 10.0), (0, 2, 10.0), (2, 3, 30.0)], 4, dobs=dobs)
+    assert labels[0] == labels[1] == labels[2] and labels[3] != labels[0]
+    assert dates_compatible("1980-03-14", "1980-03-15") is True  # one digit
+    assert dates_compatible("1980-03-14", "1981-04-14") is False
+
+
+def test_first_names_nicknames_initials_typos() -> None:
+    assert first_names_compatible("william", "bill")
+    assert first_names_compatible("theresa", "tess")
+    assert first_names_compatible("j", "john")
+    assert first_names_compatible("jonathan", "jonathon")
+    assert not first_names_compatible("john", "mary")
+    assert not first_names_compatible("j", "mary")
+
+
+def test_one_loyalty_card_per_person() -> None:
+    loyalty: list[str | None] = ["771234567890", "779999999999", None]
+    labels = _run([(0, 2, 10.0), (1, 2, 9.0)], 3, loyalty=loyalty)
+    assert labels == [0, 1, 0]
+
+
+def test_must_link_always_and_cannot_link_never() -> None:
+    edges = [(0, 1, 20.0), (1, 2, 20.0)]
+    assert _run(edges, 4, must_link=[(2, 3)], cannot_link=[(0, 2)]) == [0, 0, 2, 2]
+
+
+def test_result_does_not_depend_on_edge_order() -> None:
+    rng = np.random.default_rng(7)
+    n = 60
+    edges = [
+        (int(a), int(b), float(w))
+        for a, b, w in zip(
+            rng.integers(0, n, 200), rng.integers(0, n, 200), rng.choice([6.0, 8.0, 8.0, 12.0], 200),
+            strict=True,
+        )
+        if a < b
+    ]
+    firsts: list[str | None] = [rng.choice(["ann", "bob", "cy", None]) for _ in range(n)]
+    first = _run(edges, n, firsts=firsts)
+    for _ in range(5):
+        shuffled = [edges[i] for i in rng.permutation(len(edges))]
+        assert _run(shuffled, n, firsts=firsts) == first
