@@ -82,7 +82,9 @@ def test_result_does_not_depend_on_edge_order() -> None:
     edges = [
         (int(a), int(b), float(w))
         for a, b, w in zip(
-            rng.integers(0, n, 200), rng.integers(0, n, 200), rng.choice([6.0, 8.0, 8.0, 12.0], 200),
+            rng.integers(0, n, 200),
+            rng.integers(0, n, 200),
+            rng.choice([6.0, 8.0, 8.0, 12.0], 200),
             strict=True,
         )
         if a < b

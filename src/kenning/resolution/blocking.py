@@ -43,6 +43,8 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule(("first_initial", "address_key")),
     BlockingRule(("date_of_birth", "postcode")),
     BlockingRule(("email_local", "last_key")),
+    BlockingRule(("first_canon", "last_key")),
+    BlockingRule(("last_key", "postcode")),
 )
 
 

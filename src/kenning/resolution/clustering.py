@@ -29,6 +29,7 @@ class _Identity:
 
     dobs: set[str] = field(default_factory=set)
     first_names: set[str] = field(default_factory=set)
+    last_names: set[str] = field(default_factory=set)  # a first name may be a swapped surname
     loyalty_ids: set[str] = field(default_factory=set)
     cannot: set[int] = field(default_factory=set)  # records this cluster must never hold
     members: list[int] = field(default_factory=list)
@@ -64,6 +65,16 @@ def _all_compatible(left: set[str], right: set[str], same: Callable[[str, str], 
     return all(same(x, y) for x in left for y in right if x != y)
 
 
+def _first_names_agree(x: _Identity, y: _Identity) -> bool:
+    """Every pair of first names is one person's, or one of them is the other's surname
+    (first and last name typed into each other's boxes)."""
+    return all(
+        a == b or first_names_compatible(a, b) or a in y.last_names or b in x.last_names
+        for a in x.first_names
+        for b in y.first_names
+    )
+
+
 @dataclass
 class ClusterResult:
     labels: IntArray  # cluster label per record: the smallest record index in its cluster
@@ -76,19 +87,26 @@ class _Clusters:
         self,
         dobs: Sequence[str | None],
         first_names: Sequence[str | None],
+        last_names: Sequence[str | None],
         loyalty_ids: Sequence[str | None],
     ) -> None:
-        n = len(dobs)
-        self.parent = list(range(n))
-        self.identity: dict[int, _Identity] = {}
-        for i in range(n):
-            dob, first, loyalty = dobs[i], first_names[i], loyalty_ids[i]
-            self.identity[i] = _Identity(
+        self.parent = list(range(len(dobs)))
+        self._columns = (dobs, first_names, last_names, loyalty_ids)
+        # Built on first use: most records of a million never meet an edge.
+        self._identity: dict[int, _Identity] = {}
+
+    def identity(self, root: int) -> _Identity:
+        found = self._identity.get(root)
+        if found is None:
+            dob, first, last, loyalty = (column[root] for column in self._columns)
+            found = self._identity[root] = _Identity(
                 dobs={dob} if dob else set(),
                 first_names={first} if first else set(),
+                last_names={last} if last else set(),
                 loyalty_ids={loyalty} if loyalty else set(),
-                members=[i],
+                members=[root],
             )
+        return found
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -100,14 +118,14 @@ class _Clusters:
         return root
 
     def conflict(self, a: int, b: int) -> bool:
-        x, y = self.identity[a], self.identity[b]
+        x, y = self.identity(a), self.identity(b)
         if (x.cannot or y.cannot) and (
             x.cannot.intersection(y.members) or y.cannot.intersection(x.members)
         ):
             return True
         return not (
             _all_compatible(x.dobs, y.dobs, dates_compatible)
-            and _all_compatible(x.first_names, y.first_names, first_names_compatible)
+            and _first_names_agree(x, y)
             and _all_compatible(x.loyalty_ids, y.loyalty_ids, identifiers_compatible)
         )
 
@@ -115,9 +133,11 @@ class _Clusters:
         # The smaller index becomes the root, so labels are the same whatever the join order.
         root, child = (a, b) if a < b else (b, a)
         self.parent[child] = root
-        x, y = self.identity[root], self.identity.pop(child)
+        x, y = self.identity(root), self.identity(child)
+        del self._identity[child]
         x.dobs |= y.dobs
         x.first_names |= y.first_names
+        x.last_names |= y.last_names
         x.loyalty_ids |= y.loyalty_ids
         x.cannot |= y.cannot
         x.members += y.members
@@ -133,15 +153,16 @@ def cluster(
     dobs: Sequence[str | None],
     first_names: Sequence[str | None],
     loyalty_ids: Sequence[str | None],
+    last_names: Sequence[str | None] | None = None,
     must_link: Sequence[tuple[int, int]] = (),
     cannot_link: Sequence[tuple[int, int]] = (),
 ) -> ClusterResult:
     """Customers from scored pairs. Records are expected in key order (see the pipeline), so
     that index order is key order and ties break the same way on every run."""
-    clusters = _Clusters(dobs, first_names, loyalty_ids)
+    clusters = _Clusters(dobs, first_names, last_names or [None] * n, loyalty_ids)
     for a, b in cannot_link:
-        clusters.identity[a].cannot.add(b)
-        clusters.identity[b].cannot.add(a)
+        clusters.identity(a).cannot.add(b)
+        clusters.identity(b).cannot.add(a)
     for a, b in must_link:
         ra, rb = clusters.find(a), clusters.find(b)
         if ra != rb:

@@ -26,6 +26,7 @@ LevelMatrix = npt.NDArray[np.int8]  # pairs × comparisons
 
 # Probabilities never reach 0 or 1: a level never seen would otherwise weigh ±infinity.
 _FLOOR = 1e-6
+_MIN_PRIOR = 1e-12
 # Comparisons whose exact level is adjusted by how common the value is.
 TF_COLUMNS: dict[str, str] = {
     "first_name": "first_name",
@@ -45,7 +46,7 @@ class ComparisonWeights:
     def weights(self) -> list[float]:
         """log2(m/u) per level; 0 for the null level."""
         return [0.0] + [
-            float(np.log2(max(m, _FLOOR) / max(u, _FLOOR)))
+            float(np.log2(max(m, _FLOOR) / max(u, _MIN_PRIOR)))
             for m, u in zip(self.m[1:], self.u[1:], strict=True)
         ]
 
@@ -53,7 +54,10 @@ class ComparisonWeights:
 @dataclass
 class Model:
     comparisons: list[ComparisonWeights]
-    prior: float  # probability that a candidate pair is a match
+    # Probability that two records drawn at random are one person: the base rate every
+    # pair's evidence is weighed against. (Among candidate pairs the rate is far higher,
+    # but being a candidate is no evidence beyond the comparisons that made it one.)
+    prior: float
     u_exact_tf: dict[str, float] = field(default_factory=dict)  # column -> u of exact level
     trained_on_pairs: int = 0
     em_iterations: int = 0
@@ -69,7 +73,7 @@ class Model:
 
     @property
     def prior_weight(self) -> float:
-        p = min(max(self.prior, _FLOOR), 1 - _FLOOR)
+        p = min(max(self.prior, _MIN_PRIOR), 1 - _FLOOR)
         return float(np.log2(p / (1 - p)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,41 +124,68 @@ def compare_all(
 
 
 def _level_frequencies(
-    levels: LevelMatrix, sizes: Sequence[int], weights: FloatArray | None
+    levels: LevelMatrix,
+    sizes: Sequence[int],
+    weights: FloatArray | None,
+    floor: float = _FLOOR,
 ) -> list[list[float]]:
     """Per comparison, the share of each non-null level (weighted), null excluded."""
     out: list[list[float]] = []
     for i, size in enumerate(sizes):
-        column = levels[:, i]
-        counts = np.bincount(column, weights=weights, minlength=size).astype(np.float64)
+        counts = np.bincount(levels[:, i], weights=weights, minlength=size).astype(np.float64)
         counts[0] = 0.0
         total = counts.sum()
         shares = counts / total if total > 0 else np.full(size, 1.0 / max(size - 1, 1))
-        shares[0] = 0.0
-        out.append([float(max(s, _FLOOR)) if k else 0.0 for k, s in enumerate(shares)])
+        out.append([0.0] + [float(max(s, floor)) for s in shares[1:]])
     return out
 
 
-def estimate_u(
-    comparisons: Sequence[Comparison],
-    features: Features,
-    *,
-    pairs: int = 1_000_000,
-    seed: int = 0,
-) -> list[list[float]]:
-    """u per level from random record pairs, which are almost all different people."""
+def random_pair_levels(
+    comparisons: Sequence[Comparison], features: Features, *, pairs: int, seed: int
+) -> LevelMatrix:
+    """Comparison levels of random record pairs (never a record with itself)."""
     rng = np.random.default_rng(seed)
     n = features.n
-    if n < 2:
-        return [
-            [0.0] + [1.0 / max(len(c.levels) - 1, 1)] * (len(c.levels) - 1) for c in comparisons
-        ]
-    count = min(pairs, n * (n - 1) // 2)
-    a = rng.integers(0, n, size=count)
-    b = rng.integers(0, n - 1, size=count)
-    b = np.where(b >= a, b + 1, b)  # never a record with itself
-    levels = compare_all(comparisons, features, np.minimum(a, b), np.maximum(a, b))
-    return _level_frequencies(levels, [len(c.levels) for c in comparisons], None)
+    count = min(pairs, n * (n - 1) // 2) if n >= 2 else 0
+    a = rng.integers(0, max(n, 1), size=count)
+    b = rng.integers(0, max(n - 1, 1), size=count)
+    b = np.where(b >= a, b + 1, b)
+    return compare_all(comparisons, features, np.minimum(a, b), np.maximum(a, b))
+
+
+def _posterior(
+    levels: LevelMatrix, m: list[list[float]], u: list[list[float]], prior: float
+) -> FloatArray:
+    idx = np.arange(levels.shape[1])
+    log_odds = (_log_table(m)[idx, levels] - _log_table(u)[idx, levels]).sum(axis=1)
+    odds = np.exp(np.clip(log_odds + np.log(prior / (1 - prior)), -700, 700))
+    return np.asarray(odds / (1 + odds), dtype=np.float64)
+
+
+def _em(
+    levels: LevelMatrix,
+    sizes: Sequence[int],
+    m: list[list[float]],
+    u: list[list[float]],
+    prior: float,
+    max_iterations: int,
+    tolerance: float,
+) -> tuple[list[list[float]], float, int]:
+    """m and the match rate among ``levels`` by EM, u held fixed."""
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
+        p = _posterior(levels, m, u, prior)
+        new_m = _level_frequencies(levels, sizes, p)
+        prior = float(min(max(p.mean(), _FLOOR), 1 - _FLOOR))
+        change = max(
+            abs(a - b)
+            for old, new in zip(m, new_m, strict=True)
+            for a, b in zip(old, new, strict=True)
+        )
+        m = new_m
+        if change < tolerance:
+            break
+    return m, prior, iterations
 
 
 def train(
@@ -162,58 +193,56 @@ def train(
     features: Features,
     levels: LevelMatrix,
     *,
-    u: list[list[float]] | None = None,
+    u_pairs: int = 1_000_000,
     max_iterations: int = 25,
     tolerance: float = 1e-4,
     sample: int = 3_000_000,
     seed: int = 0,
 ) -> Model:
-    """u from random pairs, then m and the prior by EM on the candidate pairs' levels."""
-    u = u if u is not None else estimate_u(comparisons, features, seed=seed)
+    """Learn m, u and the base rate from the records alone.
+
+    u first from random pairs; m and the match rate among candidates by EM with u fixed.
+    Random pairs are nearly all different people, but not all — in a small customer base
+    the few same-person pairs among them are enough to halve an e-mail's weight — so u is
+    then re-estimated with each random pair counted by its probability of being a
+    non-match, and EM runs again from where it stood.
+    """
+    sizes = [len(c.levels) for c in comparisons]
     rng = np.random.default_rng(seed)
+    candidates = len(levels)
     if len(levels) > sample:
         levels = levels[np.sort(rng.choice(len(levels), size=sample, replace=False))]
-    sizes = [len(c.levels) for c in comparisons]
+    randoms = random_pair_levels(comparisons, features, pairs=u_pairs, seed=seed)
+    # A level never seen among the random pairs is rarer than one in their number.
+    u_floor = min(_FLOOR, 0.5 / max(len(randoms), 1))
+    u = _level_frequencies(randoms, sizes, None, u_floor)
     # Start m from "agreement is likely for matches": most mass on the strongest level.
-    m = [
-        [0.0] + list(np.linspace(0.9, 0.05, size - 1) / np.linspace(0.9, 0.05, size - 1).sum())
-        for size in sizes
-    ]
-    prior = 0.1
-    log_u = _log_table(u)
-    iterations = 0
-    for iterations in range(1, max_iterations + 1):  # noqa: B007 - reported in the model
-        log_m = _log_table(m)
-        idx = np.arange(len(sizes))
-        lm = log_m[idx, levels].sum(axis=1)
-        lu = log_u[idx, levels].sum(axis=1)
-        odds = np.exp(np.clip(lm - lu + np.log(prior / (1 - prior)), -700, 700))
-        p = odds / (1 + odds)
-        new_m = _level_frequencies(levels, sizes, p)
-        new_prior = float(min(max(p.mean(), _FLOOR), 1 - _FLOOR))
-        change = max(
-            abs(a - b)
-            for row_a, row_b in zip(m, new_m, strict=True)
-            for a, b in zip(row_a, row_b, strict=True)
-        )
-        m, prior = new_m, new_prior
-        if change < tolerance:
-            break
-    model = Model(
+    m = [_decreasing(size) for size in sizes]
+    m, rate, iterations = _em(levels, sizes, m, u, 0.1, max_iterations, tolerance)
+    all_pairs = max(features.n * (features.n - 1) // 2, 1)
+    prior = min(max(rate * candidates / all_pairs, _MIN_PRIOR), 0.5)
+    if len(randoms):
+        non_match = 1.0 - _posterior(randoms, m, u, prior)
+        u = _level_frequencies(randoms, sizes, non_match, u_floor)
+        m, rate, more = _em(levels, sizes, m, u, rate, max_iterations, tolerance)
+        iterations += more
+        prior = min(max(rate * candidates / all_pairs, _MIN_PRIOR), 0.5)
+    names = [c.name for c in comparisons]
+    return Model(
         comparisons=[
             ComparisonWeights(c.name, list(c.levels), mc, uc)
             for c, mc, uc in zip(comparisons, m, u, strict=True)
         ],
         prior=prior,
+        u_exact_tf={name: uc[1] for name, uc in zip(names, u, strict=True) if name in TF_COLUMNS},
         trained_on_pairs=len(levels),
         em_iterations=iterations,
     )
-    model.u_exact_tf = {
-        name: model_u[1]
-        for name, model_u in zip([c.name for c in comparisons], u, strict=True)
-        if name in TF_COLUMNS
-    }
-    return model
+
+
+def _decreasing(size: int) -> list[float]:
+    shares = np.linspace(0.9, 0.05, max(size - 1, 1))
+    return [0.0, *(shares / shares.sum()).tolist()]
 
 
 def _log_table(probabilities: list[list[float]]) -> FloatArray:
@@ -222,7 +251,7 @@ def _log_table(probabilities: list[list[float]]) -> FloatArray:
     table = np.zeros((len(probabilities), width))
     for i, row in enumerate(probabilities):
         for level, value in enumerate(row):
-            table[i, level] = 0.0 if level == 0 else np.log(max(value, _FLOOR))
+            table[i, level] = 0.0 if level == 0 else np.log(max(value, _MIN_PRIOR))
     return table
 
 
@@ -271,4 +300,4 @@ def score(
 
 
 def probability(weights: FloatArray) -> FloatArray:
-    return 1.0 / (1.0 + np.exp2(-np.clip(weights, -60, 60)))
+    return np.asarray(1.0 / (1.0 + np.exp2(-np.clip(weights, -60, 60))), dtype=np.float64)

@@ -17,7 +17,7 @@ from kenning.resolution.blocking import BlockingReport, candidate_pairs
 from kenning.resolution.clustering import cluster
 from kenning.resolution.comparisons import Comparison, default_comparisons
 from kenning.resolution.features import Features, build_features
-from kenning.resolution.model import Model, compare_all, estimate_u, score, train
+from kenning.resolution.model import Model, compare_all, score, train
 from kenning.resolution.settings import ResolutionSettings
 
 RecordKey = tuple[str, str]
@@ -97,9 +97,13 @@ def resolve(
     levels = compare_all(comparisons, features, left, right)
     if model is None:
         say("training")
-        u = estimate_u(comparisons, features, pairs=settings.u_pairs, seed=settings.seed)
         model = train(
-            comparisons, features, levels, u=u, sample=settings.em_pairs, seed=settings.seed
+            comparisons,
+            features,
+            levels,
+            u_pairs=settings.u_pairs,
+            sample=settings.em_pairs,
+            seed=settings.seed,
         )
     say("scoring")
     weights = score(model, comparisons, features, left, levels)
@@ -113,6 +117,7 @@ def resolve(
         threshold=settings.threshold_weight,
         dobs=table.columns["date_of_birth"],
         first_names=table.columns["first_name"],
+        last_names=table.columns["last_name"],
         loyalty_ids=table.columns["loyalty_id"],
         must_link=_pairs_of(must_link, index),
         cannot_link=_pairs_of(cannot_link, index),

@@ -28,7 +28,7 @@ class ResolutionSettings(BaseModel):
     threshold: float = Field(default=0.99, gt=0.0, lt=1.0)
     # An identifier held by records of this many different first names stops counting.
     shared_threshold: int = Field(default=2, ge=2)
-    u_pairs: int = Field(default=1_000_000, ge=1000)  # random pairs for u
+    u_pairs: int = Field(default=3_000_000, ge=1000)  # random pairs for u
     em_pairs: int = Field(default=2_000_000, ge=1000)  # candidate pairs sampled for EM
     seed: int = 0
 

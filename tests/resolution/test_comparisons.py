@@ -1,0 +1,436 @@
+"""Pair comparisons and the features behind them: every level with a concrete pair, in
+both orders; shared identifiers; and levels that never depend on the rest of the batch."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
+from kenning.domain.normalise import Address, address_key
+from kenning.domain.normalised import NORMALISED_FIELDS
+from kenning.resolution.comparisons import Comparison, default_comparisons
+from kenning.resolution.features import (
+    Features,
+    Vocabulary,
+    build_features,
+    count_people,
+    same_first_name,
+)
+
+COMPARISONS = {c.name: c for c in default_comparisons()}
+PERSON = {"first_name": "john", "last_name": "smith"}
+Record = dict[str, str | None]
+
+
+def features(*records: Record, shared_threshold: int = 2) -> Features:
+    columns = {name: [r.get(name) for r in records] for name in NORMALISED_FIELDS}
+    return build_features(columns, shared_threshold=shared_threshold)
+
+
+def pair_level(name: str, a: Record, b: Record) -> str:
+    """The level of (a, b), checked to be the level of (b, a) too. Both records are one
+    John Smith unless they say otherwise, so their identifiers are not shared."""
+    f = features({**PERSON, **a}, {**PERSON, **b})
+    comparison = COMPARISONS[name]
+    forward = comparison.compare(f, np.array([0]), np.array([1]))
+    backward = comparison.compare(f, np.array([1]), np.array([0]))
+    assert forward.tolist() == backward.tolist()
+    return comparison.levels[forward[0]]
+
+
+def test_every_comparison_starts_null_and_ends_else() -> None:
+    assert list(COMPARISONS) == [
+        "first_name", "last_name", "date_of_birth", "email", "phone", "address", "postcode",
+        "city", "loyalty_id",
+    ]  # fmt: skip
+    for comparison in COMPARISONS.values():
+        assert comparison.levels[0] == "null"
+        assert comparison.levels[-1] == "else"
+        assert len(set(comparison.levels)) == len(comparison.levels)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ({"first_name": "john"}, {"first_name": "john"}, "exact"),
+        ({"first_name": "bob"}, {"first_name": "robert"}, "nickname"),
+        ({"first_name": "bill"}, {"first_name": "william"}, "nickname"),
+        ({"first_name": "mary jane"}, {"first_name": "mary"}, "nickname"),
+        ({"first_name": "katherine"}, {"first_name": "katharine"}, "fuzzy"),
+        ({"first_name": "michael"}, {"first_name": "micheal"}, "fuzzy"),
+        (
+            {"first_name": "john", "last_name": "smith"},
+            {"first_name": "smith", "last_name": "john"},
+            "swapped",
+        ),
+        ({"first_name": "j"}, {"first_name": "john"}, "initial"),
+        ({"first_name": "j"}, {"first_name": "mary"}, "else"),
+        ({"first_name": "john"}, {"first_name": "mary"}, "else"),
+        ({"first_name": None}, {"first_name": "john"}, "null"),
+        ({"first_name": None}, {"first_name": None}, "null"),
+    ],
+)
+def test_first_name_levels(a: Record, b: Record, expected: str) -> None:
+    assert pair_level("first_name", a, b) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ({"last_name": "smith"}, {"last_name": "smith"}, "exact"),
+        ({"last_name": "smith"}, {"last_name": "smyth"}, "fuzzy"),  # JW 0.89, one edit
+        ({"last_name": "johnson"}, {"last_name": "jonson"}, "fuzzy"),
+        ({"last_name": "o brien"}, {"last_name": "obrien"}, "fuzzy"),
+        ({"last_name": "smith"}, {"last_name": "smith jones"}, "compound"),
+        ({"last_name": "jones smith"}, {"last_name": "smith jones"}, "compound"),
+        (
+            {"first_name": "john", "last_name": "smith"},
+            {"first_name": "smith", "last_name": "john"},
+            "swapped",
+        ),
+        ({"last_name": "smith jones"}, {"last_name": "smith brown"}, "else"),
+        ({"last_name": "smith"}, {"last_name": "jones"}, "else"),
+        ({"last_name": None}, {"last_name": "smith"}, "null"),
+    ],
+)
+def test_last_name_levels(a: Record, b: Record, expected: str) -> None:
+    assert pair_level("last_name", a, b) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("1980-03-04", "1980-03-04", "exact"),
+        ("1980-03-04", "1980-04-03", "day_month_swapped"),
+        ("1980-03-04", "1981-03-04", "one_digit"),
+        ("1980-03-14", "1980-03-41", "one_digit"),  # adjacent digits transposed
+        ("1980-03-04", "1980-07-21", "same_year"),
+        ("1980-03-04", "1975-11-30", "else"),
+        (None, "1980-03-04", "null"),
+    ],
+)
+def test_date_of_birth_levels(a: str | None, b: str | None, expected: str) -> None:
+    assert pair_level("date_of_birth", {"date_of_birth": a}, {"date_of_birth": b}) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("jsmith@example.org", "jsmith@example.org", "exact"),
+        ("jsmith@example.org", "jsmith@exmaple.org", "typo"),  # one transposition
+        ("jsmith@example.org", "jsmth@example.org", "typo"),
+        ("jsmith@yahoo.com", "jsmith@yhaoo.co", "typo"),  # same mailbox, domain 2 edits off
+        ("jsmith@yahoo.com", "jsmith@gmail.com", "else"),
+        ("jsmith@example.org", "mary.jones@example.org", "else"),
+        (None, "jsmith@example.org", "null"),
+    ],
+)
+def test_email_levels(a: str | None, b: str | None, expected: str) -> None:
+    assert pair_level("email", {"email": a}, {"email": b}) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("+447700900123", "+447700900123", "exact"),
+        ("+447700900123", "+447700900124", "one_digit"),
+        ("+447700900123", "+447700900132", "one_digit"),  # transposed
+        ("+447700900123", "+44770090012", "one_digit"),  # digit lost
+        ("+447700900123", "+447700900321", "else"),
+        ("+447700900123", "+12125550123", "else"),
+        (None, "+447700900123", "null"),
+    ],
+)
+def test_phone_levels(a: str | None, b: str | None, expected: str) -> None:
+    assert pair_level("phone", {"phone": a}, {"phone": b}) == expected
+
+
+def home(number: str | None, street: str | None, unit: str | None = None) -> Record:
+    return {"house_number": number, "street": street, "unit": unit}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (home("12", "high st", "3"), home("12", "high st", "3"), "exact"),
+        (home("12", "high st"), home("12", "high st"), "exact"),
+        (home("12", "high st", "3"), home("12", "high st"), "unit_missing"),
+        (home("12", "high st"), home("12", "hgh st"), "fuzzy_street"),
+        (home("12", "high st", "3"), home("12", "hgh st", "3"), "fuzzy_street"),
+        (home("12", "high st", "1"), home("12", "high st", "2"), "else"),  # two flats
+        (home("12", "high st"), home("14", "high st"), "else"),
+        (home("12", "high st"), home("12", "church rd"), "else"),
+        (home(None, "high st"), home("12", "high st"), "null"),  # a street is not a dwelling
+        (home(None, None), home("12", "high st"), "null"),
+    ],
+)
+def test_address_levels(a: Record, b: Record, expected: str) -> None:
+    assert pair_level("address", a, b) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("SW1A 1AA", "SW1A 1AA", "exact"),
+        ("SW1A 1AA", "SW1A 2AA", "district"),
+        ("SW1A 1AA", "M1 1AE", "else"),
+        (None, "SW1A 1AA", "null"),
+    ],
+)
+def test_postcode_levels(a: str | None, b: str | None, expected: str) -> None:
+    level = pair_level(
+        "postcode", {"postcode": a, "country": "GB"}, {"postcode": b, "country": "GB"}
+    )
+    assert level == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "a", "b", "expected"),
+    [
+        ("city", "leeds", "leeds", "exact"),
+        ("city", "leeds", "york", "else"),
+        ("city", None, "york", "null"),
+        ("loyalty_id", "770958112989", "770958112989", "exact"),
+        ("loyalty_id", "770958112989", "779898144938", "else"),
+        ("loyalty_id", "770958112989", None, "null"),
+    ],
+)
+def test_exact_only_levels(name: str, a: str | None, b: str | None, expected: str) -> None:
+    assert pair_level(name, {name: a}, {name: b}) == expected
+
+
+def household(column: str, value: str, *first_names: str | None) -> Features:
+    return features(*({"first_name": n, "last_name": "smith", column: value} for n in first_names))
+
+
+def test_a_household_landline_is_shared_by_everyone_holding_it() -> None:
+    f = household("phone", "+441632960000", "john", "mary", "jon", None)
+    assert f.shared["phone"].tolist() == [True, True, True, True]
+
+
+def test_one_persons_name_variants_do_not_make_a_value_shared() -> None:
+    f = household("phone", "+441632960000", "bill", "william", "w", None)
+    assert not f.shared["phone"].any()
+    f = household("email", "jsmith@example.org", "jon", "john", "jonathan")
+    assert not f.shared["email"].any()
+
+
+def test_swapped_names_are_one_person_not_two() -> None:
+    f = features(
+        {"first_name": "sara", "last_name": "ramirez", "email": "sr@example.org"},
+        {"first_name": "sara", "last_name": "ramirez", "email": "sr@example.org"},
+        {"first_name": "ramirez", "last_name": "sara", "email": "sr@example.org"},
+    )
+    assert not f.shared["email"].any()
+
+
+def test_records_without_a_first_name_do_not_count_as_people() -> None:
+    f = household("email", "jsmith@example.org", "john", None, None)
+    assert not f.shared["email"].any()
+
+
+def test_shared_threshold_counts_people() -> None:
+    f = features(
+        *({"first_name": n, "loyalty_id": "770958112989"} for n in ("john", "mary", "mary")),
+        shared_threshold=3,
+    )
+    assert not f.shared["loyalty_id"].any()
+    f = features(
+        *({"first_name": n, "loyalty_id": "770958112989"} for n in ("john", "mary", "anne")),
+        shared_threshold=3,
+    )
+    assert f.shared["loyalty_id"].all()
+
+
+def test_a_shared_address_is_scoped_to_its_postcode() -> None:
+    # "12 High St" in two towns is two dwellings; in one postcode it is a household.
+    f = features(
+        {"first_name": "john", **home("12", "high st"), "postcode": "LS1 1AA"},
+        {"first_name": "mary", **home("12", "high st"), "postcode": "YO1 7HH"},
+        {"first_name": "anne", **home("12", "high st"), "postcode": "YO1 7HH"},
+    )
+    assert f.shared["address_key"].tolist() == [False, True, True]
+
+
+def test_shared_identifiers_are_no_evidence() -> None:
+    john = {"first_name": "john", "email": "home@example.org", "phone": "+441632960000"}
+    mary = {**john, "first_name": "mary"}
+    john_again = {**john, "last_name": "smith"}
+    f = features(john, mary, john_again)
+    for name in ("email", "phone"):
+        assert COMPARISONS[name].compare(f, np.array([0]), np.array([2])).tolist() == [0]
+
+
+def test_first_names_of_one_person() -> None:
+    assert same_first_name("bob", "robert")
+    assert same_first_name("j", "john")
+    assert same_first_name("jon", "john")
+    assert not same_first_name("john", "mary")
+    assert not same_first_name("j", "mary")
+    assert count_people(["john", "mary", "jon"], 5) == 2
+    assert count_people(["bill", "william", "w"], 5) == 1
+    assert count_people(["john", "mary", "anne"], 2) == 2  # stops counting at `enough`
+
+
+def test_derived_columns() -> None:
+    f = features(
+        {
+            "first_name": "bill jr",
+            "last_name": "o brien",
+            "date_of_birth": "1980-03-04",
+            "email": "bill@example.org",
+            **home("221b", "baker st", "4"),
+            "postcode": "NW1 6XE",
+            "country": "GB",
+        },
+        {},
+    )
+    row = {name: values[0] for name, values in f.columns.items()}
+    assert row["first_initial"] == "b"
+    assert row["first_canon"] == min({"bill", "robert", "will", "william", "willis"})
+    assert row["last_key"] == "obrien"
+    assert (row["dob_year"], row["dob_md"]) == ("1980", "03-04")
+    assert (row["email_local"], row["email_domain"]) == ("bill", "example.org")
+    assert row["address_key"] == address_key(Address("221b", "baker st", "4"))
+    assert row["house_street"] == address_key(Address("221b", "baker st", None))
+    assert row["postcode_district"] == "NW1"
+    assert all(values[1] is None for values in f.columns.values())
+    assert all(codes[1] == -1 for codes in f.codes.values())
+    assert f.codes["first_name"].dtype == np.int32
+
+
+def test_codes_are_equal_exactly_when_values_are() -> None:
+    f = features({"city": "york"}, {"city": "leeds"}, {"city": "york"}, {"city": None})
+    assert f.codes["city"].tolist() == [1, 0, 1, -1]  # sorted vocabulary: leeds < york
+    names = f.vocab["first_name"]
+    assert names is f.vocab["last_name"]  # swapped names compare across the columns
+
+
+def test_columns_of_different_lengths_are_refused() -> None:
+    with pytest.raises(ValueError, match="differ in length"):
+        build_features({"first_name": ["a", "b"], "last_name": ["c"]})
+
+
+def test_no_records_and_no_pairs() -> None:
+    f = build_features({})
+    assert f.n == 0
+    empty = np.zeros(0, np.int64)
+    for comparison in COMPARISONS.values():
+        assert comparison.compare(f, empty, empty).shape == (0,)
+
+
+# A small town of look-alike records: name variants, typos, households, swaps.
+FIRSTS = ["john", "jon", "j", "bob", "robert", "mary", "smith", "katherine", "katharine", None]
+LASTS = ["smith", "smyth", "smith jones", "john", "o brien", "obrien", None]
+EMAILS = ["js@example.org", "js@exmaple.org", "js@yhaoo.co", "js@yahoo.com", "mj@example.org", None]
+PHONES = ["+447700900123", "+447700900132", "+44770090012", "+12125550123", None]
+DATES = ["1980-03-04", "1980-04-03", "1981-03-04", "1980-07-21", "1975-11-30", None]
+HOMES = [home("12", "high st", "1"), home("12", "high st"), home("12", "hgh st"), home(None, None)]
+POSTCODES = ["SW1A 1AA", "SW1A 2AA", "M1 1AE", None]
+records = st.fixed_dictionaries(
+    {
+        "first_name": st.sampled_from(FIRSTS),
+        "last_name": st.sampled_from(LASTS),
+        "email": st.sampled_from(EMAILS),
+        "phone": st.sampled_from(PHONES),
+        "date_of_birth": st.sampled_from(DATES),
+        "home": st.sampled_from(HOMES),
+        "postcode": st.sampled_from(POSTCODES),
+        "city": st.sampled_from(["york", "leeds", None]),
+        "loyalty_id": st.sampled_from(["770958112989", "779898144938", None]),
+    }
+).map(lambda r: {**{k: v for k, v in r.items() if k != "home"}, **r["home"], "country": "GB"})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(records, min_size=2, max_size=12))
+def test_levels_are_symmetric(town: list[Record]) -> None:
+    f = features(*town)
+    left, right = np.triu_indices(len(town), k=1)
+    for comparison in COMPARISONS.values():
+        forward = comparison.compare(f, left, right)
+        assert forward.tolist() == comparison.compare(f, right, left).tolist()
+        assert forward.dtype == np.int8
+        assert ((forward >= 0) & (forward < len(comparison.levels))).all()
+
+
+def test_a_pairs_level_does_not_depend_on_the_batch() -> None:
+    rng = np.random.default_rng(7)
+    town = [
+        {
+            **{k: rng.choice(np.array(v, dtype=object)) for k, v in pools().items()},
+            **HOMES[rng.integers(len(HOMES))],
+            "country": "GB",
+        }
+        for _ in range(80)
+    ]
+    f = features(*town)
+    # A random town shares every identifier; unshare them so every level is exercised.
+    f = replace(f, shared={k: np.zeros_like(v) for k, v in f.shared.items()})
+    left, right = np.triu_indices(len(town), k=1)
+    for comparison in COMPARISONS.values():
+        batch = comparison.compare(f, left, right)
+        assert len(set(batch.tolist())) >= 3, comparison.name
+        sample = rng.choice(len(left), 150, replace=False)
+        alone = [int(comparison.compare(f, left[i : i + 1], right[i : i + 1])[0]) for i in sample]
+        assert alone == batch[sample].tolist(), comparison.name
+        shuffled = rng.permutation(len(left))
+        assert (comparison.compare(f, left[shuffled], right[shuffled]) == batch[shuffled]).all()
+
+
+def pools() -> dict[str, list[str | None]]:
+    return {
+        "first_name": FIRSTS,
+        "last_name": LASTS,
+        "email": EMAILS,
+        "phone": PHONES,
+        "date_of_birth": DATES,
+        "postcode": POSTCODES,
+        "city": ["york", "leeds", None],
+        "loyalty_id": ["770958112989", "779898144938", None],
+    }
+
+
+def test_bad_pair_arrays_are_refused() -> None:
+    f = features(PERSON, PERSON)
+    comparison: Comparison = COMPARISONS["city"]
+    with pytest.raises(ValueError, match="one length"):
+        comparison.compare(f, np.array([0, 1]), np.array([1]))
+
+
+# The cheap bounds in front of the string scorers must never turn a true pass away.
+words = st.text(alphabet="abcdeio 1", min_size=1, max_size=9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(words, words), min_size=1, max_size=40))
+def test_string_tests_agree_with_the_scorers(pairs: list[tuple[str, str]]) -> None:
+    vocab = Vocabulary(sorted({s for pair in pairs for s in pair}))
+    code = {v: i for i, v in enumerate(vocab.values)}
+    a = np.array([code[x] for x, _ in pairs])
+    b = np.array([code[y] for _, y in pairs])
+    for threshold in (0.9, 0.92):
+        expected = [JaroWinkler.similarity(*sorted(p)) >= threshold - 1e-9 for p in pairs]
+        assert vocab.jaro_winkler_at_least(a, b, threshold).tolist() == expected
+    for k in (1, 2):
+        expected = [DamerauLevenshtein.distance(x, y) <= k for x, y in pairs]
+        assert vocab.edits_at_most(a, b, k).tolist() == expected
+
+
+digit_strings = st.text(alphabet="0123", min_size=1, max_size=8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(digit_strings, digit_strings), min_size=1, max_size=40))
+def test_one_digit_apart_is_one_edit(pairs: list[tuple[str, str]]) -> None:
+    vocab = Vocabulary(sorted({s for pair in pairs for s in pair}))
+    code = {v: i for i, v in enumerate(vocab.values)}
+    a = np.array([code[x] for x, _ in pairs])
+    b = np.array([code[y] for _, y in pairs])
+    expected = [DamerauLevenshtein.distance(x, y) <= 1 for x, y in pairs]
+    assert vocab.one_digit_apart(a, b).tolist() == expected

@@ -1,0 +1,103 @@
+"""Batch resolution over the store, on every backend: order, stable ids, corrections."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import pytest
+
+from kenning.datagen import DatagenConfig, generate
+from kenning.ingest.importer import Importer
+from kenning.resolution.settings import ResolutionSettings
+from kenning.services.identity import evaluate_store, resolve_store
+from kenning.store import Store, open_store
+
+
+@pytest.fixture(scope="module")
+def retailer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("retailer")
+    generate(DatagenConfig(people=400, seed=11, activity=False), out)
+    return out
+
+
+def _files(retailer: Path) -> list[Path]:
+    return sorted((retailer / "records").glob("*.csv"))
+
+
+def _shuffled_copy(retailer: Path, into: Path) -> list[Path]:
+    rng = random.Random(3)
+    copies = []
+    for path in _files(retailer):
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        header, body = rows[0], rows[1:]
+        rng.shuffle(body)
+        target = into / path.name
+        with target.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([header, *body])
+        copies.append(target)
+    copies.reverse()
+    return copies
+
+
+def test_resolution_is_precise_on_the_demo_retailer(store: Store, retailer: Path) -> None:
+    Importer(store).import_files(_files(retailer))
+    outcome = resolve_store(store)
+    assert outcome.trained and outcome.records == sum(store.record_counts().values())
+    result = evaluate_store(store, retailer / "truth.csv")
+    assert result.pairwise_precision >= 0.95
+    assert result.pairwise_recall >= 0.6
+    assert result.customers < result.records
+
+
+def test_same_records_in_any_order_give_the_same_customers(
+    store: Store, retailer: Path, tmp_path: Path
+) -> None:
+    Importer(store).import_files(_files(retailer))
+    resolve_store(store)
+    with open_store(f"sqlite:///{tmp_path / 'shuffled.db'}") as other:
+        Importer(other).import_files(_shuffled_copy(retailer, tmp_path))
+        resolve_store(other)
+        assert other.customer_assignments() == store.customer_assignments()
+
+
+def test_a_rerun_keeps_every_id_and_records_no_change(store: Store, retailer: Path) -> None:
+    Importer(store).import_files(_files(retailer))
+    resolve_store(store)
+    first = store.customer_assignments()
+    again = resolve_store(store)
+    assert not again.trained
+    assert store.customer_assignments() == first
+    assert (again.merges, again.splits, again.rows_written) == (0, 0, 0)
+
+
+def test_corrections_are_respected_by_every_run(store: Store, retailer: Path) -> None:
+    Importer(store).import_files(_files(retailer))
+    resolve_store(store)
+    assignments = store.customer_assignments()
+    by_customer: dict[str, list[tuple[str, str]]] = {}
+    for key, customer in sorted(assignments.items()):
+        by_customer.setdefault(customer, []).append(key)
+    together = next(keys for keys in by_customer.values() if len(keys) >= 2)
+    apart = [keys[0] for keys in list(by_customer.values())[:2]]
+
+    assert store.add_correction("cannot_link", together[0], together[1], "two people")
+    assert not store.add_correction("cannot_link", together[1], together[0], "again")
+    store.add_correction("must_link", apart[0], apart[1], "same shopper, confirmed in store")
+    outcome = resolve_store(store)
+    after = store.customer_assignments()
+    assert after[together[0]] != after[together[1]]
+    assert after[apart[0]] == after[apart[1]]
+    assert outcome.merges >= 1 and outcome.splits >= 1
+    assert {c.kind for c in store.identity_changes()} >= {"merge", "split"}
+
+
+def test_settings_round_trip(tmp_path: Path) -> None:
+    settings = ResolutionSettings(threshold=0.97, blocking_rules=[["email"], ["phone"]])
+    for name in ("s.json", "s.yaml"):
+        settings.dump(tmp_path / name)
+        assert ResolutionSettings.load(tmp_path / name) == settings
+    with pytest.raises(ValueError, match="threshold"):
+        ResolutionSettings.model_validate({"threshold": 1.5})
