@@ -295,7 +295,7 @@ def score(
     """Match weight (log2 odds) per pair: prior + Bayes factors + term frequencies."""
     table = model.weight_table()
     idx = np.arange(len(comparisons))
-    weights = table[idx, levels].sum(axis=1) + model.prior_weight
+    weights: FloatArray = table[idx, levels].sum(axis=1) + model.prior_weight
     return weights + tf_adjustments(model, comparisons, features, left, levels)
 
 
