@@ -148,7 +148,7 @@ class Vocabulary:
         common = ma & mb
         matches = np.minimum(la - np.bitwise_count(ma ^ common), lb - np.bitwise_count(mb ^ common))
         # matches * (1/la + 1/lb) >= need, without the divisions; the slack keeps it a bound.
-        candidates = np.flatnonzero(matches * (la + lb) >= need * la * lb - 1e-6)  # slack too
+        candidates = np.flatnonzero(matches * (la + lb) >= need * la * lb - 1e-6)
         return self._scored(a, b, candidates, JaroWinkler.similarity, threshold)
 
     def edits_at_most(self, a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:

@@ -39,24 +39,24 @@ def assign_ids(
     previous: Mapping[RecordKey, str],
 ) -> tuple[dict[int, str], list[IdentityChange]]:
     """Customer id per cluster label, and the merges and splits since ``previous``."""
+    first = {label: min(keys[i] for i in members) for label, members in clusters.items()}
     overlaps: list[tuple[int, str, RecordKey, int]] = []
     for label, members in clusters.items():
         counts = Counter(previous[keys[i]] for i in members if keys[i] in previous)
-        first = min(keys[i] for i in members)
-        overlaps += [(-count, old, first, label) for old, count in counts.items()]
+        overlaps += [(-count, old, first[label], label) for old, count in counts.items()]
     overlaps.sort()
     ids: dict[int, str] = {}
-    used: set[str] = set(previous.values())
+    taken: set[str] = set(previous.values())  # an old id is never reused for someone else
     given: set[str] = set()
     for _, old, _, label in overlaps:
         if label in ids or old in given:
             continue
         ids[label] = old
         given.add(old)
-    for label in sorted(clusters, key=lambda lb: min(keys[i] for i in clusters[lb])):
+    for label in sorted(clusters, key=first.__getitem__):
         if label not in ids:
-            ids[label] = new_customer_id(min(keys[i] for i in clusters[label]), used | given)
-            given.add(ids[label])
+            ids[label] = new_customer_id(first[label], taken)
+            taken.add(ids[label])
     return ids, _changes(keys, clusters, previous, ids)
 
 
