@@ -50,10 +50,19 @@ def test_household_is_not_chained_through_a_shared_phone() -> None:
 def test_two_dates_of_birth_are_refused_but_a_typo_is_not() -> None:
     dobs: list[str | None] = ["1980-03-04", "1980-04-03", "1980-03-04", "1975-01-01"]
     # 0-1 day and month swapped: same person; 3 is someone else, however strong the edge.
-    labels = _run([(0, 1, 10.0), (0, 2, 10.0), (2, 3, 30.0)], 4, dobs=dobs)
+    labels = _run([(0, 1, 10.0), (0, 2, 10.0), (2, 3, 29.0)], 4, dobs=dobs)
     assert labels[0] == labels[1] == labels[2] and labels[3] != labels[0]
     assert dates_compatible("1980-03-14", "1980-03-15") is True  # one digit
     assert dates_compatible("1980-03-14", "1981-04-14") is False
+
+
+def test_overwhelming_evidence_forgives_one_disagreement() -> None:
+    # A first name typed beyond recognition, everything else agreeing: 20 bits over.
+    firsts: list[str | None] = ["amber", "zqxw"]
+    assert _run([(0, 1, 24.0)], 2, firsts=firsts) == [0, 1]
+    assert _run([(0, 1, 26.0)], 2, firsts=firsts) == [0, 0]
+    # Never across a cannot-link, whatever the evidence.
+    assert _run([(0, 1, 99.0)], 2, cannot_link=[(0, 1)]) == [0, 1]
 
 
 def test_first_names_nicknames_initials_typos() -> None:

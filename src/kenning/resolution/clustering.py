@@ -5,12 +5,15 @@ Plain connected components chain a household together: Ann–(shared landline)�
 address)–Bob Jr. Here pairs are taken in order of match weight, strongest first, and two
 clusters join only if the joined customer would still describe one person: at most one date
 of birth (up to a typo), first names that agree (up to nicknames, initials and typos), at
-most one loyalty card, and no cannot-link between their records. Must-links join first and
-always. Ties are broken by the records' keys, so the result never depends on input order.
+most one loyalty card — or if the evidence for the merge exceeds the threshold by a large,
+set margin per disagreement (see ConflictPenalties) — and never across a cannot-link.
+Must-links join first and always. Ties are broken by the records' keys, so the result never
+depends on input order.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -75,6 +78,18 @@ def _first_names_agree(x: _Identity, y: _Identity) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ConflictPenalties:
+    """Bits of evidence a merge must have beyond the threshold to join two clusters that
+    disagree on a one-per-person fact. Large by default: a household, twins, father and son
+    never carry that much; a typing error beyond the comparisons' reach sometimes does
+    (every other field agreeing), and is then forgiven."""
+
+    date_of_birth: float = 25.0
+    first_name: float = 20.0
+    loyalty_id: float = 25.0
+
+
 @dataclass
 class ClusterResult:
     labels: IntArray  # cluster label per record: the smallest record index in its cluster
@@ -117,17 +132,21 @@ class _Clusters:
             parent[i], i = root, parent[i]
         return root
 
-    def conflict(self, a: int, b: int) -> bool:
+    def penalty(self, a: int, b: int, penalties: ConflictPenalties) -> float:
+        """Bits of evidence a merge of clusters a and b must overcome (inf: never)."""
         x, y = self.identity(a), self.identity(b)
         if (x.cannot or y.cannot) and (
             x.cannot.intersection(y.members) or y.cannot.intersection(x.members)
         ):
-            return True
-        return not (
-            _all_compatible(x.dobs, y.dobs, dates_compatible)
-            and _first_names_agree(x, y)
-            and _all_compatible(x.loyalty_ids, y.loyalty_ids, identifiers_compatible)
-        )
+            return math.inf
+        total = 0.0
+        if not _all_compatible(x.dobs, y.dobs, dates_compatible):
+            total += penalties.date_of_birth
+        if not _first_names_agree(x, y):
+            total += penalties.first_name
+        if not _all_compatible(x.loyalty_ids, y.loyalty_ids, identifiers_compatible):
+            total += penalties.loyalty_id
+        return total
 
     def union(self, a: int, b: int) -> None:
         # The smaller index becomes the root, so labels are the same whatever the join order.
@@ -156,9 +175,11 @@ def cluster(
     last_names: Sequence[str | None] | None = None,
     must_link: Sequence[tuple[int, int]] = (),
     cannot_link: Sequence[tuple[int, int]] = (),
+    penalties: ConflictPenalties | None = None,
 ) -> ClusterResult:
     """Customers from scored pairs. Records are expected in key order (see the pipeline), so
     that index order is key order and ties break the same way on every run."""
+    penalties = penalties or ConflictPenalties()
     clusters = _Clusters(dobs, first_names, last_names or [None] * n, loyalty_ids)
     for a, b in cannot_link:
         clusters.identity(a).cannot.add(b)
@@ -170,12 +191,13 @@ def cluster(
     keep = weights >= threshold
     order = np.lexsort((right[keep], left[keep], -weights[keep]))
     lefts, rights = left[keep][order].tolist(), right[keep][order].tolist()
+    ordered_weights = weights[keep][order].tolist()
     refused = used = 0
-    for a, b in zip(lefts, rights, strict=True):
+    for a, b, weight in zip(lefts, rights, ordered_weights, strict=True):
         ra, rb = clusters.find(a), clusters.find(b)
         if ra == rb:
             continue
-        if clusters.conflict(ra, rb):
+        if weight - clusters.penalty(ra, rb, penalties) < threshold:
             refused += 1
             continue
         clusters.union(ra, rb)
