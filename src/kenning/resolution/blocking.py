@@ -45,6 +45,8 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule(("email_local", "last_key")),
     BlockingRule(("first_canon", "last_key")),
     BlockingRule(("last_key", "postcode")),
+    BlockingRule(("first_canon", "date_of_birth")),
+    BlockingRule(("house_street", "postcode")),
 )
 
 
