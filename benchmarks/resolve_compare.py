@@ -1,0 +1,95 @@
+"""Benchmark: Kenning's `kenning resolve` and Splink 5 side by side, same data, same machine.
+
+    python benchmarks/resolve_compare.py DIR [DIR ...] [--no-splink]
+
+Each DIR holds canonical records (records/*.csv or records.csv) and truth.csv — as
+`kenning datagen` and benchmarks/febrl.py write them. For Kenning, the records are imported
+into a fresh SQLite store, then `kenning resolve` is timed as a whole process (wall and peak
+RSS) and scored with `kenning evaluate`; Kenning runs with its defaults (one setting for every
+data set). Splink runs as benchmarks/splink_baseline.py describes, at its best threshold.
+Prints one Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+KENNING = [sys.executable, "-m", "kenning"]
+
+
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(
+            f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode() if proc.stderr else ''}"
+        )
+    return seconds, usage.ru_maxrss / 1024
+
+
+def kenning(folder: Path, work: Path) -> dict[str, Any]:
+    db = work / f"{folder.name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{db}"
+    files = sorted((folder / "records").glob("*.csv")) or [folder / "records.csv"]
+    subprocess.run(
+        [*KENNING, "--db", url, "import", *map(str, files)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seconds, rss = _timed([*KENNING, "--db", url, "resolve"])
+    sys.path.insert(0, str(ROOT / "src"))
+    from kenning.services.identity import evaluate_store
+    from kenning.store import open_store
+
+    with open_store(url) as store:
+        result = evaluate_store(store, folder / "truth.csv").as_dict()
+    return {"seconds": seconds, "peak_rss_mib": rss, **result}
+
+
+def splink(folder: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "splink_baseline.py"), str(folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(out.stdout[out.stdout.index("{") :]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument("--no-splink", action="store_true")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="kenning-resolve-"))
+    print("| data | records | system | wall | peak RSS | pairwise P | R | F1 | B-cubed F1 |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    for folder in args.folders:
+        runs = [("Kenning", kenning(folder, work))]
+        if not args.no_splink:
+            runs.append(("Splink 5 (best threshold)", splink(folder)))
+        for system, r in runs:
+            ev = r.get("evaluation", r)
+            print(
+                f"| {folder.name} | {ev['records']:,} | {system} | {r['seconds']:.1f} s | "
+                f"{r['peak_rss_mib']:,.0f} MiB | {ev['pairwise_precision']:.3f} | "
+                f"{ev['pairwise_recall']:.3f} | {ev['pairwise_f1']:.3f} | {ev['bcubed_f1']:.3f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
