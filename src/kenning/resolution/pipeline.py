@@ -121,6 +121,7 @@ def resolve(
         loyalty_ids=table.columns["loyalty_id"],
         must_link=_pairs_of(must_link, index),
         cannot_link=_pairs_of(cannot_link, index),
+        penalties=settings.penalties(),
     )
     return Resolution(
         keys=table.keys,

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, Field, field_validator
 
 from kenning.resolution.blocking import DEFAULT_RULES, BlockingRule
+from kenning.resolution.clustering import ConflictPenalties
 
 
 class ResolutionSettings(BaseModel):
@@ -28,6 +29,11 @@ class ResolutionSettings(BaseModel):
     threshold: float = Field(default=0.99, gt=0.0, lt=1.0)
     # An identifier held by records of this many different first names stops counting.
     shared_threshold: int = Field(default=2, ge=2)
+    # Bits beyond the threshold a merge needs to join clusters that disagree on a birth
+    # date, a first name or a loyalty card (see clustering.ConflictPenalties).
+    penalty_date_of_birth: float = Field(default=25.0, ge=0)
+    penalty_first_name: float = Field(default=20.0, ge=0)
+    penalty_loyalty_id: float = Field(default=25.0, ge=0)
     u_pairs: int = Field(default=3_000_000, ge=1000)  # random pairs for u
     em_pairs: int = Field(default=2_000_000, ge=1000)  # candidate pairs sampled for EM
     seed: int = 0
@@ -38,6 +44,11 @@ class ResolutionSettings(BaseModel):
         if not rules or any(not rule for rule in rules):
             raise ValueError("blocking_rules needs at least one rule of at least one column")
         return rules
+
+    def penalties(self) -> ConflictPenalties:
+        return ConflictPenalties(
+            self.penalty_date_of_birth, self.penalty_first_name, self.penalty_loyalty_id
+        )
 
     def rules(self) -> tuple[BlockingRule, ...]:
         return tuple(BlockingRule(tuple(rule)) for rule in self.blocking_rules)
