@@ -62,3 +62,12 @@ def test_import_with_source_and_country_then_rebuild(tmp_path: Path) -> None:
 def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
     code, output = _run(tmp_path / "no" / "such" / "folder.db", "summary")
     assert code == 1 and "cannot open the database" in output
+
+
+def test_demo_links_the_story_customer(tmp_path: Path) -> None:
+    code, output = _run(
+        tmp_path / "k.db", "demo", "--people", "300", "--out", str(tmp_path / "demo")
+    )
+    assert code == 0, output
+    assert "Kenning linked them into" in output
+    assert "Theresa's" in output and "records are now one customer." in output

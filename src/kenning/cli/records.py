@@ -17,6 +17,7 @@ from kenning.domain.records import RecordError, check_source_name
 from kenning.ingest.importer import Importer, ImportReport
 from kenning.ingest.readers import SourceFileError, check_readable, estimate_rows
 from kenning.ingest.rebuild import rebuild_records
+from kenning.services.identity import evaluate_store, resolve_store
 from kenning.store import Store
 
 
@@ -180,35 +181,50 @@ def rebuild(ctx: Context) -> None:
 )
 @pass_context
 def demo(ctx: Context, people: int, seed: int, out_dir: Path) -> None:
-    """The whole story on demo data: generate a retailer, import it, show what Kenning holds."""
+    """The whole story on demo data: generate a retailer, import it, link it into customers."""
     report = _generate(DatagenConfig(people=people, seed=seed), out_dir)
     files = sorted((out_dir / "records").glob("*.csv"))
+    truth = out_dir / "truth.csv"
     with ctx.open() as store:
         start = time.perf_counter()
         imported = _import(store, files, None, None, "utf-8-sig")
         seconds = time.perf_counter() - start
         _print_import_report(imported, seconds)
         _print_summary(store)
-        _print_story(store, out_dir / "truth.csv")
-    out.print(
-        f"\n{report.people:,} shoppers left {report.total_records:,} records in "
-        f"{len(report.records)} systems that never talk to each other. "
-        f"Ground truth for them is in {out_dir / 'truth.csv'}."
-    )
+        story = _story_keys(truth)
+        _print_story(store, story)
+        out.print(
+            f"\n{report.people:,} shoppers left {report.total_records:,} records in "
+            f"{len(report.records)} systems that never talk to each other."
+        )
+        with console.status("Linking records into customers"):
+            outcome = resolve_store(store)
+            result = evaluate_store(store, truth)
+        customers = {store.customer_of(*key) for key in story}
+        out.print(
+            f"Kenning linked them into {outcome.customers:,} customers "
+            f"(pairwise precision {result.pairwise_precision:.3f}, "
+            f"recall {result.pairwise_recall:.3f} against {truth}). "
+            f"Theresa's {len(story)} records are now "
+            + ("one customer." if len(customers) == 1 else f"{len(customers)} customers.")
+        )
 
 
-def _print_story(store: Store, truth: Path, person: str = "P-THERESA") -> None:
-    """The story customer's records as each system holds them: one person, many strangers."""
+def _story_keys(truth: Path, person: str = "P-THERESA") -> list[tuple[str, str]]:
     with truth.open(encoding="utf-8", newline="") as handle:
-        keys = [
+        return sorted(
             (r["source"], r["record_id"])
             for r in csv.DictReader(handle)
             if r["person_id"] == person
-        ]
+        )
+
+
+def _print_story(store: Store, keys: list[tuple[str, str]]) -> None:
+    """The story customer's records as each system holds them: one person, many strangers."""
     table = Table(title=f"One shopper, {len(keys)} records that never meet", title_justify="left")
     for column in ("source", "name", "e-mail", "phone", "postcode"):
-        table.add_column(column, no_wrap=column != "name")
-    for source, record_id in sorted(keys):
+        table.add_column(column, min_width=8 if column == "name" else None)
+    for source, record_id in keys:
         record = store.get_record(source, record_id)
         if record is None:
             continue
