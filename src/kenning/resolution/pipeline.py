@@ -72,6 +72,22 @@ def _pairs_of(
     return [(index[a], index[b]) for a, b in keys if a in index and b in index and a != b]
 
 
+# Comparisons that speak of one person rather than one name: a pair agreeing on none of them
+# (names and places only) is a namesake as often as it is the same shopper.
+IDENTITY_EVIDENCE = ("email", "phone", "date_of_birth", "address", "loyalty_id")
+
+
+def _has_identity_evidence(
+    comparisons: Sequence[Comparison], levels: npt.NDArray[np.int8]
+) -> npt.NDArray[np.bool_]:
+    found = np.zeros(len(levels), dtype=bool)
+    for i, comparison in enumerate(comparisons):
+        if comparison.name in IDENTITY_EVIDENCE:
+            agree = len(comparison.levels) - 1  # the last level is disagreement
+            found |= (levels[:, i] > 0) & (levels[:, i] < agree)
+    return found
+
+
 def resolve(
     table: RecordTable,
     settings: ResolutionSettings | None = None,
@@ -107,6 +123,8 @@ def resolve(
         )
     say("scoring")
     weights = score(model, comparisons, features, left, levels)
+    if settings.require_identity_evidence:
+        weights = np.where(_has_identity_evidence(comparisons, levels), weights, -np.inf)
     say("clustering")
     index = table.index()
     result = cluster(

@@ -26,7 +26,7 @@ class ResolutionSettings(BaseModel):
     # A value shared by more records than this forms no block (see blocking.py).
     max_block: int = Field(default=200, ge=2)
     # Match probability at and above which two records may join one customer.
-    threshold: float = Field(default=0.99, gt=0.0, lt=1.0)
+    threshold: float = Field(default=0.95, gt=0.0, lt=1.0)
     # An identifier held by records of this many different first names stops counting.
     shared_threshold: int = Field(default=2, ge=2)
     # Bits beyond the threshold a merge needs to join clusters that disagree on a birth
@@ -34,6 +34,9 @@ class ResolutionSettings(BaseModel):
     penalty_date_of_birth: float = Field(default=25.0, ge=0)
     penalty_first_name: float = Field(default=20.0, ge=0)
     penalty_loyalty_id: float = Field(default=25.0, ge=0)
+    # Join two records only if they agree on something one person has (e-mail, phone, birth
+    # date, address, loyalty card), never on names and places alone.
+    require_identity_evidence: bool = True
     u_pairs: int = Field(default=3_000_000, ge=1000)  # random pairs for u
     em_pairs: int = Field(default=2_000_000, ge=1000)  # candidate pairs sampled for EM
     seed: int = 0
