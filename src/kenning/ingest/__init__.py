@@ -1,0 +1,1 @@
+"""Ingest: read source files, normalise, append to the event log, upsert records."""
