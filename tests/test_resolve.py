@@ -101,3 +101,46 @@ def test_settings_round_trip(tmp_path: Path) -> None:
         assert ResolutionSettings.load(tmp_path / name) == settings
     with pytest.raises(ValueError, match="threshold"):
         ResolutionSettings.model_validate({"threshold": 1.5})
+
+
+def test_explanation_adds_up_to_the_decision(store: Store, retailer: Path, tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from click.testing import CliRunner
+
+    from kenning.cli import cli
+    from kenning.services.identity import explain_records
+
+    Importer(store).import_files(_files(retailer))
+    resolve_store(store)
+    assignments = store.customer_assignments()
+    by_customer: dict[str, list[tuple[str, str]]] = {}
+    for key, customer in sorted(assignments.items()):
+        by_customer.setdefault(customer, []).append(key)
+    a, b = next(keys for keys in by_customer.values() if len(keys) >= 2)[:2]
+    explanation, ca, cb = explain_records(store, a, b)
+    assert ca == cb
+    parts = explanation.prior_weight + sum(s.weight + s.tf_adjustment for s in explanation.steps)
+    assert explanation.total == pytest.approx(parts)
+    assert 0.0 <= explanation.probability <= 1.0
+
+    if store.dialect == "sqlite":
+        chart = tmp_path / "why.svg"
+        result = CliRunner().invoke(
+            cli,
+            [
+                "--db",
+                store.url,
+                "explain",
+                f"{a[0]}:{a[1]}",
+                f"{b[0]}:{b[1]}",
+                "--chart",
+                str(chart),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.split())  # the console wraps at 80 columns
+        assert "Match weight" in text and "the same customer" in text
+        assert ET.parse(chart).getroot().tag.endswith("svg")
+        bad = CliRunner().invoke(cli, ["--db", store.url, "explain", "nocolon", "pos:1"])
+        assert bad.exit_code == 2 and "SOURCE:RECORD_ID" in bad.output

@@ -1,4 +1,4 @@
-"""Commands for identity: resolve, export customers, evaluate against a truth file."""
+"""Commands for identity: resolve, explain, export customers, evaluate against a truth file."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ import click
 from rich.table import Table
 
 from kenning.cli.app import Context, cli, console, out, pass_context
+from kenning.resolution.explain import waterfall_svg
 from kenning.resolution.settings import ResolutionSettings
-from kenning.services.identity import evaluate_store, export_customers, resolve_store
+from kenning.services.identity import (
+    evaluate_store,
+    explain_records,
+    export_customers,
+    resolve_store,
+)
 
 
 @cli.command()
@@ -86,3 +92,70 @@ def evaluate(ctx: Context, truth: Path) -> None:
             name.replace("_", " "), f"{value:.4f}" if isinstance(value, float) else f"{value:,}"
         )
     out.print(table)
+
+
+def _record_key(text: str) -> tuple[str, str]:
+    source, sep, record_id = text.partition(":")
+    if not sep or not source or not record_id:
+        raise click.BadParameter(f"{text!r}: write a record as SOURCE:RECORD_ID")
+    return source, record_id
+
+
+@cli.command()
+@click.argument("first")
+@click.argument("second")
+@click.option(
+    "--chart",
+    type=click.Path(path_type=Path),
+    help="Write a waterfall chart of the weights (.html or .svg).",
+)
+@pass_context
+def explain(ctx: Context, first: str, second: str, chart: Path | None) -> None:
+    """Why two records (SOURCE:ID SOURCE:ID) are or are not one customer."""
+    a, b = _record_key(first), _record_key(second)
+    if chart is not None and chart.suffix not in (".html", ".svg"):
+        raise click.BadParameter("the chart is written as .html or .svg", param_hint="--chart")
+    with ctx.open() as store:
+        try:
+            explanation, customer_a, customer_b = explain_records(store, a, b)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    table = Table(title=f"{first}  vs  {second}", title_justify="left")
+    for column in ("comparison", first, second, "level", "weight"):
+        table.add_column(column, justify="right" if column == "weight" else "left")
+    table.add_row("prior (base rate)", "", "", "", f"{explanation.prior_weight:+.2f}")
+    for step in explanation.steps:
+        level = step.level + (
+            " (shared: no evidence)" if step.shared and step.level == "null" else ""
+        )
+        weight = f"{step.weight:+.2f}"
+        if step.tf_adjustment:
+            weight += f" {step.tf_adjustment:+.2f} tf"
+        colour = (
+            "green" if step.weight + step.tf_adjustment > 0 else "red" if step.weight < 0 else ""
+        )
+        table.add_row(
+            step.comparison,
+            step.left,
+            step.right,
+            level,
+            f"[{colour}]{weight}[/]" if colour else weight,
+        )
+    out.print(table)
+    verdict = "above" if explanation.total >= explanation.threshold_weight else "below"
+    out.print(
+        f"Match weight {explanation.total:+.2f} bits, probability {explanation.probability:.4f} "
+        f"({verdict} the threshold of {explanation.threshold_weight:+.2f})."
+    )
+    same = customer_a is not None and customer_a == customer_b
+    out.print(
+        f"Customers now: {customer_a or 'none'} and {customer_b or 'none'}"
+        + (" — the same customer." if same else ".")
+    )
+    if chart is not None:
+        svg = waterfall_svg(explanation, f"{first} vs {second}")
+        chart.write_text(
+            svg if chart.suffix == ".svg" else f"<!doctype html><meta charset=utf-8>{svg}\n",
+            encoding="utf-8",
+        )
+        out.print(f"Chart written to {chart}")

@@ -255,6 +255,35 @@ def _log_table(probabilities: list[list[float]]) -> FloatArray:
     return table
 
 
+def tf_adjustment_matrix(
+    model: Model,
+    comparisons: Sequence[Comparison],
+    features: Features,
+    left: npt.NDArray[np.int64],
+    levels: LevelMatrix,
+) -> FloatArray:
+    """Per pair and comparison, the term-frequency adjustment (log2).
+
+    On an exact match of a value held by a share tf of records, the evidence is
+    log2(m / tf) rather than log2(m / u): rarer values say more.
+    """
+    out = np.zeros((len(left), len(comparisons)))
+    for i, comparison in enumerate(comparisons):
+        column = TF_COLUMNS.get(comparison.name)
+        if column is None or comparison.name not in model.u_exact_tf:
+            continue
+        exact = levels[:, i] == 1
+        if not exact.any():
+            continue
+        codes = features.codes[column]
+        valid = codes >= 0
+        counts = np.bincount(codes[valid], minlength=int(codes.max(initial=0)) + 1)
+        tf = counts[codes[left[exact]]] / max(int(valid.sum()), 1)
+        u_exact = max(model.u_exact_tf[comparison.name], _FLOOR)
+        out[exact, i] = np.log2(u_exact / np.maximum(tf, _FLOOR))
+    return out
+
+
 def tf_adjustments(
     model: Model,
     comparisons: Sequence[Comparison],
@@ -262,26 +291,8 @@ def tf_adjustments(
     left: npt.NDArray[np.int64],
     levels: LevelMatrix,
 ) -> FloatArray:
-    """Per pair, the term-frequency adjustment (log2) summed over adjusted comparisons.
-
-    On an exact match of a value held by a share tf of records, the evidence is
-    log2(m / tf) rather than log2(m / u): rarer values say more.
-    """
-    total = np.zeros(len(left))
-    for i, comparison in enumerate(comparisons):
-        column = TF_COLUMNS.get(comparison.name)
-        if column is None or comparison.name not in model.u_exact_tf:
-            continue
-        codes = features.codes[column]
-        valid = codes >= 0
-        counts = np.bincount(codes[valid], minlength=int(codes.max(initial=0)) + 1)
-        freq = counts / max(valid.sum(), 1)
-        exact = levels[:, i] == 1
-        if not exact.any():
-            continue
-        tf = freq[codes[left[exact]]]
-        u_exact = max(model.u_exact_tf[comparison.name], _FLOOR)
-        total[exact] += np.log2(u_exact / np.maximum(tf, _FLOOR))
+    """Per pair, the term-frequency adjustments summed over the comparisons."""
+    total: FloatArray = tf_adjustment_matrix(model, comparisons, features, left, levels).sum(axis=1)
     return total
 
 

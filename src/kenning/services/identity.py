@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kenning.domain.normalised import NORMALISED_FIELDS
+from kenning.resolution.comparisons import default_comparisons
 from kenning.resolution.evaluation import Evaluation, evaluate
+from kenning.resolution.explain import Explanation, explain_pair
+from kenning.resolution.features import build_features
 from kenning.resolution.ids import assign_ids
 from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, resolve
@@ -126,3 +129,30 @@ def evaluate_store(store: Store, truth: Path) -> Evaluation:
     if not predicted:
         raise ValueError("no customers yet: run `kenning resolve` first")
     return evaluate(predicted, read_truth(truth))
+
+
+def explain_records(
+    store: Store, a: RecordKey, b: RecordKey, settings: ResolutionSettings | None = None
+) -> tuple[Explanation, str | None, str | None]:
+    """The stored model's reasoning about two records, and their current customers.
+
+    Features are built over every record, as in batch resolution, so that shared
+    identifiers and term frequencies are the ones the decision used.
+    """
+    stored = store.load_model(MODEL_NAME)
+    if stored is None:
+        raise ValueError("no model yet: run `kenning resolve` first")
+    table = load_table(store)
+    index = table.index()
+    for key in (a, b):
+        if key not in index:
+            raise ValueError(f"no record {key[0]}:{key[1]}")
+    settings = settings or ResolutionSettings()
+    comparisons = default_comparisons()
+    model = Model.from_dict(stored)
+    model.check_matches(comparisons)
+    features = build_features(table.columns, shared_threshold=settings.shared_threshold)
+    explanation = explain_pair(
+        model, comparisons, features, index[a], index[b], settings.threshold_weight
+    )
+    return explanation, store.customer_of(*a), store.customer_of(*b)
