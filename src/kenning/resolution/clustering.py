@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +27,7 @@ from kenning.domain.normalise import canonical_first_names, is_initial
 IntArray = npt.NDArray[np.int64]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Identity:
     """What a cluster claims about its person; small sets, merged on union."""
 
@@ -38,6 +39,8 @@ class _Identity:
     members: list[int] = field(default_factory=list)
 
 
+# These three are asked about the same few values again and again over millions of edges.
+@lru_cache(maxsize=65_536)
 def dates_compatible(a: str, b: str) -> bool:
     """The same birth date up to a typo: equal, day and month swapped, or one digit off."""
     if a == b:
@@ -48,6 +51,7 @@ def dates_compatible(a: str, b: str) -> bool:
     return DamerauLevenshtein.distance(da, db) <= 1
 
 
+@lru_cache(maxsize=65_536)
 def first_names_compatible(a: str, b: str) -> bool:
     """One person's first names: equal, nickname and name, initial and name, or a typo."""
     if a == b:
@@ -60,17 +64,24 @@ def first_names_compatible(a: str, b: str) -> bool:
     return bool(JaroWinkler.similarity(ta, tb) >= 0.92)
 
 
+@lru_cache(maxsize=65_536)
 def identifiers_compatible(a: str, b: str) -> bool:
     return a == b or DamerauLevenshtein.distance(a, b) <= 1
 
 
 def _all_compatible(left: set[str], right: set[str], same: Callable[[str, str], bool]) -> bool:
-    return all(same(x, y) for x in left for y in right if x != y)
+    # Most merges are between clusters that say nothing or the same thing: answer those
+    # without looping (this runs once per edge, millions of times).
+    if not left or not right or left == right:
+        return True
+    return all(x == y or same(x, y) for x in left for y in right)
 
 
 def _first_names_agree(x: _Identity, y: _Identity) -> bool:
     """Every pair of first names is one person's, or one of them is the other's surname
     (first and last name typed into each other's boxes)."""
+    if not x.first_names or not y.first_names or x.first_names == y.first_names:
+        return True
     return all(
         a == b or first_names_compatible(a, b) or a in y.last_names or b in x.last_names
         for a in x.first_names
@@ -113,7 +124,8 @@ class _Clusters:
     def identity(self, root: int) -> _Identity:
         found = self._identity.get(root)
         if found is None:
-            dob, first, last, loyalty = (column[root] for column in self._columns)
+            dobs, firsts, lasts, loyalties = self._columns
+            dob, first, last, loyalty = dobs[root], firsts[root], lasts[root], loyalties[root]
             found = self._identity[root] = _Identity(
                 dobs={dob} if dob else set(),
                 first_names={first} if first else set(),

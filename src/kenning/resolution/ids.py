@@ -38,8 +38,12 @@ def assign_ids(
     clusters: Mapping[int, Sequence[int]],
     previous: Mapping[RecordKey, str],
 ) -> tuple[dict[int, str], list[IdentityChange]]:
-    """Customer id per cluster label, and the merges and splits since ``previous``."""
-    first = {label: min(keys[i] for i in members) for label, members in clusters.items()}
+    """Customer id per cluster label, and the merges and splits since ``previous``.
+
+    ``keys`` are in sorted order (as the pipeline keeps them), so a cluster's smallest
+    record index is its smallest key.
+    """
+    first = {label: keys[min(members)] for label, members in clusters.items()}
     overlaps: list[tuple[int, str, RecordKey, int]] = []
     for label, members in clusters.items():
         counts = Counter(previous[keys[i]] for i in members if keys[i] in previous)
