@@ -14,28 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-KENNING = [sys.executable, "-m", "kenning"]
-
-
-def _timed(cmd: list[str]) -> tuple[float, float]:
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(
-            f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode() if proc.stderr else ''}"
-        )
-    return seconds, usage.ru_maxrss / 1024
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import KENNING  # noqa: E402
+from timing import run as _timed  # noqa: E402
 
 
 def kenning(folder: Path, work: Path) -> dict[str, Any]:

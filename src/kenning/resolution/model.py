@@ -284,18 +284,6 @@ def tf_adjustment_matrix(
     return out
 
 
-def tf_adjustments(
-    model: Model,
-    comparisons: Sequence[Comparison],
-    features: Features,
-    left: npt.NDArray[np.int64],
-    levels: LevelMatrix,
-) -> FloatArray:
-    """Per pair, the term-frequency adjustments summed over the comparisons."""
-    total: FloatArray = tf_adjustment_matrix(model, comparisons, features, left, levels).sum(axis=1)
-    return total
-
-
 def score(
     model: Model,
     comparisons: Sequence[Comparison],
@@ -307,7 +295,8 @@ def score(
     table = model.weight_table()
     idx = np.arange(len(comparisons))
     weights: FloatArray = table[idx, levels].sum(axis=1) + model.prior_weight
-    return weights + tf_adjustments(model, comparisons, features, left, levels)
+    tf: FloatArray = tf_adjustment_matrix(model, comparisons, features, left, levels).sum(axis=1)
+    return weights + tf
 
 
 def probability(weights: FloatArray) -> FloatArray:
