@@ -65,6 +65,35 @@ def test_overwhelming_evidence_forgives_one_disagreement() -> None:
     assert _run([(0, 1, 99.0)], 2, cannot_link=[(0, 1)]) == [0, 1]
 
 
+def test_a_household_s_agreement_cannot_overcome_a_conflict() -> None:
+    # Ann and Bob: same surname, address, postcode and town give 30 bits, of which 26 are
+    # the household's. Bob's first name disagrees: only the 4 personal bits may count.
+    firsts: list[str | None] = ["ann", "bob"]
+    left, right = np.array([0]), np.array([1])
+    args = {"threshold": 5.0, "dobs": [None, None], "first_names": firsts}
+    household = cluster(
+        2,
+        left,
+        right,
+        np.array([30.0]),
+        household=np.array([26.0]),
+        loyalty_ids=[None, None],
+        **args,
+    )  # type: ignore[arg-type]
+    assert household.labels.tolist() == [0, 1]
+    # The same 30 bits from e-mail and phone (nothing a household shares) do forgive it.
+    personal = cluster(
+        2,
+        left,
+        right,
+        np.array([30.0]),
+        household=np.array([0.0]),
+        loyalty_ids=[None, None],
+        **args,
+    )  # type: ignore[arg-type]
+    assert personal.labels.tolist() == [0, 0]
+
+
 def test_first_names_nicknames_initials_typos() -> None:
     assert first_names_compatible("william", "bill")
     assert first_names_compatible("theresa", "tess")

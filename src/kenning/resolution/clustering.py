@@ -180,6 +180,7 @@ def cluster(
     right: IntArray,
     weights: npt.NDArray[np.float64],
     *,
+    household: npt.NDArray[np.float64] | None = None,
     threshold: float,
     dobs: Sequence[str | None],
     first_names: Sequence[str | None],
@@ -203,13 +204,16 @@ def cluster(
     keep = weights >= threshold
     order = np.lexsort((right[keep], left[keep], -weights[keep]))
     lefts, rights = left[keep][order].tolist(), right[keep][order].tolist()
-    ordered_weights = weights[keep][order].tolist()
+    # What may overcome a conflict: only evidence a household member would not also have.
+    personal = weights if household is None else weights - household
+    ordered_personal = personal[keep][order].tolist()
     refused = used = 0
-    for a, b, weight in zip(lefts, rights, ordered_weights, strict=True):
+    for a, b, own in zip(lefts, rights, ordered_personal, strict=True):
         ra, rb = clusters.find(a), clusters.find(b)
         if ra == rb:
             continue
-        if weight - clusters.penalty(ra, rb, penalties) < threshold:
+        penalty = clusters.penalty(ra, rb, penalties)
+        if penalty and own - penalty < threshold:
             refused += 1
             continue
         clusters.union(ra, rb)

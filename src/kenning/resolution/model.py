@@ -284,19 +284,27 @@ def tf_adjustment_matrix(
     return out
 
 
+# Comparisons a household shares as often as one person does: a family agrees on surname,
+# address, postcode and town, so their agreement cannot tell Ann from her husband.
+HOUSEHOLD = frozenset({"last_name", "address", "postcode", "city"})
+
+
 def score(
     model: Model,
     comparisons: Sequence[Comparison],
     features: Features,
     left: npt.NDArray[np.int64],
     levels: LevelMatrix,
-) -> FloatArray:
-    """Match weight (log2 odds) per pair: prior + Bayes factors + term frequencies."""
+) -> tuple[FloatArray, FloatArray]:
+    """Per pair: the match weight (log2 odds: prior + Bayes factors + term frequencies),
+    and the part of it a household's agreement contributed (its positive weights)."""
     table = model.weight_table()
     idx = np.arange(len(comparisons))
-    weights: FloatArray = table[idx, levels].sum(axis=1) + model.prior_weight
-    tf: FloatArray = tf_adjustment_matrix(model, comparisons, features, left, levels).sum(axis=1)
-    return weights + tf
+    parts = table[idx, levels] + tf_adjustment_matrix(model, comparisons, features, left, levels)
+    shared = [i for i, c in enumerate(comparisons) if c.name in HOUSEHOLD]
+    household: FloatArray = parts[:, shared].clip(min=0).sum(axis=1)
+    weights: FloatArray = parts.sum(axis=1) + model.prior_weight
+    return weights, household
 
 
 def probability(weights: FloatArray) -> FloatArray:

@@ -122,7 +122,7 @@ def resolve(
             seed=settings.seed,
         )
     say("scoring")
-    weights = score(model, comparisons, features, left, levels)
+    weights, household = score(model, comparisons, features, left, levels)
     if settings.require_identity_evidence:
         weights = np.where(_has_identity_evidence(comparisons, levels), weights, -np.inf)
     say("clustering")
@@ -132,6 +132,7 @@ def resolve(
         left,
         right,
         weights,
+        household=household,
         threshold=settings.threshold_weight,
         dobs=table.columns["date_of_birth"],
         first_names=table.columns["first_name"],
