@@ -123,34 +123,31 @@ def compare_all(
     return levels
 
 
-def _level_frequencies(
-    levels: LevelMatrix,
-    sizes: Sequence[int],
-    weights: FloatArray | None,
-    floor: float = _FLOOR,
-) -> list[list[float]]:
-    """Per comparison, the share of each non-null level (weighted), null excluded."""
-    out: list[list[float]] = []
-    for i, size in enumerate(sizes):
-        counts = np.bincount(levels[:, i], weights=weights, minlength=size).astype(np.float64)
-        counts[0] = 0.0
-        total = counts.sum()
-        shares = counts / total if total > 0 else np.full(size, 1.0 / max(size - 1, 1))
-        out.append([0.0] + [float(max(s, floor)) for s in shares[1:]])
-    return out
+def random_pairs(
+    n: int, pairs: int, seed: int, exclude: npt.NDArray[np.int64] | None = None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Random record pairs (left < right, never a record with itself), leaving out the pair
+    keys ``left * n + right`` in the sorted array `exclude`."""
+    rng = np.random.default_rng(seed)
+    count = min(pairs, n * (n - 1) // 2) if n >= 2 else 0
+    a = rng.integers(0, max(n, 1), size=count)
+    b = rng.integers(0, max(n - 1, 1), size=count)
+    b = np.where(b >= a, b + 1, b)
+    left, right = np.minimum(a, b), np.maximum(a, b)
+    if exclude is not None and len(exclude):
+        keys = left * n + right
+        at = np.searchsorted(exclude, keys).clip(max=len(exclude) - 1)
+        outside = exclude[at] != keys
+        left, right = left[outside], right[outside]
+    return left, right
 
 
 def random_pair_levels(
     comparisons: Sequence[Comparison], features: Features, *, pairs: int, seed: int
 ) -> LevelMatrix:
-    """Comparison levels of random record pairs (never a record with itself)."""
-    rng = np.random.default_rng(seed)
-    n = features.n
-    count = min(pairs, n * (n - 1) // 2) if n >= 2 else 0
-    a = rng.integers(0, max(n, 1), size=count)
-    b = rng.integers(0, max(n - 1, 1), size=count)
-    b = np.where(b >= a, b + 1, b)
-    return compare_all(comparisons, features, np.minimum(a, b), np.maximum(a, b))
+    """Comparison levels of random record pairs."""
+    left, right = random_pairs(features.n, pairs, seed)
+    return compare_all(comparisons, features, left, right)
 
 
 def _posterior(
@@ -162,30 +159,74 @@ def _posterior(
     return np.asarray(odds / (1 + odds), dtype=np.float64)
 
 
+def _counts(levels: LevelMatrix, sizes: Sequence[int], weights: FloatArray | None) -> FloatArray:
+    """comparisons × levels table of (weighted) level counts."""
+    table = np.zeros((len(sizes), max(sizes)))
+    for i, size in enumerate(sizes):
+        table[i, :size] = np.bincount(levels[:, i], weights=weights, minlength=size)
+    return table
+
+
+def _shares(counts: FloatArray, sizes: Sequence[int], floor: float) -> list[list[float]]:
+    """Per comparison, each non-null level's share of the counts (null excluded)."""
+    out: list[list[float]] = []
+    for row, size in zip(counts, sizes, strict=True):
+        agreeing = row[1:size]
+        total = agreeing.sum()
+        shares = agreeing / total if total > 0 else np.full(size - 1, 1.0 / max(size - 1, 1))
+        out.append([0.0] + [float(max(x, floor)) for x in shares])
+    return out
+
+
+@dataclass
+class _Strata:
+    """Every record pair, in two strata. Candidates (blocking proposed them) are a sample
+    of their level vectors standing for `scale` pairs each, match or not by EM. The rest
+    are non-matches, known by the level counts of random pairs outside the candidates,
+    standing for `outside_scale` pairs each."""
+
+    candidates: LevelMatrix
+    scale: float
+    outside: FloatArray
+    outside_scale: float
+    sizes: list[int]
+
+    def maximise(self, p: FloatArray, floor: float) -> tuple[list[list[float]], ...]:
+        """m from the candidates' match posteriors; u from every non-match: the outside
+        stratum and the candidates' non-match posteriors. Counting the candidates this way
+        is what lets an e-mail or a loyalty card weigh what it does: their agreement among
+        non-matches is rarer than any affordable random sample can show."""
+        m = _shares(_counts(self.candidates, self.sizes, p), self.sizes, _FLOOR)
+        non_match = self.outside * self.outside_scale + self.scale * _counts(
+            self.candidates, self.sizes, 1.0 - p
+        )
+        return m, _shares(non_match, self.sizes, floor)
+
+
 def _em(
-    levels: LevelMatrix,
-    sizes: Sequence[int],
+    strata: _Strata,
     m: list[list[float]],
     u: list[list[float]],
-    prior: float,
+    rate: float,
+    floor: float,
     max_iterations: int,
     tolerance: float,
-) -> tuple[list[list[float]], float, int]:
-    """m and the match rate among ``levels`` by EM, u held fixed."""
+) -> tuple[list[list[float]], list[list[float]], float, int]:
+    """m, u and the match rate among candidates by EM."""
     iterations = 0
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
-        p = _posterior(levels, m, u, prior)
-        new_m = _level_frequencies(levels, sizes, p)
-        prior = float(min(max(p.mean(), _FLOOR), 1 - _FLOOR))
+        p = _posterior(strata.candidates, m, u, rate)
+        new_m, new_u = strata.maximise(p, floor)
+        rate = float(min(max(p.mean(), _FLOOR), 1 - _FLOOR))
         change = max(
             abs(a - b)
             for old, new in zip(m, new_m, strict=True)
             for a, b in zip(old, new, strict=True)
         )
-        m = new_m
+        m, u = new_m, new_u
         if change < tolerance:
             break
-    return m, prior, iterations
+    return m, u, rate, iterations
 
 
 def train(
@@ -193,6 +234,7 @@ def train(
     features: Features,
     levels: LevelMatrix,
     *,
+    candidate_keys: npt.NDArray[np.int64] | None = None,
     u_pairs: int = 1_000_000,
     max_iterations: int = 25,
     tolerance: float = 1e-4,
@@ -201,32 +243,35 @@ def train(
 ) -> Model:
     """Learn m, u and the base rate from the records alone.
 
-    u first from random pairs; m and the match rate among candidates by EM with u fixed.
-    Random pairs are nearly all different people, but not all — in a small customer base
-    the few same-person pairs among them are enough to halve an e-mail's weight — so u is
-    then re-estimated with each random pair counted by its probability of being a
-    non-match, and EM runs again from where it stood.
+    `levels` are the candidate pairs' levels; `candidate_keys` their sorted keys
+    ``left * n + right``. Pairs outside the candidates are taken as non-matches and known
+    from a random sample of them; the candidates are split into matches and non-matches by
+    EM, which estimates m and u together (see _Strata). Without `candidate_keys`, every
+    random pair counts as a non-match.
     """
     sizes = [len(c.levels) for c in comparisons]
     rng = np.random.default_rng(seed)
-    candidates = len(levels)
+    n, candidates = features.n, len(levels)
     if len(levels) > sample:
         levels = levels[np.sort(rng.choice(len(levels), size=sample, replace=False))]
-    randoms = random_pair_levels(comparisons, features, pairs=u_pairs, seed=seed)
-    # A level never seen among the random pairs is rarer than one in their number.
-    u_floor = min(_FLOOR, 0.5 / max(len(randoms), 1))
-    u = _level_frequencies(randoms, sizes, None, u_floor)
+    all_pairs = max(n * (n - 1) // 2, 1)
+    left, right = random_pairs(n, u_pairs, seed, candidate_keys)
+    randoms = compare_all(comparisons, features, left, right)
+    outside = all_pairs - (candidates if candidate_keys is not None else 0)
+    strata = _Strata(
+        candidates=levels,
+        scale=candidates / max(len(levels), 1),
+        outside=_counts(randoms, sizes, None),
+        outside_scale=outside / max(len(randoms), 1),
+        sizes=sizes,
+    )
+    # A level no non-match was seen at is taken as rarer than half a pair in all of them.
+    floor = min(_FLOOR, 0.5 / all_pairs)
+    u = _shares(strata.outside, sizes, floor)
     # Start m from "agreement is likely for matches": most mass on the strongest level.
     m = [_decreasing(size) for size in sizes]
-    m, rate, iterations = _em(levels, sizes, m, u, 0.1, max_iterations, tolerance)
-    all_pairs = max(features.n * (features.n - 1) // 2, 1)
+    m, u, rate, iterations = _em(strata, m, u, 0.1, floor, max_iterations, tolerance)
     prior = min(max(rate * candidates / all_pairs, _MIN_PRIOR), 0.5)
-    if len(randoms):
-        non_match = 1.0 - _posterior(randoms, m, u, prior)
-        u = _level_frequencies(randoms, sizes, non_match, u_floor)
-        m, rate, more = _em(levels, sizes, m, u, rate, max_iterations, tolerance)
-        iterations += more
-        prior = min(max(rate * candidates / all_pairs, _MIN_PRIOR), 0.5)
     names = [c.name for c in comparisons]
     return Model(
         comparisons=[

@@ -117,14 +117,19 @@ def resolve(
             comparisons,
             features,
             levels,
+            candidate_keys=left * max(len(table), 1) + right,
             u_pairs=settings.u_pairs,
             sample=settings.em_pairs,
             seed=settings.seed,
         )
     say("scoring")
     weights, household = score(model, comparisons, features, left, levels)
-    if settings.require_identity_evidence:
-        weights = np.where(_has_identity_evidence(comparisons, levels), weights, -np.inf)
+    # Names and places alone count for less by a set margin (settings.name_only_threshold).
+    weights = np.where(
+        _has_identity_evidence(comparisons, levels),
+        weights,
+        weights - settings.name_only_margin,
+    )
     say("clustering")
     index = table.index()
     result = cluster(

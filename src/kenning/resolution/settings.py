@@ -34,9 +34,10 @@ class ResolutionSettings(BaseModel):
     penalty_date_of_birth: float = Field(default=25.0, ge=0)
     penalty_first_name: float = Field(default=20.0, ge=0)
     penalty_loyalty_id: float = Field(default=25.0, ge=0)
-    # Join two records only if they agree on something one person has (e-mail, phone, birth
-    # date, address, loyalty card), never on names and places alone.
-    require_identity_evidence: bool = True
+    # Two records that agree on nothing one person has (e-mail, phone, birth date, address,
+    # loyalty card), only on names and places, need this probability instead: namesakes in
+    # one town are common. None: never join on names and places alone.
+    name_only_threshold: float | None = Field(default=0.999, gt=0.0, lt=1.0)
     u_pairs: int = Field(default=3_000_000, ge=1000)  # random pairs for u
     em_pairs: int = Field(default=2_000_000, ge=1000)  # candidate pairs sampled for EM
     seed: int = 0
@@ -60,6 +61,14 @@ class ResolutionSettings(BaseModel):
     def threshold_weight(self) -> float:
         """The threshold as a match weight (log2 odds)."""
         return math.log2(self.threshold / (1 - self.threshold))
+
+    @property
+    def name_only_margin(self) -> float:
+        """Bits a names-and-places-only pair needs beyond the threshold (inf: never joins)."""
+        if self.name_only_threshold is None:
+            return math.inf
+        p = self.name_only_threshold
+        return max(0.0, math.log2(p / (1 - p)) - self.threshold_weight)
 
     @classmethod
     def load(cls, path: Path) -> ResolutionSettings:
