@@ -94,6 +94,43 @@ def test_a_household_s_agreement_cannot_overcome_a_conflict() -> None:
     assert personal.labels.tolist() == [0, 0]
 
 
+def test_father_and_son_of_one_name_with_their_own_contacts_stay_apart() -> None:
+    # Joseph Brooks senior and junior at one address: nothing personal in common, and
+    # each has his own e-mail and phone.
+    left, right = np.array([0, 2]), np.array([1, 3])
+    base = {"threshold": 5.0, "dobs": [None] * 4, "first_names": ["joseph"] * 4}
+    contacts = {
+        "emails": ["jb94@example.com", None, "bigjoe@example.com", None],
+        "phones": ["+12155550100", None, "+12155550199", None],
+        "loyalty_ids": [None] * 4,
+    }
+    edges = cluster(4, left, right, np.array([30.0, 30.0]), **base, **contacts)  # type: ignore[arg-type]
+    assert edges.labels.tolist() == [0, 0, 2, 2]
+    household = np.array([30.0, 30.0, 30.0])
+    joined = cluster(
+        4,
+        np.array([0, 2, 1]),
+        np.array([1, 3, 2]),
+        household,
+        household=household,
+        **base,
+        **contacts,
+    )  # type: ignore[arg-type]
+    assert joined.labels.tolist() == [0, 0, 2, 2]
+    # One shared phone and they are one man with two e-mail addresses.
+    contacts["phones"] = ["+12155550100", None, "+12155550100", None]
+    joined = cluster(
+        4,
+        np.array([0, 2, 1]),
+        np.array([1, 3, 2]),
+        household,
+        household=household,
+        **base,
+        **contacts,
+    )  # type: ignore[arg-type]
+    assert joined.labels.tolist() == [0, 0, 0, 0]
+
+
 def test_first_names_nicknames_initials_typos() -> None:
     assert first_names_compatible("william", "bill")
     assert first_names_compatible("theresa", "tess")

@@ -35,6 +35,8 @@ class _Identity:
     first_names: set[str] = field(default_factory=set)
     last_names: set[str] = field(default_factory=set)  # a first name may be a swapped surname
     loyalty_ids: set[str] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
     cannot: set[int] = field(default_factory=set)  # records this cluster must never hold
     members: list[int] = field(default_factory=list)
 
@@ -77,6 +79,10 @@ def _all_compatible(left: set[str], right: set[str], same: Callable[[str, str], 
     return all(x == y or same(x, y) for x in left for y in right)
 
 
+def _disjoint(left: set[str], right: set[str]) -> bool:
+    return bool(left) and bool(right) and left.isdisjoint(right)
+
+
 def _first_names_agree(x: _Identity, y: _Identity) -> bool:
     """Every pair of first names is one person's, or one of them is the other's surname
     (first and last name typed into each other's boxes)."""
@@ -99,6 +105,9 @@ class ConflictPenalties:
     date_of_birth: float = 25.0
     first_name: float = 20.0
     loyalty_id: float = 25.0
+    # Both e-mails and phones, known on each side, all different: a father and son of one
+    # name at one address, far more often than one shopper who changed both.
+    contacts: float = 20.0
 
 
 @dataclass
@@ -115,22 +124,25 @@ class _Clusters:
         first_names: Sequence[str | None],
         last_names: Sequence[str | None],
         loyalty_ids: Sequence[str | None],
+        emails: Sequence[str | None],
+        phones: Sequence[str | None],
     ) -> None:
         self.parent = list(range(len(dobs)))
-        self._columns = (dobs, first_names, last_names, loyalty_ids)
+        self._columns = (dobs, first_names, last_names, loyalty_ids, emails, phones)
         # Built on first use: most records of a million never meet an edge.
         self._identity: dict[int, _Identity] = {}
 
     def identity(self, root: int) -> _Identity:
         found = self._identity.get(root)
         if found is None:
-            dobs, firsts, lasts, loyalties = self._columns
-            dob, first, last, loyalty = dobs[root], firsts[root], lasts[root], loyalties[root]
+            dob, first, last, loyalty, email, phone = (column[root] for column in self._columns)
             found = self._identity[root] = _Identity(
                 dobs={dob} if dob else set(),
                 first_names={first} if first else set(),
                 last_names={last} if last else set(),
                 loyalty_ids={loyalty} if loyalty else set(),
+                emails={email} if email else set(),
+                phones={phone} if phone else set(),
                 members=[root],
             )
         return found
@@ -158,6 +170,8 @@ class _Clusters:
             total += penalties.first_name
         if not _all_compatible(x.loyalty_ids, y.loyalty_ids, identifiers_compatible):
             total += penalties.loyalty_id
+        if _disjoint(x.emails, y.emails) and _disjoint(x.phones, y.phones):
+            total += penalties.contacts
         return total
 
     def union(self, a: int, b: int) -> None:
@@ -170,6 +184,8 @@ class _Clusters:
         x.first_names |= y.first_names
         x.last_names |= y.last_names
         x.loyalty_ids |= y.loyalty_ids
+        x.emails |= y.emails
+        x.phones |= y.phones
         x.cannot |= y.cannot
         x.members += y.members
 
@@ -186,6 +202,8 @@ def cluster(
     first_names: Sequence[str | None],
     loyalty_ids: Sequence[str | None],
     last_names: Sequence[str | None] | None = None,
+    emails: Sequence[str | None] | None = None,
+    phones: Sequence[str | None] | None = None,
     must_link: Sequence[tuple[int, int]] = (),
     cannot_link: Sequence[tuple[int, int]] = (),
     penalties: ConflictPenalties | None = None,
@@ -193,7 +211,10 @@ def cluster(
     """Customers from scored pairs. Records are expected in key order (see the pipeline), so
     that index order is key order and ties break the same way on every run."""
     penalties = penalties or ConflictPenalties()
-    clusters = _Clusters(dobs, first_names, last_names or [None] * n, loyalty_ids)
+    none = [None] * n
+    clusters = _Clusters(
+        dobs, first_names, last_names or none, loyalty_ids, emails or none, phones or none
+    )
     for a, b in cannot_link:
         clusters.identity(a).cannot.add(b)
         clusters.identity(b).cannot.add(a)

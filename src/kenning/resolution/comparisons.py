@@ -90,6 +90,12 @@ def _only(where: np.ndarray, test: PairTest, a: np.ndarray, b: np.ndarray) -> np
     return passed
 
 
+def _same_digits(vocab: Vocabulary, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values hold the same digits in the same order."""
+    left, _, counts = vocab.digits
+    return np.asarray((counts[a] == counts[b]) & (left[a] == left[b]).all(axis=1))
+
+
 def _fuzzy(vocab: Vocabulary, threshold: float) -> PairTest:
     return lambda a, b: vocab.jaro_winkler_at_least(a, b, threshold)
 
@@ -180,7 +186,11 @@ def _email(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     a, b = lad.codes("email")
     lad.settle("exact", a == b)
     a, b = lad.codes("email")
-    lad.settle("typo", f.vocab["email"].edits_at_most(a, b, 1))
+    emails = f.vocab["email"]
+    # One character apart is a typo, unless the character is a digit: joe.brooks94@ and
+    # joe.brooks95@ are two people who both chose their birth year.
+    same_digits = _same_digits(emails, a, b)
+    lad.settle("typo", _only(same_digits, _edits(emails, 1), a, b))
     la, lb = lad.codes("email_local")
     da, db = lad.codes("email_domain")
     same_local = (la == lb) & (la >= 0) & (da >= 0) & (db >= 0)

@@ -143,6 +143,8 @@ def resolve(
         first_names=table.columns["first_name"],
         last_names=table.columns["last_name"],
         loyalty_ids=table.columns["loyalty_id"],
+        emails=table.columns["email"],
+        phones=table.columns["phone"],
         must_link=_pairs_of(must_link, index),
         cannot_link=_pairs_of(cannot_link, index),
         penalties=settings.penalties(),

@@ -34,6 +34,7 @@ class ResolutionSettings(BaseModel):
     penalty_date_of_birth: float = Field(default=25.0, ge=0)
     penalty_first_name: float = Field(default=20.0, ge=0)
     penalty_loyalty_id: float = Field(default=25.0, ge=0)
+    penalty_contacts: float = Field(default=20.0, ge=0)
     # Two records that agree on nothing one person has (e-mail, phone, birth date, address,
     # loyalty card), only on names and places, need this probability instead: namesakes in
     # one town are common. None: never join on names and places alone.
@@ -51,7 +52,10 @@ class ResolutionSettings(BaseModel):
 
     def penalties(self) -> ConflictPenalties:
         return ConflictPenalties(
-            self.penalty_date_of_birth, self.penalty_first_name, self.penalty_loyalty_id
+            self.penalty_date_of_birth,
+            self.penalty_first_name,
+            self.penalty_loyalty_id,
+            self.penalty_contacts,
         )
 
     def rules(self) -> tuple[BlockingRule, ...]:
