@@ -127,6 +127,10 @@ def test_date_of_birth_levels(a: str | None, b: str | None, expected: str) -> No
         ("jsmith@yahoo.com", "jsmith@yhaoo.co", "typo"),  # same mailbox, domain 2 edits off
         ("jsmith@yahoo.com", "jsmith@gmail.com", "else"),
         ("jsmith@example.org", "mary.jones@example.org", "else"),
+        # Namesakes' addresses: a digit or a separator apart is two mailboxes, not a typo.
+        ("jsmith94@example.org", "jsmith95@example.org", "else"),
+        ("annlee@example.org", "ann_lee@example.org", "else"),
+        ("ann.lee@example.org", "ann-lee@example.org", "else"),
         (None, "jsmith@example.org", "null"),
     ],
 )

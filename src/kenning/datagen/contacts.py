@@ -3,9 +3,9 @@
 Real mailboxes are unique, so two generated people must never get the same address by
 accident (shared family mailboxes and placeholders are deliberate and made elsewhere). The
 population is generated in independent lanes (see runner.py); a candidate address belongs
-to exactly one lane, chosen by a stable hash of the address, and each lane remembers what
-it has handed out. No coordination between processes is needed, and rejecting candidates
-uniformly at random leaves the mix of patterns unchanged.
+to exactly one lane, chosen by a stable hash of its mailbox (Gmail ignores dots), and each
+lane remembers what it has handed out. No coordination between processes is needed, and
+rejecting candidates uniformly at random leaves the mix of patterns unchanged.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from functools import cache
 from random import Random
 
 from kenning.datagen.sampling import Table
+from kenning.domain.normalise.email import normalise_email
 
 LANES = 2
 
@@ -121,7 +122,10 @@ class Registry:
 
     def __init__(self, lane: int, reserved: tuple[str, ...] = ()) -> None:
         self.lane = lane
-        self.used: set[str] = set(reserved)
+        # Reserved e-mail addresses are held by their mailbox, as claim_mailbox looks them up.
+        self.used: set[str] = set(reserved) | {
+            mailbox for v in reserved if "@" in v and (mailbox := normalise_email(v).value)
+        }
 
     def owns(self, value: str) -> bool:
         return zlib.crc32(value.encode()) % LANES == self.lane
@@ -132,6 +136,14 @@ class Registry:
             return False
         self.used.add(value)
         return True
+
+    def claim_mailbox(self, address: str) -> bool | None:
+        """Take an e-mail address by its mailbox: "jo.smith@gmail.com" and "josmith@gmail.com"
+        are one Gmail inbox and cannot belong to two people. None: another lane's to give."""
+        mailbox = normalise_email(address).value or address
+        if not self.owns(mailbox):
+            return None
+        return self.claim(mailbox)
 
 
 Pattern = Callable[[Random, str, str, str, str, int], str]
@@ -178,9 +190,10 @@ def personal_email(
         if taken > 2:  # the obvious forms are taken: people add digits
             local += str(rng.randrange(1, 10 ** min(7, taken)))
         address = f"{local}@{domains.pick(rng)}"
-        if alloc.owns(address):  # another lane's to give; draw again, nothing learnt
-            if alloc.claim(address):
-                return address
+        claimed = alloc.claim_mailbox(address)
+        if claimed:
+            return address
+        if claimed is not None:  # taken; another lane's to give: draw again, nothing learnt
             taken += 1
 
 
@@ -205,7 +218,8 @@ def family_email(
         if taken > 1:
             local += str(rng.randrange(1, 10 ** min(6, taken)))
         address = f"{local}@{domains.pick(rng)}"
-        if alloc.owns(address):
-            if alloc.claim(address):
-                return address
+        claimed = alloc.claim_mailbox(address)
+        if claimed:
+            return address
+        if claimed is not None:  # taken; another lane's to give: draw again, nothing learnt
             taken += 1

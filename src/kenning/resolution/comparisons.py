@@ -187,10 +187,11 @@ def _email(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     lad.settle("exact", a == b)
     a, b = lad.codes("email")
     emails = f.vocab["email"]
-    # One character apart is a typo, unless the character is a digit: joe.brooks94@ and
-    # joe.brooks95@ are two people who both chose their birth year.
-    same_digits = _same_digits(emails, a, b)
-    lad.settle("typo", _only(same_digits, _edits(emails, 1), a, b))
+    # One character apart is a typo, unless it is a digit or a separator: joe.brooks94@ and
+    # joe.brooks95@, annlee@ and ann_lee@ are two people who chose alike.
+    ba, bb = lad.codes("email_bare")
+    alike = _same_digits(emails, a, b) & (ba != bb)
+    lad.settle("typo", _only(alike, _edits(emails, 1), a, b))
     la, lb = lad.codes("email_local")
     da, db = lad.codes("email_domain")
     same_local = (la == lb) & (la >= 0) & (da >= 0) & (db >= 0)

@@ -305,6 +305,15 @@ def _email_local(email: str) -> str | None:
     return local if at else None
 
 
+_SEPARATORS = re.compile(r"[._-]")
+
+
+def _email_bare(email: str) -> str:
+    """The address without separators in its mailbox name: "ann_lee@x" → "annlee@x"."""
+    local, at, domain = email.rpartition("@")
+    return f"{_SEPARATORS.sub('', local)}@{domain}" if at else email
+
+
 _BY_VALUE: dict[str, tuple[str, Callable[[str], str | None]]] = {
     "first_canon": ("first_name", _first_canon),
     "first_initial": ("first_name", lambda v: v[0]),
@@ -312,6 +321,7 @@ _BY_VALUE: dict[str, tuple[str, Callable[[str], str | None]]] = {
     "dob_year": ("date_of_birth", lambda v: v[:4]),
     "dob_md": ("date_of_birth", _dob_md),
     "email_local": ("email", _email_local),
+    "email_bare": ("email", _email_bare),
     "email_domain": ("email", lambda v: email_domain(v) or None),
 }
 
