@@ -17,6 +17,8 @@ def _run(
     dobs: list[str | None] | None = None,
     firsts: list[str | None] | None = None,
     loyalty: list[str | None] | None = None,
+    emails: list[str | None] | None = None,
+    phones: list[str | None] | None = None,
     **kwargs: object,
 ) -> list[int]:
     left = np.array([a for a, _, _ in edges], dtype=np.int64)
@@ -31,6 +33,8 @@ def _run(
         dobs=dobs or [None] * n,
         first_names=firsts or [None] * n,
         loyalty_ids=loyalty or [None] * n,
+        emails=emails,
+        phones=phones,
         **kwargs,  # type: ignore[arg-type]
     )
     return result.labels.tolist()
@@ -169,3 +173,32 @@ def test_result_does_not_depend_on_edge_order() -> None:
     for _ in range(5):
         shuffled = [edges[i] for i in rng.permutation(len(edges))]
         assert _run(shuffled, n, firsts=firsts) == first
+
+
+def test_components_without_conflicts_join_whole_as_the_greedy_walk_would() -> None:
+    # Sparse random graphs: many components hold one value per column (joined at once),
+    # the rest conflict (walked edge by edge). A self cannot-link, which forbids nothing,
+    # sends every component down the walk: both ways must give the same customers.
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        n = 80
+        edges = [
+            (int(min(a, b)), int(max(a, b)), float(w))
+            for a, b, w in zip(
+                rng.integers(0, n, 70),
+                rng.integers(0, n, 70),
+                rng.choice([6.0, 9.0, 14.0, 30.0], 70),
+                strict=True,
+            )
+            if a != b
+        ]
+        columns = {
+            "firsts": [rng.choice(["ann", "anne", "bob", None, None]) for _ in range(n)],
+            "dobs": [rng.choice(["1980-01-02", "1991-05-06", None, None, None]) for _ in range(n)],
+            "loyalty": [rng.choice(["771", "772", None, None, None, None]) for _ in range(n)],
+            "emails": [rng.choice(["a@x.org", "b@x.org", None, None]) for _ in range(n)],
+            "phones": [rng.choice(["+1555", "+1556", None, None]) for _ in range(n)],
+        }
+        fast = _run(edges, n, **columns)  # type: ignore[arg-type]
+        walked = _run(edges, n, cannot_link=[(i, i) for i in range(n)], **columns)  # type: ignore[arg-type]
+        assert fast == walked
