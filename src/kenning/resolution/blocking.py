@@ -47,6 +47,10 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule(("last_key", "postcode")),
     BlockingRule(("first_canon", "date_of_birth")),
     BlockingRule(("house_street", "postcode")),
+    # A name typed beyond recognition: the birth date with where the person lives.
+    BlockingRule(("date_of_birth", "city")),
+    BlockingRule(("date_of_birth", "house_number")),
+    BlockingRule(("first_canon", "postcode")),
 )
 
 
