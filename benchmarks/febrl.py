@@ -6,8 +6,10 @@ record's id names its person: "rec-223-org" is the original record of person 223
 
     python benchmarks/febrl.py --out DIR
 
-writes DIR/febrl1/records.csv and DIR/febrl1/truth.csv, and the same for febrl2 and febrl3.
-Values are written as Febrl holds them (lower case, date of birth as YYYYMMDD text).
+writes DIR/febrl1/records.csv and DIR/febrl1/truth.csv, and the same for febrl2 and febrl3,
+with the register-data resolution settings beside them as kenning-settings.yaml (see
+registry-settings.yaml). Values are written as Febrl holds them (lower case, date of birth
+as YYYYMMDD text).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import re
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +33,7 @@ LOADERS: dict[str, Callable[[], pd.DataFrame]] = {
     "febrl2": load_febrl2,
     "febrl3": load_febrl3,
 }
+SETTINGS = "kenning-settings.yaml"  # resolve_compare.py passes it to `kenning resolve`
 _REC_ID = re.compile(r"rec-(\d+)-(?:org|dup-\d+)")
 
 
@@ -83,6 +87,7 @@ def write_dataset(name: str, out: Path) -> int:
             record_writer.writerow(row)
             truth_writer.writerow((name, row["record_id"], person_of(row["record_id"])))
             count += 1
+    shutil.copyfile(Path(__file__).with_name("registry-settings.yaml"), folder / SETTINGS)
     return count
 
 

@@ -5,8 +5,9 @@
 Each DIR holds canonical records (records/*.csv or records.csv) and truth.csv — as
 `kenning datagen` and benchmarks/febrl.py write them. For Kenning, the records are imported
 into a fresh SQLite store, then `kenning resolve` is timed as a whole process (wall and peak
-RSS) and scored with `kenning evaluate`; Kenning runs with its defaults (one setting for every
-data set). Splink runs as benchmarks/splink_baseline.py describes, at its best threshold.
+RSS) and scored with `kenning evaluate`; Kenning runs with its retail defaults, or with the
+settings a data set brings as DIR/kenning-settings.yaml (Febrl: register data). Splink
+runs as benchmarks/splink_baseline.py describes, at its best threshold.
 Prints one Markdown table.
 """
 
@@ -38,7 +39,10 @@ def kenning(folder: Path, work: Path) -> dict[str, Any]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    seconds, rss = _timed([*KENNING, "--db", url, "resolve"])
+    # A data set may bring its own settings (Febrl: register data, see febrl.py).
+    settings = folder / "kenning-settings.yaml"
+    options = ["--settings", str(settings)] if settings.exists() else []
+    seconds, rss = _timed([*KENNING, "--db", url, "resolve", *options])
     sys.path.insert(0, str(ROOT / "src"))
     from kenning.services.identity import evaluate_store
     from kenning.store import open_store
