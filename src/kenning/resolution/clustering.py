@@ -14,8 +14,8 @@ depends on input order.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -27,20 +27,36 @@ from scipy.sparse.csgraph import connected_components
 from kenning.domain.normalise import canonical_first_names, is_initial
 
 IntArray = npt.NDArray[np.int64]
+# A column as int codes (-1: no value) and the value of each code.
+Coded = tuple[npt.NDArray[np.integer], Sequence[str] | npt.NDArray[np.object_]]
 
 
-@dataclass(slots=True)
 class _Identity:
-    """What a cluster claims about its person; small sets, merged on union."""
+    """What a cluster claims about its person; small sets, merged on union. A plain class:
+    one is made for each record an edge reaches, hundreds of thousands per run."""
 
-    dobs: set[str] = field(default_factory=set)
-    first_names: set[str] = field(default_factory=set)
-    last_names: set[str] = field(default_factory=set)  # a first name may be a swapped surname
-    loyalty_ids: set[str] = field(default_factory=set)
-    emails: set[str] = field(default_factory=set)
-    phones: set[str] = field(default_factory=set)
-    cannot: set[int] = field(default_factory=set)  # records this cluster must never hold
-    members: list[int] = field(default_factory=list)
+    __slots__ = (
+        "cannot",
+        "dobs",
+        "emails",
+        "first_names",
+        "last_names",
+        "loyalty_ids",
+        "members",
+        "phones",
+    )
+
+    def __init__(self, record: int, values: Sequence[str | None]) -> None:
+        dob, first, last, loyalty, email, phone = values
+        self.dobs: set[str] = {dob} if dob else set()
+        self.first_names: set[str] = {first} if first else set()
+        # A first name elsewhere may be this record's surname, typed into the wrong box.
+        self.last_names: set[str] = {last} if last else set()
+        self.loyalty_ids: set[str] = {loyalty} if loyalty else set()
+        self.emails: set[str] = {email} if email else set()
+        self.phones: set[str] = {phone} if phone else set()
+        self.cannot: set[int] = set()  # records this cluster must never hold
+        self.members = [record]
 
 
 # These three are asked about the same few values again and again over millions of edges.
@@ -137,16 +153,7 @@ class _Clusters:
     def identity(self, root: int) -> _Identity:
         found = self._identity.get(root)
         if found is None:
-            dob, first, last, loyalty, email, phone = (column[root] for column in self._columns)
-            found = self._identity[root] = _Identity(
-                dobs={dob} if dob else set(),
-                first_names={first} if first else set(),
-                last_names={last} if last else set(),
-                loyalty_ids={loyalty} if loyalty else set(),
-                emails={email} if email else set(),
-                phones={phone} if phone else set(),
-                members=[root],
-            )
+            found = self._identity[root] = _Identity(root, [c[root] for c in self._columns])
         return found
 
     def find(self, i: int) -> int:
@@ -209,9 +216,11 @@ def cluster(
     must_link: Sequence[tuple[int, int]] = (),
     cannot_link: Sequence[tuple[int, int]] = (),
     penalties: ConflictPenalties | None = None,
+    coded: Mapping[str, Coded] | None = None,
 ) -> ClusterResult:
     """Customers from scored pairs. Records are expected in key order (see the pipeline), so
-    that index order is key order and ties break the same way on every run."""
+    that index order is key order and ties break the same way on every run. `coded` may
+    hold the columns already coded (keyed by parameter name), which saves coding them."""
     penalties = penalties or ConflictPenalties()
     none = [None] * n
     clusters = _Clusters(
@@ -226,8 +235,23 @@ def cluster(
             clusters.union(ra, rb)
     keep = weights >= threshold
     touched = [i for pair in (*must_link, *cannot_link) for i in pair]
+    given = coded or {}
+
+    def code(name: str, values: Sequence[str | None] | None) -> Coded | None:
+        return given.get(name) or (None if values is None else _code(values))
+
+    one_per_person = [
+        (column, compatible)
+        for name, values, compatible in (
+            ("dobs", dobs, dates_compatible),
+            ("first_names", first_names, first_names_compatible),
+            ("loyalty_ids", loyalty_ids, identifiers_compatible),
+        )
+        if (column := code(name, values)) is not None
+    ]
+    contacts = (code("emails", emails), code("phones", phones))
     component, clean = _clean_components(
-        n, left[keep], right[keep], (dobs, first_names, loyalty_ids), (emails, phones), touched
+        n, left[keep], right[keep], one_per_person, contacts, touched
     )
     # Clean components join whole, as the loop below would; it only walks the others.
     keep &= ~clean[component[left]]
@@ -256,17 +280,28 @@ def cluster(
     return ClusterResult(labels, refused, used)
 
 
+def _code(values: Sequence[str | None]) -> Coded:
+    index: dict[str, int] = {}
+    codes = np.fromiter(
+        (-1 if v is None else index.setdefault(v, len(index)) for v in values),
+        np.int64,
+        count=len(values),
+    )
+    return codes, list(index)
+
+
 def _clean_components(
     n: int,
     left: IntArray,
     right: IntArray,
-    one_per_person: Sequence[Sequence[str | None]],
-    contacts: Sequence[Sequence[str | None] | None],
+    one_per_person: Sequence[tuple[Coded, Callable[[str, str], bool]]],
+    contacts: Sequence[Coded | None],
     touched: Sequence[int],
 ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
     """The connected components of the edges, and which can hold no conflict whatever the
-    merge order: each one-per-person column has at most one value in it, e-mails or phones
-    have at most one, and no correction names its records. Most customers are such."""
+    merge order: the values of each one-per-person column in it are pairwise compatible,
+    e-mails or phones have at most one value, and no correction names its records. Most
+    customers are such."""
     graph = coo_matrix((np.ones(len(left), np.int8), (left, right)), shape=(n, n))
     count, component = connected_components(graph, directed=False)
     component = component.astype(np.int64)
@@ -274,25 +309,32 @@ def _clean_components(
     members = np.flatnonzero(sizes[component] > 1)
     dirty = np.zeros(count, bool)
     dirty[component[np.asarray(touched, np.int64)]] = True
-    for column in one_per_person:
-        dirty |= _values_per_component(component, members, column, count) > 1
-    several = [_values_per_component(component, members, c, count) > 1 for c in contacts if c]
-    if len(several) == 2:
-        dirty |= several[0] & several[1]
+    for (codes, values), compatible in one_per_person:
+        for group, found in _values_per_component(component, members, codes).items():
+            names = [values[c] for c in found]
+            if not all(compatible(a, b) for i, a in enumerate(names) for b in names[i + 1 :]):
+                dirty[group] = True
+    several = [np.zeros(count, bool), np.zeros(count, bool)]
+    for i, column in enumerate(c for c in contacts if c is not None):
+        several[i][list(_values_per_component(component, members, column[0]))] = True
+    dirty |= several[0] & several[1]
     return component, (sizes > 1) & ~dirty
 
 
 def _values_per_component(
-    component: IntArray, members: IntArray, values: Sequence[str | None], count: int
-) -> IntArray:
-    """How many distinct values each component holds (None not counted)."""
-    index: dict[str, int] = {}
-    codes = np.fromiter(
-        (-1 if (v := values[i]) is None else index.setdefault(v, len(index)) for i in members),
-        np.int64,
-        count=len(members),
-    )
-    present = codes >= 0
-    width = len(index) + 1
-    keys = np.unique(component[members[present]] * width + codes[present])
-    return np.bincount(keys // width, minlength=count)
+    component: IntArray, members: IntArray, codes: npt.NDArray[np.integer]
+) -> dict[int, list[int]]:
+    """The components holding more than one distinct value, each with its value codes
+    (code -1, no value, not counted)."""
+    held = codes[members].astype(np.int64)
+    present = held >= 0
+    width = int(held.max(initial=0)) + 1
+    keys = np.unique(component[members[present]] * width + held[present])
+    groups, found = keys // width, keys % width
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if len(keys) else keys
+    lengths = np.diff(np.r_[starts, len(keys)])
+    many = lengths > 1
+    return {
+        int(groups[start]): found[start : start + length].tolist()
+        for start, length in zip(starts[many].tolist(), lengths[many].tolist(), strict=True)
+    }

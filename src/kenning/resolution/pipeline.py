@@ -88,6 +88,16 @@ def _has_identity_evidence(
     return found
 
 
+# The clustering's one-per-person and contact columns, by its parameter names.
+_CODED = {
+    "dobs": "date_of_birth",
+    "first_names": "first_name",
+    "loyalty_ids": "loyalty_id",
+    "emails": "email",
+    "phones": "phone",
+}
+
+
 def resolve(
     table: RecordTable,
     settings: ResolutionSettings | None = None,
@@ -145,6 +155,10 @@ def resolve(
         loyalty_ids=table.columns["loyalty_id"],
         emails=table.columns["email"],
         phones=table.columns["phone"],
+        coded={
+            name: (features.codes[column], features.vocab[column].values)
+            for name, column in _CODED.items()
+        },
         must_link=_pairs_of(must_link, index),
         cannot_link=_pairs_of(cannot_link, index),
         penalties=settings.penalties(),
