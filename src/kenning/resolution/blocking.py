@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from kenning.resolution.arrays import distinct
 from kenning.resolution.features import Features
 
 IntArray = npt.NDArray[np.int64]
@@ -100,7 +101,7 @@ def pairs_within_blocks(keys: IntArray, max_block: int) -> tuple[IntArray, IntAr
     skipped_pairs = int((sizes[too_big] * (sizes[too_big] - 1) // 2).sum())
     lefts: list[IntArray] = []
     rights: list[IntArray] = []
-    for size in np.unique(sizes[(sizes >= 2) & ~too_big]):
+    for size in distinct(sizes[(sizes >= 2) & ~too_big]):
         group_starts = starts[sizes == size]
         a, b = np.triu_indices(int(size), k=1)
         left = order[group_starts[:, None] + a[None, :]].ravel()
@@ -145,6 +146,6 @@ def candidate_pairs(
     if not ids:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, report
-    unique = np.unique(np.concatenate(ids))
+    unique = distinct(np.concatenate(ids))
     report.pairs = len(unique)
     return unique // max(n, 1), unique % max(n, 1), report
