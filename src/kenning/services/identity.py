@@ -37,14 +37,8 @@ class ResolveOutcome:
 
 
 def load_table(store: Store) -> RecordTable:
-    columns: dict[str, list[str | None]] = {name: [] for name in NORMALISED_FIELDS}
-    keys: list[RecordKey] = []
-    lists = [columns[name] for name in NORMALISED_FIELDS]
-    for key, values in store.iter_normalised():
-        keys.append(key)
-        for target, value in zip(lists, values, strict=True):
-            target.append(value)
-    return RecordTable(keys, columns)  # iter_normalised yields in key order
+    keys, values = store.normalised_columns()  # in key order, as RecordTable wants
+    return RecordTable(keys, dict(zip(NORMALISED_FIELDS, values, strict=True)))
 
 
 def resolve_store(

@@ -226,11 +226,20 @@ class Store(IdentityTables):
             normalised = dict(zip(NORMALISED_FIELDS, row[3:-1], strict=True))
             yield StoredRecord(row[0], row[1], row[2], normalised, _json(row[-1]))
 
-    def iter_normalised(self, batch: int = 20_000) -> Iterator[tuple[RecordKey, tuple[Any, ...]]]:
-        """(key, normalised values in NORMALISED_FIELDS order) for every record, key order."""
-        columns = "source, record_id, " + ", ".join(NORMALISED_FIELDS)
-        for row in self._record_pages(columns, batch):
-            yield (row[0], row[1]), row[2:]
+    def normalised_columns(self) -> tuple[list[RecordKey], list[list[Any]]]:
+        """Every record's key and normalised values as columns (NORMALISED_FIELDS order), in
+        key order: the shape batch resolution wants. Read in storage order and sorted here:
+        walking the key index costs SQLite a random row lookup per record, three times the
+        time of a plain scan on a million records."""
+        names = "source, record_id, " + ", ".join(NORMALISED_FIELDS)
+        rows = self._query(f"SELECT {names} FROM source_records")
+        if not rows:
+            return [], [[] for _ in NORMALISED_FIELDS]
+        sources, record_ids, *values = zip(*rows, strict=True)
+        del rows
+        keys = list(zip(sources, record_ids, strict=True))
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        return [keys[i] for i in order], [[column[i] for i in order] for column in values]
 
     def record_counts(self) -> dict[str, int]:
         rows = self._query(
