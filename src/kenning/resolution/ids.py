@@ -8,10 +8,14 @@ same ids too.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
+
+import numpy as np
+import numpy.typing as npt
+
+from kenning.resolution.arrays import distinct
 
 RecordKey = tuple[str, str]
 
@@ -35,57 +39,101 @@ def new_customer_id(first_key: RecordKey, taken: set[str]) -> str:
 
 def assign_ids(
     keys: Sequence[RecordKey],
-    clusters: Mapping[int, Sequence[int]],
+    labels: Sequence[int] | npt.NDArray[np.int64],
     previous: Mapping[RecordKey, str],
 ) -> tuple[dict[int, str], list[IdentityChange]]:
     """Customer id per cluster label, and the merges and splits since ``previous``.
 
-    ``keys`` are in sorted order (as the pipeline keeps them), so a cluster's smallest
-    record index is its smallest key.
+    ``keys`` are in sorted order (as the pipeline keeps them) and a record's label is the
+    smallest record index in its cluster, so label order is the order of clusters' first
+    keys. Counting is done on arrays: a million records in a second or two.
     """
-    first = {label: keys[min(members)] for label, members in clusters.items()}
-    overlaps: list[tuple[int, str, RecordKey, int]] = []
-    for label, members in clusters.items():
-        counts = Counter(previous[keys[i]] for i in members if keys[i] in previous)
-        overlaps += [(-count, old, first[label], label) for old, count in counts.items()]
-    overlaps.sort()
+    labels = np.asarray(labels, np.int64)
+    old_codes, old_ids = _code_sorted([previous.get(key) for key in keys])
+    held = old_codes >= 0
+    width = max(len(old_ids), 1)
+    # One cell per (cluster, old id) holding records of both, with how many.
+    cells, counts = np.unique(labels[held] * width + old_codes[held], return_counts=True)
+    cell_labels, cell_olds = cells // width, cells % width
     ids: dict[int, str] = {}
+    given = np.zeros(len(old_ids), bool)
+    # Largest overlap first; ties to the smaller old id, then to the earlier cluster.
+    for at in np.lexsort((cell_labels, cell_olds, -counts)).tolist():
+        label, old = int(cell_labels[at]), int(cell_olds[at])
+        if label not in ids and not given[old]:
+            ids[label] = old_ids[old]
+            given[old] = True
     taken: set[str] = set(previous.values())  # an old id is never reused for someone else
-    given: set[str] = set()
-    for _, old, _, label in overlaps:
-        if label in ids or old in given:
-            continue
-        ids[label] = old
-        given.add(old)
-    for label in sorted(clusters, key=first.__getitem__):
+    for label in distinct(labels).tolist():
         if label not in ids:
-            ids[label] = new_customer_id(first[label], taken)
+            ids[label] = new_customer_id(keys[label], taken)
             taken.add(ids[label])
-    return ids, _changes(keys, clusters, previous, ids)
+    return ids, _changes(keys, labels, old_codes, old_ids, (cell_labels, cell_olds), ids, previous)
+
+
+def _code_sorted(values: Sequence[str | None]) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """Codes (-1 for None) over the sorted distinct values: code order is string order."""
+    names = sorted({v for v in values if v is not None})
+    index = {name: code for code, name in enumerate(names)}
+    codes = np.fromiter(
+        (-1 if v is None else index[v] for v in values), np.int64, count=len(values)
+    )
+    return codes, names
 
 
 def _changes(
     keys: Sequence[RecordKey],
-    clusters: Mapping[int, Sequence[int]],
-    previous: Mapping[RecordKey, str],
+    labels: npt.NDArray[np.int64],
+    old_codes: npt.NDArray[np.int64],
+    old_ids: Sequence[str],
+    cells: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
     ids: Mapping[int, str],
+    previous: Mapping[RecordKey, str],
 ) -> list[IdentityChange]:
+    cell_labels, cell_olds = cells  # sorted by label, then by old id
     changes: list[IdentityChange] = []
-    now: dict[str, set[str]] = {}  # old id -> new ids its records went to
-    for label, members in clusters.items():
-        olds = sorted({previous[keys[i]] for i in members if keys[i] in previous})
-        for old in olds:
-            now.setdefault(old, set()).add(ids[label])
-        merged = [old for old in olds if old != ids[label]]
-        if merged and len(olds) > 1:
-            moved = tuple(sorted(keys[i] for i in members if previous.get(keys[i]) in merged))
-            changes.append(IdentityChange("merge", ids[label], tuple(merged), moved))
-    split = {old for old, new_ids in now.items() if len(new_ids) > 1}
-    held: dict[str, list[RecordKey]] = {}
-    for key, old in previous.items():
-        if old in split:
-            held.setdefault(old, []).append(key)
-    for old in sorted(split):
-        others = tuple(sorted(now[old] - {old}))
-        changes.append(IdentityChange("split", old, others, tuple(sorted(held[old]))))
+    by_label = np.argsort(labels, kind="stable")  # records grouped by cluster, in key order
+    sorted_labels = labels[by_label]
+    starts, ends = _runs(cell_labels)
+    for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+        if hi - lo < 2:
+            continue  # a cluster holding records of one old customer at most: no merge
+        label = int(cell_labels[lo])
+        merged = [old for old in cell_olds[lo:hi].tolist() if old_ids[old] != ids[label]]
+        first, last = np.searchsorted(sorted_labels, [label, label + 1])
+        members = by_label[first:last]
+        moved = members[np.isin(old_codes[members], merged)]
+        changes.append(
+            IdentityChange(
+                "merge",
+                ids[label],
+                tuple(old_ids[old] for old in merged),
+                tuple(keys[i] for i in moved.tolist()),
+            )
+        )
+    by_old = np.argsort(cell_olds, kind="stable")
+    olds_sorted = cell_olds[by_old]
+    starts, ends = _runs(olds_sorted)
+    split = {
+        old_ids[int(olds_sorted[lo])]: cell_labels[by_old[lo:hi]]
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True)
+        if hi - lo > 1  # one old customer's records now in several clusters
+    }
+    if split:
+        held: dict[str, list[RecordKey]] = {}
+        for key, old_id in previous.items():
+            if old_id in split:
+                held.setdefault(old_id, []).append(key)
+        for old_id in sorted(split):
+            others = tuple(sorted({ids[label] for label in split[old_id].tolist()} - {old_id}))
+            changes.append(IdentityChange("split", old_id, others, tuple(sorted(held[old_id]))))
     return changes
+
+
+def _runs(ordered: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """(start, end) of each run of equal values in a sorted array."""
+    if not len(ordered):
+        empty = np.zeros(0, np.intp)
+        return empty, empty
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    return starts, np.append(starts[1:], len(ordered))

@@ -64,11 +64,10 @@ def resolve_store(
     )
     say("assigning customer ids")
     previous = store.customer_assignments()
-    clusters = resolution.clusters()
-    ids, changes = assign_ids(table.keys, clusters, previous)
-    assignments = {
-        table.keys[i]: ids[label] for label, members in clusters.items() for i in members
-    }
+    ids, changes = assign_ids(table.keys, resolution.labels, previous)
+    assignments = dict(
+        zip(table.keys, map(ids.__getitem__, resolution.labels.tolist()), strict=True)
+    )
     say("saving")
     with store.transaction():
         if model is None:
@@ -86,7 +85,7 @@ def resolve_store(
         )
     return ResolveOutcome(
         records=len(table),
-        customers=len(clusters),
+        customers=len(ids),
         pairs_scored=resolution.pairs_scored,
         pairs_above_threshold=resolution.pairs_above_threshold,
         merges_refused=resolution.merges_refused,
