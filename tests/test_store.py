@@ -83,3 +83,13 @@ def test_message_ids_are_unique_per_source(store: Store) -> None:
 def test_unsupported_url_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unsupported database URL"):
         open_store("mysql://localhost/kenning")
+
+
+def test_normalised_columns_come_in_key_order(store: Store) -> None:
+    # Written out of order: resolution needs key order whatever the storage order.
+    store.upsert_records([_row("web", "2", email="c@x.org"), _row("pos", "10", email="a@x.org")])
+    store.upsert_records([_row("pos", "9", email="b@x.org"), _row("email", "1")])
+    keys, columns = store.normalised_columns()
+    assert keys == [("email", "1"), ("pos", "10"), ("pos", "9"), ("web", "2")]
+    emails = columns[list(NORMALISED_FIELDS).index("email")]
+    assert emails == [None, "a@x.org", "b@x.org", "c@x.org"]
