@@ -52,6 +52,9 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule(("date_of_birth", "city")),
     BlockingRule(("date_of_birth", "house_number")),
     BlockingRule(("first_canon", "postcode")),
+    # A street name typed beyond recognition: the house number with the postcode or surname.
+    BlockingRule(("house_number", "postcode")),
+    BlockingRule(("last_key", "house_number")),
 )
 
 
