@@ -73,66 +73,26 @@ def test_a_household_s_agreement_cannot_overcome_a_conflict() -> None:
     # Ann and Bob: same surname, address, postcode and town give 30 bits, of which 26 are
     # the household's. Bob's first name disagrees: only the 4 personal bits may count.
     firsts: list[str | None] = ["ann", "bob"]
-    left, right = np.array([0]), np.array([1])
-    args = {"threshold": 5.0, "dobs": [None, None], "first_names": firsts}
-    household = cluster(
-        2,
-        left,
-        right,
-        np.array([30.0]),
-        household=np.array([26.0]),
-        loyalty_ids=[None, None],
-        **args,
-    )  # type: ignore[arg-type]
-    assert household.labels.tolist() == [0, 1]
+    household = _run([(0, 1, 30.0)], 2, firsts=firsts, household=np.array([26.0]))
+    assert household == [0, 1]
     # The same 30 bits from e-mail and phone (nothing a household shares) do forgive it.
-    personal = cluster(
-        2,
-        left,
-        right,
-        np.array([30.0]),
-        household=np.array([0.0]),
-        loyalty_ids=[None, None],
-        **args,
-    )  # type: ignore[arg-type]
-    assert personal.labels.tolist() == [0, 0]
+    assert _run([(0, 1, 30.0)], 2, firsts=firsts, household=np.array([0.0])) == [0, 0]
 
 
 def test_father_and_son_of_one_name_with_their_own_contacts_stay_apart() -> None:
     # Joseph Brooks senior and junior at one address: nothing personal in common, and
     # each has his own e-mail and phone.
-    left, right = np.array([0, 2]), np.array([1, 3])
-    base = {"threshold": 5.0, "dobs": [None] * 4, "first_names": ["joseph"] * 4}
-    contacts = {
-        "emails": ["jb94@example.com", None, "bigjoe@example.com", None],
-        "phones": ["+12155550100", None, "+12155550199", None],
-        "loyalty_ids": [None] * 4,
-    }
-    edges = cluster(4, left, right, np.array([30.0, 30.0]), **base, **contacts)  # type: ignore[arg-type]
-    assert edges.labels.tolist() == [0, 0, 2, 2]
+    firsts: list[str | None] = ["joseph"] * 4
+    emails: list[str | None] = ["jb94@example.com", None, "bigjoe@example.com", None]
+    phones: list[str | None] = ["+12155550100", None, "+12155550199", None]
+    edges = [(0, 1, 30.0), (2, 3, 30.0), (1, 2, 30.0)]
     household = np.array([30.0, 30.0, 30.0])
-    joined = cluster(
-        4,
-        np.array([0, 2, 1]),
-        np.array([1, 3, 2]),
-        household,
-        household=household,
-        **base,
-        **contacts,
-    )  # type: ignore[arg-type]
-    assert joined.labels.tolist() == [0, 0, 2, 2]
+    apart = _run(edges, 4, firsts=firsts, emails=emails, phones=phones, household=household)
+    assert apart == [0, 0, 2, 2]
     # One shared phone and they are one man with two e-mail addresses.
-    contacts["phones"] = ["+12155550100", None, "+12155550100", None]
-    joined = cluster(
-        4,
-        np.array([0, 2, 1]),
-        np.array([1, 3, 2]),
-        household,
-        household=household,
-        **base,
-        **contacts,
-    )  # type: ignore[arg-type]
-    assert joined.labels.tolist() == [0, 0, 0, 0]
+    phones[2] = phones[0]
+    joined = _run(edges, 4, firsts=firsts, emails=emails, phones=phones, household=household)
+    assert joined == [0, 0, 0, 0]
 
 
 def test_first_names_nicknames_initials_typos() -> None:
