@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,41 @@ def test_explanation_adds_up_to_the_decision(store: Store, retailer: Path, tmp_p
         assert ET.parse(chart).getroot().tag.endswith("svg")
         bad = CliRunner().invoke(cli, ["--db", store.url, "explain", "nocolon", "pos:1"])
         assert bad.exit_code == 2 and "SOURCE:RECORD_ID" in bad.output
+
+
+def test_reviewed_pairs_correct_the_model(store: Store, retailer: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kenning.cli import cli
+    from kenning.resolution.model import Model
+    from kenning.services.identity import MODEL_NAME, read_labelled_pairs
+
+    Importer(store).import_files(_files(retailer))
+    resolve_store(store)
+    unlabelled = Model.from_dict(store.load_model(MODEL_NAME) or {})
+    truth = csv.DictReader((retailer / "truth.csv").open(encoding="utf-8"))
+    people: dict[str, list[tuple[str, str]]] = {}
+    for row in truth:
+        people.setdefault(row["person_id"], []).append((row["source"], row["record_id"]))
+    groups = [keys for keys in people.values() if len(keys) >= 2][:150]
+    labels = tmp_path / "labels.csv"
+    with labels.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(("source_a", "record_id_a", "source_b", "record_id_b", "match"))
+        for keys, other in pairwise(groups):
+            out.writerow((*keys[0], *keys[1], "1"))
+            out.writerow((*keys[0], *other[0], "0"))
+    pairs = read_labelled_pairs(labels)
+    assert len(pairs) == 2 * (len(groups) - 1) and pairs[0][2] and not pairs[1][2]
+
+    outcome = resolve_store(store, labelled=pairs)
+    assert outcome.trained  # labels only matter to training, so they retrain
+    labelled = Model.from_dict(store.load_model(MODEL_NAME) or {})
+    assert labelled.labelled_pairs == len(pairs)
+    assert [c.m for c in labelled.comparisons] != [c.m for c in unlabelled.comparisons]
+
+    if store.dialect == "sqlite":
+        bad = tmp_path / "bad.csv"
+        bad.write_text("source_a,record_id_a,source_b,record_id_b,match\npos,1,web,2,maybe\n")
+        result = CliRunner().invoke(cli, ["--db", store.url, "resolve", "--labels", str(bad)])
+        assert result.exit_code != 0 and "bad.csv:2: match must be 1 or 0" in result.output

@@ -15,6 +15,7 @@ from kenning.services.identity import (
     evaluate_store,
     explain_records,
     export_customers,
+    read_labelled_pairs,
     resolve_store,
 )
 
@@ -27,20 +28,35 @@ from kenning.services.identity import (
     help="Resolution settings (JSON or YAML); retail defaults otherwise.",
 )
 @click.option("--retrain", is_flag=True, help="Train the model again even if one is stored.")
+@click.option(
+    "--labels",
+    "labels_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Reviewed pairs (CSV: source_a, record_id_a, source_b, record_id_b, match) that "
+    "correct the model's weights; implies --retrain.",
+)
 @pass_context
-def resolve(ctx: Context, settings_file: Path | None, retrain: bool) -> None:
+def resolve(
+    ctx: Context, settings_file: Path | None, retrain: bool, labels_file: Path | None
+) -> None:
     """Link every source record to one customer (trains a model first when none is stored)."""
     try:
         settings = ResolutionSettings.load(settings_file) if settings_file else ResolutionSettings()
     except ValueError as exc:
         raise click.ClickException(f"{settings_file}: {exc}") from None
+    try:
+        labelled = read_labelled_pairs(labels_file) if labels_file else []
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
     start = time.perf_counter()
     with ctx.open() as store, console.status("Resolving") as status:
 
         def progress(step: str) -> None:
             status.update(f"Resolving: {step} ({time.perf_counter() - start:.1f} s)")
 
-        outcome = resolve_store(store, settings, retrain=retrain, progress=progress)
+        outcome = resolve_store(
+            store, settings, retrain=retrain, labelled=labelled, progress=progress
+        )
     seconds = time.perf_counter() - start
     table = Table(title="Identity resolution", show_header=False, title_justify="left")
     table.add_row("records", f"{outcome.records:,}")

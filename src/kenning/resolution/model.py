@@ -61,6 +61,7 @@ class Model:
     u_exact_tf: dict[str, float] = field(default_factory=dict)  # column -> u of exact level
     trained_on_pairs: int = 0
     em_iterations: int = 0
+    labelled_pairs: int = 0  # pairs known to be one person or two that corrected m and u
 
     def weight_table(self) -> FloatArray:
         """comparisons × max levels table of log2 Bayes factors."""
@@ -81,6 +82,7 @@ class Model:
             "prior": self.prior,
             "trained_on_pairs": self.trained_on_pairs,
             "em_iterations": self.em_iterations,
+            "labelled_pairs": self.labelled_pairs,
             "u_exact_tf": self.u_exact_tf,
             "comparisons": [
                 {"name": c.name, "levels": c.levels, "m": c.m, "u": c.u} for c in self.comparisons
@@ -98,6 +100,7 @@ class Model:
             u_exact_tf=dict(data.get("u_exact_tf", {})),
             trained_on_pairs=int(data.get("trained_on_pairs", 0)),
             em_iterations=int(data.get("em_iterations", 0)),
+            labelled_pairs=int(data.get("labelled_pairs", 0)),
         )
 
     def check_matches(self, comparisons: Sequence[Comparison]) -> None:
@@ -235,6 +238,7 @@ def train(
     levels: LevelMatrix,
     *,
     candidate_keys: npt.NDArray[np.int64] | None = None,
+    labelled: tuple[LevelMatrix, npt.NDArray[np.bool_]] | None = None,
     u_pairs: int = 1_000_000,
     max_iterations: int = 25,
     tolerance: float = 1e-4,
@@ -247,7 +251,8 @@ def train(
     ``left * n + right``. Pairs outside the candidates are taken as non-matches and known
     from a random sample of them; the candidates are split into matches and non-matches by
     EM, which estimates m and u together (see _Strata). Without `candidate_keys`, every
-    random pair counts as a non-match.
+    random pair counts as a non-match. `labelled` pairs (levels, is-match) known to be one
+    person or two then correct m and u (see _with_labels).
     """
     sizes = [len(c.levels) for c in comparisons]
     rng = np.random.default_rng(seed)
@@ -271,6 +276,10 @@ def train(
     # Start m from "agreement is likely for matches": most mass on the strongest level.
     m = [_decreasing(size) for size in sizes]
     m, u, rate, iterations = _em(strata, m, u, 0.1, floor, max_iterations, tolerance)
+    if labelled is not None and len(labelled[0]):
+        known, is_match = labelled
+        m = _with_labels(m, known[is_match], sizes, _FLOOR)
+        u = _with_labels(u, known[~is_match], sizes, floor)
     prior = min(max(rate * candidates / all_pairs, _MIN_PRIOR), 0.5)
     names = [c.name for c in comparisons]
     return Model(
@@ -281,8 +290,28 @@ def train(
         prior=prior,
         u_exact_tf={name: uc[1] for name, uc in zip(names, u, strict=True) if name in TF_COLUMNS},
         trained_on_pairs=len(levels),
+        labelled_pairs=0 if labelled is None else len(labelled[0]),
         em_iterations=iterations,
     )
+
+
+# How many labelled pairs weigh as much as the unsupervised estimate: a few hundred
+# reviewed pairs move the weights, a handful do not overturn what millions of pairs showed.
+LABEL_STRENGTH = 1000.0
+
+
+def _with_labels(
+    shares: list[list[float]], known: LevelMatrix, sizes: Sequence[int], floor: float
+) -> list[list[float]]:
+    """Level shares updated by labelled pairs, the unsupervised estimate standing as a
+    prior worth LABEL_STRENGTH pairs (a Dirichlet posterior mean)."""
+    counts = _counts(known, sizes, None)
+    out: list[list[float]] = []
+    for row, size, prior in zip(counts, sizes, shares, strict=True):
+        seen = row[1:size]
+        mixed = (LABEL_STRENGTH * np.asarray(prior[1:]) + seen) / (LABEL_STRENGTH + seen.sum())
+        out.append([0.0] + [float(max(x, floor)) for x in mixed])
+    return out
 
 
 def _decreasing(size: int) -> list[float]:

@@ -98,6 +98,20 @@ _CODED = {
 }
 
 
+def _labelled_levels(
+    comparisons: Sequence[Comparison],
+    features: Features,
+    index: Mapping[RecordKey, int],
+    pairs: Sequence[tuple[RecordKey, RecordKey, bool]],
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.bool_]]:
+    """The levels of labelled pairs whose records are both here, and their labels."""
+    known = [(index[a], index[b], same) for a, b, same in pairs if a in index and b in index]
+    left = np.array([a for a, _, _ in known], np.int64)
+    right = np.array([b for _, b, _ in known], np.int64)
+    levels = compare_all(comparisons, features, left, right)
+    return levels, np.array([same for _, _, same in known], bool)
+
+
 def resolve(
     table: RecordTable,
     settings: ResolutionSettings | None = None,
@@ -105,8 +119,12 @@ def resolve(
     model: Model | None = None,
     must_link: Sequence[tuple[RecordKey, RecordKey]] = (),
     cannot_link: Sequence[tuple[RecordKey, RecordKey]] = (),
+    labelled: Sequence[tuple[RecordKey, RecordKey, bool]] = (),
     progress: Progress | None = None,
 ) -> Resolution:
+    """Resolve every record. Training (when no model is given) learns from the records
+    alone, corrected by pairs known to be one person or two: the `labelled` ones and the
+    must- and cannot-links."""
     settings = settings or ResolutionSettings()
     say = progress or (lambda _: None)
     comparisons: tuple[Comparison, ...] = default_comparisons()
@@ -121,6 +139,7 @@ def resolve(
     )
     say("comparing")
     levels = compare_all(comparisons, features, left, right)
+    index = table.index()
     if model is None:
         say("training")
         model = train(
@@ -128,6 +147,16 @@ def resolve(
             features,
             levels,
             candidate_keys=left * max(len(table), 1) + right,
+            labelled=_labelled_levels(
+                comparisons,
+                features,
+                index,
+                [
+                    *labelled,
+                    *((a, b, True) for a, b in must_link),
+                    *((a, b, False) for a, b in cannot_link),
+                ],
+            ),
             u_pairs=settings.u_pairs,
             sample=settings.em_pairs,
             seed=settings.seed,
@@ -141,7 +170,6 @@ def resolve(
         weights - settings.name_only_margin,
     )
     say("clustering")
-    index = table.index()
     result = cluster(
         len(table),
         left,

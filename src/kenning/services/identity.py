@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,7 @@ from kenning.store import Store
 
 MODEL_NAME = "default"
 RecordKey = tuple[str, str]
+LabelledPair = tuple[RecordKey, RecordKey, bool]  # two records, and whether one person
 
 
 @dataclass
@@ -63,10 +64,15 @@ def resolve_store(
     settings: ResolutionSettings | None = None,
     *,
     retrain: bool = False,
+    labelled: Sequence[LabelledPair] = (),
     progress: Callable[[str], None] | None = None,
 ) -> ResolveOutcome:
+    """Resolve the whole store. Labelled pairs (known one person or two) mean training
+    again, since only training uses them."""
     with _without_cycle_collection():
-        return _resolve_store(store, settings, retrain=retrain, progress=progress)
+        return _resolve_store(
+            store, settings, retrain=retrain or bool(labelled), labelled=labelled, progress=progress
+        )
 
 
 def _resolve_store(
@@ -74,6 +80,7 @@ def _resolve_store(
     settings: ResolutionSettings | None,
     *,
     retrain: bool,
+    labelled: Sequence[LabelledPair],
     progress: Callable[[str], None] | None,
 ) -> ResolveOutcome:
     say = progress or (lambda _: None)
@@ -88,6 +95,7 @@ def _resolve_store(
         model=model,
         must_link=[(c.a, c.b) for c in corrections if c.kind == "must_link"],
         cannot_link=[(c.a, c.b) for c in corrections if c.kind == "cannot_link"],
+        labelled=labelled,
         progress=say,
     )
     say("assigning customer ids")
@@ -134,6 +142,28 @@ def export_customers(store: Store, out: Path) -> int:
         for (source, record_id), customer in sorted(assignments.items()):
             writer.writerow((source, record_id, customer))
     return len(assignments)
+
+
+_LABEL_COLUMNS = ("source_a", "record_id_a", "source_b", "record_id_b", "match")
+_YES, _NO = frozenset({"1", "true", "yes", "y"}), frozenset({"0", "false", "no", "n"})
+
+
+def read_labelled_pairs(path: Path) -> list[LabelledPair]:
+    """Pairs a person reviewed: CSV with source_a, record_id_a, source_b, record_id_b and
+    match (1/0, true/false, yes/no)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = set(_LABEL_COLUMNS) - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: missing columns {', '.join(sorted(missing))}")
+        pairs: list[LabelledPair] = []
+        for line, row in enumerate(reader, start=2):
+            answer = (row["match"] or "").strip().lower()
+            if answer not in _YES | _NO:
+                raise ValueError(f"{path}:{line}: match must be 1 or 0, not {row['match']!r}")
+            a, b = (row["source_a"], row["record_id_a"]), (row["source_b"], row["record_id_b"])
+            pairs.append((a, b, answer in _YES))
+    return pairs
 
 
 def read_truth(path: Path) -> dict[RecordKey, str]:
