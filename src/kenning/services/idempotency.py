@@ -1,0 +1,92 @@
+"""Idempotent writes: the first answer to a key is kept, and a retry gets it back.
+
+The write and the saved answer commit in one transaction, so a key never has an answer
+for a write that did not happen, nor a write without its answer. A refusal is an answer
+too: a retry of a refused request is refused the same way, even if stock came back since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import TypeAdapter
+
+from kenning.domain.refusals import Refusal
+from kenning.store import Store
+from kenning.store.access import IdempotentAnswer
+
+T = TypeVar("T")
+
+
+class _Raced(Exception):
+    """Another request with the same key committed first."""
+
+
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    if kind not in _ADAPTERS:
+        _ADAPTERS[kind] = TypeAdapter(kind)
+    return _ADAPTERS[kind]
+
+
+def request_digest(request: Mapping[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(request, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def once(
+    store: Store,
+    scope: str,
+    key: str | None,
+    request: Mapping[str, Any],
+    action: Callable[[], T],
+    kind: type[T],
+) -> T:
+    """Run ``action`` unless ``key`` was seen; returns (or raises) the first answer.
+
+    ``request`` is what the caller asked (the key must not be reused for anything else);
+    ``kind`` is the type of the answer, to store it as JSON and read it back.
+    """
+    if key is None:
+        return action()
+    if not key.strip() or len(key) > 255:
+        raise Refusal("invalid", "an idempotency key is 1 to 255 characters")
+    digest = request_digest(request)
+    adapter = _adapter(kind)
+    first = store.idempotent_answer(scope, key)
+    if first is None:
+        try:
+            with store.transaction():
+                try:
+                    result = action()
+                except Refusal as exc:
+                    refused: Refusal | None = exc
+                    answer: Any = {"code": exc.code, "message": exc.message}
+                else:
+                    refused = None
+                    answer = adapter.dump_python(result, mode="json")
+                if not store.save_idempotent_answer(scope, key, digest, refused is None, answer):
+                    raise _Raced
+        except _Raced:
+            first = store.idempotent_answer(scope, key)
+            assert first is not None
+        else:
+            if refused is not None:
+                raise refused
+            return result
+    replayed: T = _replay(first, digest, adapter)
+    return replayed
+
+
+def _replay(first: IdempotentAnswer, digest: str, adapter: TypeAdapter[Any]) -> Any:
+    if first.request_hash != digest:
+        raise Refusal(
+            "idempotency_mismatch", "this idempotency key was already used for another request"
+        )
+    if not first.ok:
+        raise Refusal(first.response["code"], first.response["message"])
+    return adapter.validate_python(first.response)
