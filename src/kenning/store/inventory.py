@@ -64,6 +64,9 @@ class InventoryTables(SqlHooks):
             f"SELECT {LOCATION_COLUMNS} FROM locations WHERE market = ? ORDER BY id", (market,)
         )
 
+    def location_exists(self, location_id: str) -> bool:
+        return bool(self._query("SELECT 1 FROM locations WHERE id = ?", (location_id,)))
+
     # ----------------------------------------------------------------- stock
     def stock_rows(self, skus: Sequence[str], location_id: str | None = None) -> list[Row]:
         """Stock of ``skus`` (at one location, or everywhere), in STOCK_SELECT order."""
