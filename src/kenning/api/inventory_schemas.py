@@ -1,0 +1,257 @@
+"""The inventory API's request (``XCreate``) and answer (``XPublic``) models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kenning.commerce.inventory.locations import Location
+from kenning.commerce.inventory.sourcing import Plan
+from kenning.commerce.inventory.stock import LineMode, Reservation, StockLevel, Transfer
+from kenning.services.inventory import Availability
+
+Sku = Field(min_length=1, max_length=100)
+IdempotencyField = Field(
+    default=None, min_length=1, max_length=255, description="Or send the Idempotency-Key header."
+)
+
+
+class _Write(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    idempotency_key: str | None = IdempotencyField
+
+
+class LocationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    kind: Literal["store", "warehouse"]
+    market: str = Field(min_length=1, description="The location group, e.g. GB or US.")
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    pickup: bool = False
+    ship_capacity: int | None = Field(
+        default=None, ge=0, description="Shipments per day; null: no limit."
+    )
+
+
+class LocationPublic(LocationCreate):
+    id: str
+
+    @classmethod
+    def of(cls, loc: Location) -> LocationPublic:
+        return cls(
+            id=loc.id,
+            name=loc.name,
+            kind=loc.kind,
+            market=loc.market,
+            latitude=loc.latitude,
+            longitude=loc.longitude,
+            pickup=loc.pickup,
+            ship_capacity=loc.ship_capacity,
+        )
+
+
+class StockLevelPublic(BaseModel):
+    sku: str
+    location_id: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    in_transit: int
+    next_arrival: str | None
+    available: int
+
+    @classmethod
+    def of(cls, level: StockLevel) -> StockLevelPublic:
+        return cls(
+            sku=level.sku,
+            location_id=level.location_id,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            safety_stock=level.safety_stock,
+            in_transit=level.in_transit,
+            next_arrival=level.next_arrival,
+            available=level.available,
+        )
+
+
+class AdjustmentCreate(_Write):
+    sku: str = Sku
+    location_id: str
+    delta: int = Field(description="Units to add (positive) or remove (negative).")
+    reason: str = Field(default="", max_length=200)
+
+
+class ReceiptCreate(_Write):
+    sku: str = Sku
+    location_id: str
+    quantity: int = Field(gt=0)
+
+
+class TransferCreate(_Write):
+    sku: str = Sku
+    from_location: str
+    to_location: str
+    quantity: int = Field(gt=0)
+    expected_arrival: datetime | None = None
+
+
+class TransferReceive(_Write):
+    pass
+
+
+class TransferPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    sku: str
+    from_location: str
+    to_location: str
+    quantity: int
+    status: Literal["in_transit", "received"]
+    expected_arrival: str | None
+    created_at: str
+    received_at: str | None
+
+    @classmethod
+    def of(cls, transfer: Transfer) -> TransferPublic:
+        return cls.model_validate(transfer)
+
+
+class ReservationLineCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+    sku: str = Sku
+    location_id: str
+    quantity: int = Field(gt=0)
+    mode: LineMode | None = None
+
+
+class ReservationCreate(_Write):
+    lines: list[ReservationLineCreate] = Field(min_length=1, max_length=200)
+    kind: Literal["checkout", "order"] = "checkout"
+    reference: str | None = Field(
+        default=None, max_length=200, description="Checkout or order id."
+    )
+    ttl_seconds: int | None = Field(default=None, gt=0, le=7 * 24 * 3600)
+
+
+class ReservationAction(_Write):
+    pass
+
+
+class ReservationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    reference: str | None
+    kind: Literal["checkout", "order"]
+    status: Literal["held", "allocated", "released", "expired", "fulfilled"]
+    created_at: str
+    expires_at: str | None
+    lines: list[ReservationLineCreate]
+
+    @classmethod
+    def of(cls, reservation: Reservation) -> ReservationPublic:
+        return cls.model_validate(reservation)
+
+
+class LocationStockPublic(StockLevelPublic):
+    name: str
+    kind: str
+    market: str
+    pickup: bool
+    distance_km: float | None
+
+
+class AvailabilityPublic(BaseModel):
+    sku: str
+    on_hand: int
+    available: int
+    locations: list[LocationStockPublic]
+
+    @classmethod
+    def of(cls, found: Availability) -> AvailabilityPublic:
+        rows = [
+            LocationStockPublic(
+                **StockLevelPublic.of(row.level).model_dump(),
+                name=row.location.name,
+                kind=row.location.kind,
+                market=row.location.market,
+                pickup=row.location.pickup,
+                distance_km=None if row.distance_km is None else round(row.distance_km, 3),
+            )
+            for row in found.locations
+        ]
+        return cls(sku=found.sku, on_hand=found.on_hand, available=found.available, locations=rows)
+
+
+class PointCreate(BaseModel):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class OrderLineCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku: str = Sku
+    quantity: int = Field(gt=0)
+    unit_price: float = Field(default=0.0, ge=0)
+
+
+class OrderCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lines: list[OrderLineCreate] = Field(min_length=1, max_length=200)
+    destination: PointCreate | None = Field(default=None, description="The delivery address.")
+    pickup_store: str | None = None
+    rules: list[str] | None = Field(
+        default=None, description="Override the configured rule order."
+    )
+    min_split_value: float | None = Field(default=None, ge=0)
+
+
+class ShipmentPublic(BaseModel):
+    location_id: str
+    mode: LineMode
+    distance_km: float
+    lines: list[OrderLineCreate]
+
+
+class PlanPublic(BaseModel):
+    rank: int
+    kind: str
+    shipments: list[ShipmentPublic]
+    scores: dict[str, float]
+    decided_by: str | None
+    explanation: str
+    lines: list[ReservationLineCreate] = Field(description="What to reserve for this plan.")
+
+    @classmethod
+    def of(cls, rank: int, plan: Plan) -> PlanPublic:
+        return cls(
+            rank=rank,
+            kind=plan.kind,
+            shipments=[
+                ShipmentPublic(
+                    location_id=s.location_id,
+                    mode=s.mode,
+                    distance_km=s.distance_km,
+                    lines=[OrderLineCreate(sku=sku, quantity=q) for sku, q in s.lines],
+                )
+                for s in plan.shipments
+            ],
+            scores=plan.scores,
+            decided_by=plan.decided_by,
+            explanation=plan.explanation,
+            lines=[ReservationLineCreate.model_validate(line) for line in plan.lines],
+        )
+
+
+class PlansPublic(BaseModel):
+    plans: list[PlanPublic]
+
+
+class PlanReservationCreate(_Write):
+    lines: list[ReservationLineCreate] = Field(
+        min_length=1, max_length=200, description="The chosen plan's lines, as proposed."
+    )
+    reference: str | None = Field(default=None, max_length=200)
+    ttl_seconds: int | None = Field(default=None, gt=0, le=7 * 24 * 3600)
