@@ -177,8 +177,12 @@ def _ship_plans(
         if _covers(loc, needed, available)
     ]
     if order.value >= rules.min_split_value:
-        split = _greedy(needed, shippers, available)
-        if split is not None and len(split) > 1:
+        # Two ways to split: fewest parcels, and nearest parcels; the rules choose.
+        seen: set[tuple[str, ...]] = set()
+        for split in (_greedy(needed, shippers, available), _nearest(needed, shippers, available)):
+            if split is None or len(split) < 2 or tuple(s[0] for s in split) in seen:
+                continue
+            seen.add(tuple(s[0] for s in split))
             shipments = tuple(Shipment(loc, "ship", d, lines) for loc, d, lines in split)
             plans.append(Plan("ship_split", shipments))
     return plans
@@ -203,16 +207,40 @@ def _greedy(
         if best is None:
             return None
         loc, distance = pool.pop(best[1])
-        lines = []
-        for sku, qty in list(remaining.items()):
-            take = min(qty, available.get((sku, loc.id), 0))
-            if take:
-                lines.append((sku, take))
-                remaining[sku] = qty - take
-                if remaining[sku] == 0:
-                    del remaining[sku]
-        chosen.append((loc.id, distance, tuple(lines)))
+        chosen.append((loc.id, distance, _take(remaining, loc, available)))
     return chosen
+
+
+def _nearest(
+    needed: Mapping[str, int],
+    sources: Sequence[tuple[Location, float]],
+    available: Mapping[StockKey, int],
+) -> list[tuple[str, float, tuple[tuple[str, int], ...]]] | None:
+    """Cover ``needed`` from the nearest sources first (``sources`` is nearest first)."""
+    remaining = dict(needed)
+    chosen: list[tuple[str, float, tuple[tuple[str, int], ...]]] = []
+    for loc, distance in sources:
+        lines = _take(remaining, loc, available)
+        if lines:
+            chosen.append((loc.id, distance, lines))
+        if not remaining:
+            return chosen
+    return None
+
+
+def _take(
+    remaining: dict[str, int], loc: Location, available: Mapping[StockKey, int]
+) -> tuple[tuple[str, int], ...]:
+    """Take what ``loc`` has of ``remaining`` (which shrinks); the lines taken."""
+    lines = []
+    for sku, qty in list(remaining.items()):
+        take = min(qty, available.get((sku, loc.id), 0))
+        if take:
+            lines.append((sku, take))
+            remaining[sku] = qty - take
+            if remaining[sku] == 0:
+                del remaining[sku]
+    return tuple(lines)
 
 
 def _score(plan: Plan, left: Mapping[str, int], rules: SourcingRules) -> Plan:
