@@ -24,6 +24,7 @@ def _store(request: Request) -> Iterator[Store]:
 
 
 StoreDep = Annotated[Store, Depends(_store)]
+# Dependencies that do no I/O are async so they run on the event loop, not in a thread.
 _bearer = HTTPBearer(auto_error=False, description="A secret key from `kenning keys add`")
 
 
@@ -50,7 +51,7 @@ InventoryReader = Annotated[ApiKey, Depends(require_scope("inventory:read"))]
 InventoryWriter = Annotated[ApiKey, Depends(require_scope("inventory:write"))]
 
 
-def _idempotency_header(
+async def _idempotency_header(
     key: Annotated[
         str | None,
         Header(
@@ -78,7 +79,7 @@ def idempotency_key(header: str | None, body: str | None) -> str:
     return key
 
 
-def _now(request: Request) -> datetime:
+async def _now(request: Request) -> datetime:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock()
 
@@ -86,7 +87,7 @@ def _now(request: Request) -> datetime:
 Now = Annotated[datetime, Depends(_now)]
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

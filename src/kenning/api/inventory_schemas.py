@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -169,20 +169,36 @@ class AvailabilityPublic(BaseModel):
     available: int
     locations: list[LocationStockPublic]
 
-    @classmethod
-    def of(cls, found: Availability) -> AvailabilityPublic:
-        rows = [
-            LocationStockPublic(
-                **StockLevelPublic.of(row.level).model_dump(),
-                name=row.location.name,
-                kind=row.location.kind,
-                market=row.location.market,
-                pickup=row.location.pickup,
-                distance_km=None if row.distance_km is None else round(row.distance_km, 3),
+    @staticmethod
+    def payload(found: Availability) -> dict[str, Any]:
+        """The answer as plain JSON data. Availability lists every location (500 and more),
+        and building a model per row would cost more than computing the answer."""
+        rows = []
+        for row in found.locations:
+            level, loc = row.level, row.location
+            rows.append(
+                {
+                    "sku": level.sku,
+                    "location_id": level.location_id,
+                    "on_hand": level.on_hand,
+                    "reserved": level.reserved,
+                    "safety_stock": level.safety_stock,
+                    "in_transit": level.in_transit,
+                    "next_arrival": level.next_arrival,
+                    "available": level.available,
+                    "name": loc.name,
+                    "kind": loc.kind,
+                    "market": loc.market,
+                    "pickup": loc.pickup,
+                    "distance_km": None if row.distance_km is None else round(row.distance_km, 3),
+                }
             )
-            for row in found.locations
-        ]
-        return cls(sku=found.sku, on_hand=found.on_hand, available=found.available, locations=rows)
+        return {
+            "sku": found.sku,
+            "on_hand": found.on_hand,
+            "available": found.available,
+            "locations": rows,
+        }
 
 
 class PointCreate(BaseModel):

@@ -68,8 +68,19 @@ def save_locations(store: Store, locations: Sequence[Location]) -> int:
     return len(rows)
 
 
+# database URL -> (locations version, every location by id). Reading 500 locations on
+# every availability request would cost more than the rest of the answer; one version
+# query tells whether anyone (any process) changed them since.
+_CACHE: dict[str, tuple[int, tuple[Location, ...]]] = {}
+
+
 def list_locations(store: Store, market: str | None = None) -> list[Location]:
-    return [_location(row) for row in store.location_rows(market)]
+    version = store.locations_version()
+    cached = _CACHE.get(store.url)
+    if cached is None or cached[0] != version:
+        cached = (version, tuple(_location(row) for row in store.location_rows()))
+        _CACHE[store.url] = cached
+    return [loc for loc in cached[1] if market is None or loc.market == market]
 
 
 def location_groups(store: Store) -> dict[str, list[str]]:
@@ -130,11 +141,8 @@ def import_locations(store: Store, path: Path) -> FileReport:
 
 # --------------------------------------------------------------------- stock
 def _level(row: Sequence[Any]) -> StockLevel:
-    sku, loc, on_hand, reserved, safety, transit, *arrival = row
-    next_arrival = arrival[0] if arrival else None
-    return StockLevel(
-        sku, loc, int(on_hand), int(reserved), int(safety), int(transit), next_arrival
-    )
+    # Both drivers return the integer columns as int already.
+    return StockLevel(*row)
 
 
 def stock_levels(store: Store, sku: str) -> list[StockLevel]:

@@ -80,16 +80,23 @@ def reserve(
         if ttl <= timedelta(0):
             raise InventoryError("invalid", "a hold needs a positive time to live")
         expire_due(store, moment)
-        reservation_id = "res_" + uuid.uuid4().hex
-        header = (reservation_id, reference, kind, "held", stamp(moment), stamp(moment + ttl))
+        made = Reservation(
+            "res_" + uuid.uuid4().hex,
+            reference,
+            kind,
+            "held",
+            stamp(moment),
+            stamp(moment + ttl),
+            checked,
+        )
         rows = [(ln.sku, ln.location_id, ln.quantity, ln.mode) for ln in checked]
         try:
-            store.insert_reservation(header, rows)
+            store.insert_reservation(_header(made), rows)
         except StockShortage as short:
             raise InventoryError(
                 "insufficient_stock", f"not enough {short.sku} available at {short.location_id}"
             ) from None
-        return get_reservation(store, reservation_id)
+        return made  # exactly what was written: no need to read it back
 
     request: dict[str, Any] = {
         "op": "reserve",
@@ -99,6 +106,10 @@ def reserve(
         "ttl": ttl.total_seconds(),
     }
     return once(store, SCOPE, key, request, act, Reservation)
+
+
+def _header(r: Reservation) -> tuple[str, str | None, str, str, str, str | None]:
+    return (r.id, r.reference, r.kind, r.status, r.created_at, r.expires_at)
 
 
 # action -> (statuses it applies to, new status, effect on stock)

@@ -56,6 +56,13 @@ class InventoryTables(SqlHooks):
             + ", ".join(f"{c} = excluded.{c}" for c in columns[1:]),
             rows,
         )
+        self._execute(
+            "UPDATE inventory_versions SET version = version + 1 WHERE name = 'locations'"
+        )
+
+    def locations_version(self) -> int:
+        rows = self._query("SELECT version FROM inventory_versions WHERE name = 'locations'")
+        return int(rows[0][0])
 
     def location_rows(self, market: str | None = None) -> list[Row]:
         if market is None:

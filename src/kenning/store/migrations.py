@@ -158,6 +158,10 @@ MIGRATIONS: tuple[Migration, ...] = (
                 ship_capacity INTEGER
             )""",
             "CREATE INDEX ix_locations_market ON locations (market)",
+            # Bumped by every change to locations, so servers can cache them and still see
+            # another process's change on the next request.
+            "CREATE TABLE inventory_versions (name TEXT PRIMARY KEY, version BIGINT NOT NULL)",
+            "INSERT INTO inventory_versions (name, version) VALUES ('locations', 0)",
             # One row per SKU and location. Available = on_hand - reserved - safety_stock is
             # derived, never stored, so it cannot drift.
             """CREATE TABLE stock_levels (

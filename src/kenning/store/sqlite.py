@@ -24,6 +24,17 @@ _PRAGMAS = (
 )
 
 
+_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: str) -> threading.Lock:
+    """The one lock every connection of this process to ``path`` writes under."""
+    key = path if path == ":memory:" else str(Path(path).resolve())
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(key, threading.Lock())
+
+
 class SQLiteStore(Store):
     dialect = "sqlite"
 
@@ -59,19 +70,23 @@ class SQLiteStore(Store):
                 finally:
                     self._depth -= 1
                 return
-            # IMMEDIATE takes the write lock now, so a transaction never fails half-way
-            # on a lock upgrade.
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
-            finally:
-                self._depth = 0
+            # Writers in this process queue on one lock per file rather than on SQLite's
+            # busy handler, which sleeps in steps of up to 100 ms and starves under many
+            # threads; other processes still wait through busy_timeout.
+            with _writer_lock(self.path):
+                # IMMEDIATE takes the write lock now, so a transaction never fails half-way
+                # on a lock upgrade.
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                else:
+                    self._conn.execute("COMMIT")
+                finally:
+                    self._depth = 0
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._lock:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+import orjson
+from fastapi import APIRouter, Query, Request, Response
 
 from kenning.api.deps import (
     IdempotencyHeader,
@@ -101,7 +102,7 @@ _action("release", "Release a hold or allocation back to available stock")
 _action("fulfil", "Fulfil: the goods left, on hand goes down")
 
 
-@router.get("/availability")
+@router.get("/availability", response_model=AvailabilityPublic)
 def availability(
     request: Request,
     store: StoreDep,
@@ -116,7 +117,7 @@ def availability(
     ] = None,
     market: Annotated[str | None, Query()] = None,
     limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
-) -> AvailabilityPublic:
+) -> Response:
     """A SKU's stock per location and in total; nearest first given a point or a store."""
     if (lat is None) != (lon is None):
         raise InventoryError("invalid", "give both lat and lon, or neither")
@@ -132,7 +133,8 @@ def availability(
         limit=limit,
         now=now,
     )
-    return AvailabilityPublic.of(found)
+    # Shaped as AvailabilityPublic (the declared response model) without a model per row.
+    return Response(orjson.dumps(AvailabilityPublic.payload(found)), media_type="application/json")
 
 
 @router.post("/sourcing/plans")

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from kenning.commerce.inventory.errors import InventoryError
 
 LocationKind = Literal["store", "warehouse"]
@@ -68,7 +70,17 @@ def haversine_km(a: Point, b: Point) -> float:
 
 
 def by_distance(locations: Iterable[Location], origin: Point) -> list[tuple[Location, float]]:
-    """Locations nearest first, with their distance in km (ties by id, so order is stable)."""
-    measured = [(loc, haversine_km(origin, loc.point)) for loc in locations]
-    measured.sort(key=lambda pair: (pair[1], pair[0].id))
-    return measured
+    """Locations nearest first, with their distance in km (ties by id, so order is stable).
+
+    Vectorised: ranking 500 stores per request must cost microseconds, not milliseconds.
+    """
+    ordered = sorted(locations, key=lambda loc: loc.id)
+    if not ordered:
+        return []
+    lat = np.radians(np.fromiter((loc.latitude for loc in ordered), float, len(ordered)))
+    lon = np.radians(np.fromiter((loc.longitude for loc in ordered), float, len(ordered)))
+    lat0, lon0 = math.radians(origin.latitude), math.radians(origin.longitude)
+    h = np.sin((lat - lat0) / 2) ** 2 + math.cos(lat0) * np.cos(lat) * np.sin((lon - lon0) / 2) ** 2
+    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    rank = np.argsort(km, kind="stable")  # stable: equal distances keep id order
+    return [(ordered[i], float(km[i])) for i in rank.tolist()]
