@@ -38,6 +38,13 @@ def request_digest(request: Mapping[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(request, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+class _Refused(Exception):
+    """Carries a refusal out of the transaction, so everything the action wrote rolls back."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        self.refusal = refusal
+
+
 def once(
     store: Store,
     scope: str,
@@ -49,7 +56,10 @@ def once(
     """Run ``action`` unless ``key`` was seen; returns (or raises) the first answer.
 
     ``request`` is what the caller asked (the key must not be reused for anything else);
-    ``kind`` is the type of the answer, to store it as JSON and read it back.
+    ``kind`` is the type of the answer, to store it as JSON and read it back. The common
+    case, a first request, costs one extra statement: the action runs straight away and its
+    answer is saved in the same transaction; a retry finds the key taken when saving, rolls
+    its own work back and answers as the first time.
     """
     if key is None:
         return action()
@@ -57,27 +67,25 @@ def once(
         raise Refusal("invalid", "an idempotency key is 1 to 255 characters")
     digest = request_digest(request)
     adapter = _adapter(kind)
+    try:
+        with store.transaction():
+            try:
+                result = action()
+            except Refusal as exc:
+                raise _Refused(exc) from None
+            answer = adapter.dump_python(result, mode="json")
+            if not store.save_idempotent_answer(scope, key, digest, True, answer):
+                raise _Raced
+        return result
+    except _Refused as refused:
+        refusal = refused.refusal
+        body = {"code": refusal.code, "message": refusal.message}
+        if store.save_idempotent_answer(scope, key, digest, False, body):
+            raise refusal from None
+    except _Raced:
+        pass
     first = store.idempotent_answer(scope, key)
-    if first is None:
-        try:
-            with store.transaction():
-                try:
-                    result = action()
-                except Refusal as exc:
-                    refused: Refusal | None = exc
-                    answer: Any = {"code": exc.code, "message": exc.message}
-                else:
-                    refused = None
-                    answer = adapter.dump_python(result, mode="json")
-                if not store.save_idempotent_answer(scope, key, digest, refused is None, answer):
-                    raise _Raced
-        except _Raced:
-            first = store.idempotent_answer(scope, key)
-            assert first is not None
-        else:
-            if refused is not None:
-                raise refused
-            return result
+    assert first is not None
     replayed: T = _replay(first, digest, adapter)
     return replayed
 

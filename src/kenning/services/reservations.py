@@ -79,7 +79,6 @@ def reserve(
         checked = check_lines(lines)
         if ttl <= timedelta(0):
             raise InventoryError("invalid", "a hold needs a positive time to live")
-        expire_due(store, moment)
         made = Reservation(
             "res_" + uuid.uuid4().hex,
             reference,
@@ -93,9 +92,14 @@ def reserve(
         try:
             store.insert_reservation(_header(made), rows)
         except StockShortage as short:
-            raise InventoryError(
-                "insufficient_stock", f"not enough {short.sku} available at {short.location_id}"
-            ) from None
+            # Stock looks short: release holds past their expiry and try once more. Sweeping
+            # only here keeps the common path to one conditional update per line.
+            if not expire_due(store, moment):
+                raise _short(short) from None
+            try:
+                store.insert_reservation(_header(made), rows)
+            except StockShortage as still:
+                raise _short(still) from None
         return made  # exactly what was written: no need to read it back
 
     request: dict[str, Any] = {
@@ -106,6 +110,12 @@ def reserve(
         "ttl": ttl.total_seconds(),
     }
     return once(store, SCOPE, key, request, act, Reservation)
+
+
+def _short(short: StockShortage) -> InventoryError:
+    return InventoryError(
+        "insufficient_stock", f"not enough {short.sku} available at {short.location_id}"
+    )
 
 
 def _header(r: Reservation) -> tuple[str, str | None, str, str, str, str | None]:

@@ -185,10 +185,11 @@ class InventoryTables(SqlHooks):
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (id_, reference, kind, status, created, expires, created),
             )
-            self._executemany(
+            # One statement for all lines: a round trip saved per reservation.
+            self._execute(
                 "INSERT INTO reservation_lines (reservation_id, line, sku, location_id, "
-                "quantity, mode) VALUES (?, ?, ?, ?, ?, ?)",
-                [(id_, n, *line) for n, line in enumerate(lines, start=1)],
+                "quantity, mode) VALUES " + ", ".join("(?, ?, ?, ?, ?, ?)" for _ in lines),
+                [v for n, line in enumerate(lines, start=1) for v in (id_, n, *line)],
             )
 
     def reservation_rows(self, reservation_id: str) -> tuple[Row, list[Line]] | None:
