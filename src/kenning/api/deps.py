@@ -1,54 +1,68 @@
-"""What routes depend on, as ``Annotated`` aliases: a store, the caller's key and scope,
-the idempotency key, the clock."""
+"""What routes depend on, as ``Annotated`` aliases: a session for the caller's key and
+scope, the idempotency key, the clock, the settings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from kenning.domain.refusals import Refusal
-from kenning.services.keys import ApiKey, authenticate
+from kenning.services.keys import authenticate
 from kenning.settings import Settings
 from kenning.store import Store
 from kenning.store.pool import StorePool
 
-
-def _store(request: Request) -> Iterator[Store]:
-    pool: StorePool = request.app.state.pool
-    with pool.store() as store:
-        yield store
+T = TypeVar("T")
 
 
-StoreDep = Annotated[Store, Depends(_store)]
-# Dependencies that do no I/O are async so they run on the event loop, not in a thread.
+class Session:
+    """A caller holding a secret for a scope, and the way routes reach the services: ``run``
+    borrows a store, checks the key and calls the service in one worker thread, so a request
+    costs one thread hop however many steps it takes."""
+
+    def __init__(self, pool: StorePool, secret: str, scope: str) -> None:
+        self._pool = pool
+        self._secret = secret
+        self._scope = scope
+
+    async def run(self, call: Callable[[Store], T]) -> T:
+        return await run_in_threadpool(self._call, call)
+
+    def _call(self, call: Callable[[Store], T]) -> T:
+        with self._pool.store() as store:
+            key = authenticate(store, self._secret)
+            if key is None:
+                raise Refusal("unauthorized", "unknown or revoked secret key")
+            if not key.allows(self._scope):
+                raise Refusal("forbidden", f"this key lacks the {self._scope} scope")
+            return call(store)
+
+
 _bearer = HTTPBearer(auto_error=False, description="A secret key from `kenning keys add`")
 
 
-def require_scope(scope: str) -> Callable[..., ApiKey]:
-    """A dependency that lets through only a live secret key allowed ``scope``."""
+def require_scope(scope: str) -> Callable[..., Awaitable[Session]]:
+    """A dependency giving a Session for a secret key that must be allowed ``scope``."""
 
-    def check(
-        store: StoreDep,
+    async def session(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> ApiKey:
+    ) -> Session:
         if credentials is None:
             raise Refusal("unauthorized", "send a secret key: Authorization: Bearer kn_sk_…")
-        key = authenticate(store, credentials.credentials)
-        if key is None:
-            raise Refusal("unauthorized", "unknown or revoked secret key")
-        if not key.allows(scope):
-            raise Refusal("forbidden", f"this key lacks the {scope} scope")
-        return key
+        return Session(request.app.state.pool, credentials.credentials, scope)
 
-    return check
+    return session
 
 
-InventoryReader = Annotated[ApiKey, Depends(require_scope("inventory:read"))]
-InventoryWriter = Annotated[ApiKey, Depends(require_scope("inventory:write"))]
+InventoryReader = Annotated[Session, Depends(require_scope("inventory:read"))]
+InventoryWriter = Annotated[Session, Depends(require_scope("inventory:write"))]
+# Dependencies that do no I/O are async so they run on the event loop, not in a thread.
 
 
 async def _idempotency_header(

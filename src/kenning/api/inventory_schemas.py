@@ -130,9 +130,7 @@ class ReservationLineCreate(BaseModel):
 class ReservationCreate(_Write):
     lines: list[ReservationLineCreate] = Field(min_length=1, max_length=200)
     kind: Literal["checkout", "order"] = "checkout"
-    reference: str | None = Field(
-        default=None, max_length=200, description="Checkout or order id."
-    )
+    reference: str | None = Field(default=None, max_length=200, description="Checkout or order id.")
     ttl_seconds: int | None = Field(default=None, gt=0, le=7 * 24 * 3600)
 
 
@@ -218,9 +216,7 @@ class OrderCreate(BaseModel):
     lines: list[OrderLineCreate] = Field(min_length=1, max_length=200)
     destination: PointCreate | None = Field(default=None, description="The delivery address.")
     pickup_store: str | None = None
-    rules: list[str] | None = Field(
-        default=None, description="Override the configured rule order."
-    )
+    rules: list[str] | None = Field(default=None, description="Override the configured rule order.")
     min_split_value: float | None = Field(default=None, ge=0)
 
 

@@ -17,8 +17,8 @@ from typing import Any
 from kenning.commerce.inventory.errors import InventoryError
 from kenning.commerce.inventory.locations import (
     Location,
+    LocationSet,
     Point,
-    by_distance,
     check_location,
     haversine_km,
 )
@@ -68,19 +68,24 @@ def save_locations(store: Store, locations: Sequence[Location]) -> int:
     return len(rows)
 
 
-# database URL -> (locations version, every location by id). Reading 500 locations on
-# every availability request would cost more than the rest of the answer; one version
-# query tells whether anyone (any process) changed them since.
-_CACHE: dict[str, tuple[int, tuple[Location, ...]]] = {}
+# database URL -> (locations version, every location). Reading 500 locations on every
+# availability request would cost more than the rest of the answer; one version query
+# tells whether anyone (any process) changed them since.
+_CACHE: dict[str, tuple[int, LocationSet]] = {}
 
 
-def list_locations(store: Store, market: str | None = None) -> list[Location]:
+def location_set(store: Store) -> LocationSet:
     version = store.locations_version()
     cached = _CACHE.get(store.url)
     if cached is None or cached[0] != version:
-        cached = (version, tuple(_location(row) for row in store.location_rows()))
+        cached = (version, LocationSet(_location(row) for row in store.location_rows()))
         _CACHE[store.url] = cached
-    return [loc for loc in cached[1] if market is None or loc.market == market]
+    return cached[1]
+
+
+def list_locations(store: Store, market: str | None = None) -> list[Location]:
+    everywhere = location_set(store).locations
+    return [loc for loc in everywhere if market is None or loc.market == market]
 
 
 def location_groups(store: Store) -> dict[str, list[str]]:
@@ -329,36 +334,34 @@ def availability(
     from kenning.services.reservations import expire_due
 
     expire_due(store, now)
-    locations = {loc.id: loc for loc in list_locations(store, market)}
-    levels = {
-        level.location_id: level
-        for level in stock_levels(store, sku)
-        if level.location_id in locations
-    }
+    everywhere = location_set(store)
     origin = near
     if near_location is not None:
-        if near_location not in locations:
+        if near_location not in everywhere.by_id:
             raise InventoryError("not_found", f"no location {near_location!r}")
-        origin = locations[near_location].point
+        origin = everywhere.by_id[near_location].point
     chosen: list[tuple[Location, float | None]]
     if customer_id is not None:
-        ids = [i for i in favourites(store, customer_id) if i in locations]
-        chosen = [(locations[i], None) for i in ids]
-        if origin is not None:
-            chosen = [(loc, haversine_km(origin, loc.point)) for loc, _ in chosen]
+        ids = [i for i in favourites(store, customer_id) if i in everywhere.by_id]
+        chosen = [
+            (loc, None if origin is None else haversine_km(origin, loc.point))
+            for loc in (everywhere.by_id[i] for i in ids)
+        ]
     elif origin is not None:
-        chosen = list(by_distance(locations.values(), origin))
+        chosen = list(everywhere.nearest(origin))
     else:
-        chosen = [(loc, None) for loc in locations.values()]
-    rows = [
-        LocationStock(loc, levels.get(loc.id) or StockLevel(sku, loc.id, 0, 0, 0), distance)
-        for loc, distance in chosen
-    ]
+        chosen = [(loc, None) for loc in everywhere.locations]
+    if market is not None:
+        chosen = [(loc, d) for loc, d in chosen if loc.market == market]
     if limit is not None:
-        rows = rows[:limit]
-    return Availability(
-        sku,
-        sum(r.level.on_hand for r in rows),
-        sum(r.level.available for r in rows),
-        rows,
-    )
+        chosen = chosen[:limit]
+    stocked = {row[1]: row for row in store.stock_rows([sku])}
+    rows = []
+    on_hand = available = 0
+    for loc, distance in chosen:
+        row = stocked.get(loc.id)
+        level = StockLevel(*row) if row else StockLevel(sku, loc.id, 0, 0, 0)
+        on_hand += level.on_hand
+        available += level.available
+        rows.append(LocationStock(loc, level, distance))
+    return Availability(sku, on_hand, available, rows)

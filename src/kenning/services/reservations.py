@@ -193,9 +193,12 @@ def propose_plans(
     expire_due(store, moment)
     locations = list_locations(store)
     skus = sorted({line.sku for line in order.lines})
-    available: dict[tuple[str, str], int] = {}
-    for sku, location, on_hand, reserved, safety, *_ in store.stock_rows(skus):
-        available[(sku, location)] = max(0, int(on_hand) - int(reserved) - int(safety))
+    # Only what can be promised: on hand less reserved less safety stock, when positive.
+    available = {
+        (row[0], row[1]): units
+        for row in store.stock_rows(skus)
+        if (units := row[2] - row[3] - row[4]) > 0
+    }
     shipped = store.ship_counts_since(stamp(_start_of_day(moment)))
     left = {
         loc.id: loc.ship_capacity - shipped.get(loc.id, 0)

@@ -14,7 +14,6 @@ from kenning.api.deps import (
     InventoryWriter,
     Now,
     SettingsDep,
-    StoreDep,
     idempotency_key,
 )
 from kenning.api.inventory_schemas import (
@@ -48,45 +47,48 @@ def _lines(lines: list[ReservationLineCreate]) -> list[ReservationLine]:
 
 
 @router.post("/reservations", status_code=201)
-def create_reservation(
+async def create_reservation(
     body: ReservationCreate,
-    store: StoreDep,
-    _: InventoryWriter,
+    db: InventoryWriter,
     header: IdempotencyHeader,
     now: Now,
     settings: SettingsDep,
 ) -> ReservationPublic:
     """Hold stock for a checkout or an order, all lines or none, until ``expires_at``."""
-    reservation = reservations.reserve(
-        store,
-        _lines(body.lines),
-        kind=body.kind,
-        reference=body.reference,
-        ttl=_ttl(settings, body.ttl_seconds),
-        key=idempotency_key(header, body.idempotency_key),
-        now=now,
+    key = idempotency_key(header, body.idempotency_key)
+    reservation = await db.run(
+        lambda store: reservations.reserve(
+            store,
+            _lines(body.lines),
+            kind=body.kind,
+            reference=body.reference,
+            ttl=_ttl(settings, body.ttl_seconds),
+            key=key,
+            now=now,
+        )
     )
     return ReservationPublic.of(reservation)
 
 
 @router.get("/reservations/{reservation_id}")
-def get_reservation(reservation_id: str, store: StoreDep, _: InventoryReader) -> ReservationPublic:
-    return ReservationPublic.of(reservations.get_reservation(store, reservation_id))
+async def get_reservation(reservation_id: str, db: InventoryReader) -> ReservationPublic:
+    found = await db.run(lambda store: reservations.get_reservation(store, reservation_id))
+    return ReservationPublic.of(found)
 
 
 def _action(name: str, summary: str) -> None:
     move = getattr(reservations, name)
 
-    def act(
+    async def act(
         reservation_id: str,
-        store: StoreDep,
-        _: InventoryWriter,
+        db: InventoryWriter,
         header: IdempotencyHeader,
         now: Now,
         body: ReservationAction | None = None,
     ) -> ReservationPublic:
         key = idempotency_key(header, body.idempotency_key if body else None)
-        return ReservationPublic.of(move(store, reservation_id, key, now))
+        moved = await db.run(lambda store: move(store, reservation_id, key, now))
+        return ReservationPublic.of(moved)
 
     router.add_api_route(
         f"/reservations/{{reservation_id}}/{name}",
@@ -103,10 +105,9 @@ _action("fulfil", "Fulfil: the goods left, on hand goes down")
 
 
 @router.get("/availability", response_model=AvailabilityPublic)
-def availability(
+async def availability(
     request: Request,
-    store: StoreDep,
-    _: InventoryReader,
+    db: InventoryReader,
     now: Now,
     sku: Annotated[str, Query(min_length=1)],
     lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
@@ -122,57 +123,60 @@ def availability(
     if (lat is None) != (lon is None):
         raise InventoryError("invalid", "give both lat and lon, or neither")
     favourites: FavouriteStores = request.app.state.favourite_stores
-    found = inventory.availability(
-        store,
-        sku,
-        near=None if lat is None or lon is None else Point(lat, lon),
-        near_location=near_location,
-        customer_id=customer_id,
-        favourites=favourites,
-        market=market,
-        limit=limit,
-        now=now,
+    near = None if lat is None or lon is None else Point(lat, lon)
+    found = await db.run(
+        lambda store: inventory.availability(
+            store,
+            sku,
+            near=near,
+            near_location=near_location,
+            customer_id=customer_id,
+            favourites=favourites,
+            market=market,
+            limit=limit,
+            now=now,
+        )
     )
     # Shaped as AvailabilityPublic (the declared response model) without a model per row.
     return Response(orjson.dumps(AvailabilityPublic.payload(found)), media_type="application/json")
 
 
 @router.post("/sourcing/plans")
-def propose_plans(
-    body: OrderCreate, store: StoreDep, _: InventoryReader, now: Now, settings: SettingsDep
+async def propose_plans(
+    body: OrderCreate, db: InventoryReader, now: Now, settings: SettingsDep
 ) -> PlansPublic:
     """Ranked fulfilment plans for an order; each says how every rule scored it."""
     rules = SourcingRules(
         tuple(body.rules or settings.sourcing_rules.split(",")),
-        settings.sourcing_min_split_value
-        if body.min_split_value is None
-        else body.min_split_value,
+        settings.sourcing_min_split_value if body.min_split_value is None else body.min_split_value,
     )
     order = Order(
         tuple(OrderLine(ln.sku, ln.quantity, ln.unit_price) for ln in body.lines),
         None if body.destination is None else Point(**body.destination.model_dump()),
         body.pickup_store,
     )
-    plans = reservations.propose_plans(store, order, rules, now)
+    plans = await db.run(lambda store: reservations.propose_plans(store, order, rules, now))
     return PlansPublic(plans=[PlanPublic.of(rank, p) for rank, p in enumerate(plans, start=1)])
 
 
 @router.post("/sourcing/reservations", status_code=201)
-def reserve_plan(
+async def reserve_plan(
     body: PlanReservationCreate,
-    store: StoreDep,
-    _: InventoryWriter,
+    db: InventoryWriter,
     header: IdempotencyHeader,
     now: Now,
     settings: SettingsDep,
 ) -> ReservationPublic:
     """Reserve exactly a chosen plan's lines at its locations, all or nothing."""
-    reservation = reservations.reserve_plan(
-        store,
-        _lines(body.lines),
-        reference=body.reference,
-        ttl=_ttl(settings, body.ttl_seconds),
-        key=idempotency_key(header, body.idempotency_key),
-        now=now,
+    key = idempotency_key(header, body.idempotency_key)
+    reservation = await db.run(
+        lambda store: reservations.reserve_plan(
+            store,
+            _lines(body.lines),
+            reference=body.reference,
+            ttl=_ttl(settings, body.ttl_seconds),
+            key=key,
+            now=now,
+        )
     )
     return ReservationPublic.of(reservation)

@@ -12,7 +12,6 @@ from kenning.api.deps import (
     InventoryReader,
     InventoryWriter,
     Now,
-    StoreDep,
     idempotency_key,
 )
 from kenning.api.inventory_schemas import (
@@ -32,82 +31,92 @@ router = APIRouter(prefix="/v1", tags=["stock"])
 
 
 @router.get("/locations")
-def list_locations(
-    store: StoreDep, _: InventoryReader, market: Annotated[str | None, Query()] = None
+async def list_locations(
+    db: InventoryReader, market: Annotated[str | None, Query()] = None
 ) -> list[LocationPublic]:
-    return [LocationPublic.of(loc) for loc in inventory.list_locations(store, market)]
+    found = await db.run(lambda store: inventory.list_locations(store, market))
+    return [LocationPublic.of(loc) for loc in found]
 
 
 @router.put("/locations/{location_id}")
-def put_location(
-    location_id: str, body: LocationCreate, store: StoreDep, _: InventoryWriter
+async def put_location(
+    location_id: str, body: LocationCreate, db: InventoryWriter
 ) -> LocationPublic:
     """Create or replace a location (a PUT is idempotent by itself)."""
     location = Location(location_id, **body.model_dump())
-    inventory.save_locations(store, [location])
+    await db.run(lambda store: inventory.save_locations(store, [location]))
     return LocationPublic.of(location)
 
 
 @router.get("/location-groups")
-def location_groups(store: StoreDep, _: InventoryReader) -> dict[str, list[str]]:
+async def location_groups(db: InventoryReader) -> dict[str, list[str]]:
     """One group per market: market -> its location ids."""
-    return inventory.location_groups(store)
+    return await db.run(inventory.location_groups)
 
 
 @router.get("/stock/{sku}")
-def stock(sku: str, store: StoreDep, _: InventoryReader) -> list[StockLevelPublic]:
-    return [StockLevelPublic.of(level) for level in inventory.stock_levels(store, sku)]
+async def stock(sku: str, db: InventoryReader) -> list[StockLevelPublic]:
+    levels = await db.run(lambda store: inventory.stock_levels(store, sku))
+    return [StockLevelPublic.of(level) for level in levels]
 
 
 @router.post("/adjustments")
-def adjust(
-    body: AdjustmentCreate, store: StoreDep, _: InventoryWriter, header: IdempotencyHeader
+async def adjust(
+    body: AdjustmentCreate, db: InventoryWriter, header: IdempotencyHeader
 ) -> StockLevelPublic:
     key = idempotency_key(header, body.idempotency_key)
-    level = inventory.adjust(store, body.sku, body.location_id, body.delta, body.reason, key)
+    level = await db.run(
+        lambda store: inventory.adjust(
+            store, body.sku, body.location_id, body.delta, body.reason, key
+        )
+    )
     return StockLevelPublic.of(level)
 
 
 @router.post("/receipts")
-def receive(
-    body: ReceiptCreate, store: StoreDep, _: InventoryWriter, header: IdempotencyHeader
+async def receive(
+    body: ReceiptCreate, db: InventoryWriter, header: IdempotencyHeader
 ) -> StockLevelPublic:
     key = idempotency_key(header, body.idempotency_key)
-    level = inventory.receive(store, body.sku, body.location_id, body.quantity, key)
+    level = await db.run(
+        lambda store: inventory.receive(store, body.sku, body.location_id, body.quantity, key)
+    )
     return StockLevelPublic.of(level)
 
 
 @router.post("/transfers")
-def start_transfer(
-    body: TransferCreate, store: StoreDep, _: InventoryWriter, header: IdempotencyHeader, now: Now
+async def start_transfer(
+    body: TransferCreate, db: InventoryWriter, header: IdempotencyHeader, now: Now
 ) -> TransferPublic:
     key = idempotency_key(header, body.idempotency_key)
-    transfer = inventory.start_transfer(
-        store,
-        body.sku,
-        body.from_location,
-        body.to_location,
-        body.quantity,
-        body.expected_arrival,
-        key,
-        now,
+    transfer = await db.run(
+        lambda store: inventory.start_transfer(
+            store,
+            body.sku,
+            body.from_location,
+            body.to_location,
+            body.quantity,
+            body.expected_arrival,
+            key,
+            now,
+        )
     )
     return TransferPublic.of(transfer)
 
 
 @router.get("/transfers/{transfer_id}")
-def get_transfer(transfer_id: str, store: StoreDep, _: InventoryReader) -> TransferPublic:
-    return TransferPublic.of(inventory.get_transfer(store, transfer_id))
+async def get_transfer(transfer_id: str, db: InventoryReader) -> TransferPublic:
+    return TransferPublic.of(await db.run(lambda store: inventory.get_transfer(store, transfer_id)))
 
 
 @router.post("/transfers/{transfer_id}/receive")
-def receive_transfer(
+async def receive_transfer(
     transfer_id: str,
-    store: StoreDep,
-    _: InventoryWriter,
+    db: InventoryWriter,
     header: IdempotencyHeader,
     now: Now,
     body: TransferReceive | None = None,
 ) -> TransferPublic:
     key = idempotency_key(header, body.idempotency_key if body else None)
-    return TransferPublic.of(inventory.receive_transfer(store, transfer_id, key, now))
+    transfer = await db.run(lambda store: inventory.receive_transfer(store, transfer_id, key, now))
+    return TransferPublic.of(transfer)

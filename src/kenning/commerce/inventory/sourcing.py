@@ -138,6 +138,15 @@ def _covers(loc: Location, needed: Mapping[str, int], available: Mapping[StockKe
     return all(available.get((sku, loc.id), 0) >= qty for sku, qty in needed.items())
 
 
+def _covering(needed: Mapping[str, int], available: Mapping[StockKey, int]) -> set[str]:
+    """Ids of the locations that have every line, in one pass over the stock."""
+    per_sku: dict[str, set[str]] = {sku: set() for sku in needed}
+    for (sku, location), units in available.items():
+        if units >= needed.get(sku, units + 1):
+            per_sku[sku].add(location)
+    return set.intersection(*per_sku.values())
+
+
 def _pickup_plans(
     store: Location,
     needed: Mapping[str, int],
@@ -168,18 +177,21 @@ def _ship_plans(
 ) -> list[Plan]:
     assert order.destination is not None
     shippers = [(loc, d) for loc, d in by_distance(locations, order.destination) if left[loc.id]]
+    whole = _covering(needed, available)
     plans = [
         Plan(
             "ship_from_warehouse" if loc.kind == "warehouse" else "ship_from_store",
             (Shipment(loc.id, "ship", d, tuple(needed.items())),),
         )
         for loc, d in shippers
-        if _covers(loc, needed, available)
+        if loc.id in whole
     ]
     if order.value >= rules.min_split_value:
         # Two ways to split: fewest parcels, and nearest parcels; the rules choose.
         seen: set[tuple[str, ...]] = set()
-        for split in (_greedy(needed, shippers, available), _nearest(needed, shippers, available)):
+        # When one location covers everything the fewest-parcels split is that location.
+        fewest = None if plans else _greedy(needed, shippers, available)
+        for split in (fewest, _nearest(needed, shippers, available)):
             if split is None or len(split) < 2 or tuple(s[0] for s in split) in seen:
                 continue
             seen.add(tuple(s[0] for s in split))
