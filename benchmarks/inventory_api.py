@@ -189,7 +189,8 @@ def oversell_check(url: str, hot: int, units: int, successes: int) -> str:
         holds = store._query(  # the benchmark audits the tables directly
             "SELECT l.sku, l.location_id, SUM(l.quantity) FROM reservation_lines l "
             "JOIN reservations r ON r.id = l.reservation_id WHERE r.status = 'held' "
-            "AND l.sku LIKE 'HOT%' GROUP BY l.sku, l.location_id"
+            "AND l.sku LIKE ? GROUP BY l.sku, l.location_id",
+            ("HOT%",),
         )
     held = {(sku, loc): int(total) for sku, loc, total in holds}
     wrong = [
