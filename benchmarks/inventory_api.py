@@ -31,12 +31,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -58,17 +56,10 @@ def fresh_database(postgres: str | None) -> Iterator[str]:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return
-    import psycopg
+    from kenning.store.postgres import scratch_schema
 
-    schema = f"kenning_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(postgres, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in postgres else "?"
-    try:
-        yield f"{postgres}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with psycopg.connect(postgres, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with scratch_schema(postgres, "kenning_bench") as url:
+        yield url
 
 
 def seed(url: str, locations: int, skus: int, hot: int, units: int, rng: random.Random) -> str:

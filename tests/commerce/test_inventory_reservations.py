@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from inventory_data import NOW
+from inventory_data import LOCATIONS, NOW
 
 from kenning.commerce.inventory.errors import InventoryError
+from kenning.commerce.inventory.locations import Point
+from kenning.commerce.inventory.sourcing import Order, OrderLine
 from kenning.commerce.inventory.stock import ReservationLine
 from kenning.domain.refusals import Refusal
-from kenning.services.inventory import availability, stock_levels
-from kenning.services.reservations import confirm, expire_due, fulfil, release, reserve
+from kenning.services.inventory import availability, save_locations, stock_levels
+from kenning.services.reservations import (
+    confirm,
+    expire_due,
+    fulfil,
+    propose_plans,
+    release,
+    reserve,
+)
 from kenning.store import Store, open_store
 
 
@@ -134,3 +144,36 @@ def test_a_reservation_is_all_or_nothing(inventory: Store) -> None:
     assert _level(inventory, "BAG-1", "LDN") == (5, 0, 5)
     with pytest.raises(InventoryError, match="positive"):
         reserve(inventory, [ReservationLine("BAG-1", "LDN", 0)], now=NOW)
+
+
+def test_a_chosen_plan_is_reserved_whole_or_not_at_all(inventory: Store) -> None:
+    inventory.set_stock([("BAG-1", "MAN", 1, 0), ("BAG-1", "WH-GB", 1, 0)])
+    order = Order((OrderLine("BAG-1", 2, 100),), destination=Point(53.48, -2.24))
+    plan = propose_plans(inventory, order, now=NOW)[0]
+    assert plan.kind == "ship_split"
+    assert [(ln.location_id, ln.quantity, ln.mode) for ln in plan.lines] == [
+        ("MAN", 1, "ship"),
+        ("WH-GB", 1, "ship"),
+    ]
+    # Someone takes the warehouse's unit between proposal and reservation.
+    reserve(inventory, [ReservationLine("BAG-1", "WH-GB", 1)], now=NOW)
+    with pytest.raises(InventoryError, match="WH-GB"):
+        reserve(inventory, plan.lines, kind="order", now=NOW)
+    assert _level(inventory, "BAG-1", "MAN") == (1, 0, 1)
+    assert propose_plans(inventory, order, now=NOW) == []
+
+
+def test_todays_shipments_use_up_a_stores_capacity(inventory: Store) -> None:
+    manchester = next(loc for loc in LOCATIONS if loc.id == "MAN")
+    save_locations(inventory, [replace(manchester, ship_capacity=1)])
+    inventory.set_stock([("BAG-1", "MAN", 5, 0), ("BAG-1", "WH-GB", 5, 0)])
+    one = Order((OrderLine("BAG-1", 1),), destination=manchester.point)
+    first = propose_plans(inventory, one, now=NOW)
+    assert [p.shipments[0].location_id for p in first] == ["MAN", "WH-GB"]
+    reserve(inventory, first[0].lines, kind="order", now=NOW)
+    # Manchester has stock left but has used its one shipment today; tomorrow it ships.
+    assert [p.shipments[0].location_id for p in propose_plans(inventory, one, now=NOW)] == [
+        "WH-GB"
+    ]
+    tomorrow = NOW + timedelta(days=1)
+    assert propose_plans(inventory, one, now=tomorrow)[0].shipments[0].location_id == "MAN"

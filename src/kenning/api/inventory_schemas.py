@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kenning.commerce.inventory.locations import Location
 from kenning.commerce.inventory.sourcing import Plan
-from kenning.commerce.inventory.stock import LineMode, Reservation, StockLevel, Transfer
+from kenning.commerce.inventory.stock import LineMode
 from kenning.services.inventory import Availability
 
 Sku = Field(min_length=1, max_length=100)
@@ -36,24 +35,21 @@ class LocationCreate(BaseModel):
     )
 
 
-class LocationPublic(LocationCreate):
-    id: str
+class _Public(BaseModel):
+    """An answer read from a service's dataclass, attribute by attribute."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     @classmethod
-    def of(cls, loc: Location) -> LocationPublic:
-        return cls(
-            id=loc.id,
-            name=loc.name,
-            kind=loc.kind,
-            market=loc.market,
-            latitude=loc.latitude,
-            longitude=loc.longitude,
-            pickup=loc.pickup,
-            ship_capacity=loc.ship_capacity,
-        )
+    def of(cls, found: object) -> Self:
+        return cls.model_validate(found, from_attributes=True)
 
 
-class StockLevelPublic(BaseModel):
+class LocationPublic(LocationCreate, _Public):
+    id: str
+
+
+class StockLevelPublic(_Public):
     sku: str
     location_id: str
     on_hand: int
@@ -62,19 +58,6 @@ class StockLevelPublic(BaseModel):
     in_transit: int
     next_arrival: str | None
     available: int
-
-    @classmethod
-    def of(cls, level: StockLevel) -> StockLevelPublic:
-        return cls(
-            sku=level.sku,
-            location_id=level.location_id,
-            on_hand=level.on_hand,
-            reserved=level.reserved,
-            safety_stock=level.safety_stock,
-            in_transit=level.in_transit,
-            next_arrival=level.next_arrival,
-            available=level.available,
-        )
 
 
 class AdjustmentCreate(_Write):
@@ -102,8 +85,7 @@ class TransferReceive(_Write):
     pass
 
 
-class TransferPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class TransferPublic(_Public):
     id: str
     sku: str
     from_location: str
@@ -113,10 +95,6 @@ class TransferPublic(BaseModel):
     expected_arrival: str | None
     created_at: str
     received_at: str | None
-
-    @classmethod
-    def of(cls, transfer: Transfer) -> TransferPublic:
-        return cls.model_validate(transfer)
 
 
 class ReservationLineCreate(BaseModel):
@@ -138,8 +116,7 @@ class ReservationAction(_Write):
     pass
 
 
-class ReservationPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class ReservationPublic(_Public):
     id: str
     reference: str | None
     kind: Literal["checkout", "order"]
@@ -147,10 +124,6 @@ class ReservationPublic(BaseModel):
     created_at: str
     expires_at: str | None
     lines: list[ReservationLineCreate]
-
-    @classmethod
-    def of(cls, reservation: Reservation) -> ReservationPublic:
-        return cls.model_validate(reservation)
 
 
 class LocationStockPublic(StockLevelPublic):

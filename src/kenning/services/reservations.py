@@ -206,19 +206,3 @@ def propose_plans(
         if loc.ship_capacity is not None
     }
     return propose(order, locations, available, rules, left)
-
-
-def reserve_plan(
-    store: Store,
-    plan_lines: Sequence[ReservationLine],
-    *,
-    reference: str | None = None,
-    ttl: timedelta = DEFAULT_TTL,
-    key: str | None = None,
-    now: datetime | None = None,
-) -> Reservation:
-    """Reserve exactly a chosen plan's lines at its locations, all or nothing: an order
-    reservation whose lines keep their mode (ship, pickup, transfer)."""
-    return reserve(
-        store, plan_lines, kind="order", reference=reference, ttl=ttl, key=key, now=now
-    )

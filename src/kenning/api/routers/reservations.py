@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import orjson
@@ -13,6 +13,7 @@ from kenning.api.deps import (
     InventoryReader,
     InventoryWriter,
     Now,
+    Session,
     SettingsDep,
     idempotency_key,
 )
@@ -30,7 +31,7 @@ from kenning.api.inventory_schemas import (
 from kenning.commerce.inventory.errors import InventoryError
 from kenning.commerce.inventory.locations import Point
 from kenning.commerce.inventory.sourcing import Order, OrderLine, SourcingRules
-from kenning.commerce.inventory.stock import ReservationLine
+from kenning.commerce.inventory.stock import ReservationKind, ReservationLine
 from kenning.services import inventory, reservations
 from kenning.services.inventory import FavouriteStores
 from kenning.settings import Settings
@@ -46,6 +47,25 @@ def _lines(lines: list[ReservationLineCreate]) -> list[ReservationLine]:
     return [ReservationLine(ln.sku, ln.location_id, ln.quantity, ln.mode) for ln in lines]
 
 
+async def _hold(
+    db: Session,
+    body: ReservationCreate | PlanReservationCreate,
+    kind: ReservationKind,
+    header: str | None,
+    now: datetime,
+    settings: Settings,
+) -> ReservationPublic:
+    key = idempotency_key(header, body.idempotency_key)
+    lines = _lines(body.lines)
+    ttl = _ttl(settings, body.ttl_seconds)
+    reservation = await db.run(
+        lambda store: reservations.reserve(
+            store, lines, kind=kind, reference=body.reference, ttl=ttl, key=key, now=now
+        )
+    )
+    return ReservationPublic.of(reservation)
+
+
 @router.post("/reservations", status_code=201)
 async def create_reservation(
     body: ReservationCreate,
@@ -55,19 +75,7 @@ async def create_reservation(
     settings: SettingsDep,
 ) -> ReservationPublic:
     """Hold stock for a checkout or an order, all lines or none, until ``expires_at``."""
-    key = idempotency_key(header, body.idempotency_key)
-    reservation = await db.run(
-        lambda store: reservations.reserve(
-            store,
-            _lines(body.lines),
-            kind=body.kind,
-            reference=body.reference,
-            ttl=_ttl(settings, body.ttl_seconds),
-            key=key,
-            now=now,
-        )
-    )
-    return ReservationPublic.of(reservation)
+    return await _hold(db, body, body.kind, header, now, settings)
 
 
 @router.get("/reservations/{reservation_id}")
@@ -167,16 +175,6 @@ async def reserve_plan(
     now: Now,
     settings: SettingsDep,
 ) -> ReservationPublic:
-    """Reserve exactly a chosen plan's lines at its locations, all or nothing."""
-    key = idempotency_key(header, body.idempotency_key)
-    reservation = await db.run(
-        lambda store: reservations.reserve_plan(
-            store,
-            _lines(body.lines),
-            reference=body.reference,
-            ttl=_ttl(settings, body.ttl_seconds),
-            key=key,
-            now=now,
-        )
-    )
-    return ReservationPublic.of(reservation)
+    """Reserve exactly a chosen plan's lines at their locations, all or nothing: an order
+    reservation whose lines keep their mode (ship, pickup, transfer)."""
+    return await _hold(db, body, "order", header, now, settings)
