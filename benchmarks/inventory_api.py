@@ -5,7 +5,8 @@ the US East Coast) and SKUS SKUs stocked at every location, starts `kenning serv
 in a subprocess, and loads it from this process with httpx (asyncio) over loopback, each
 phase bounded by a request count and a time limit:
 
-  * availability: GET /v1/availability for a random SKU, nearest first to a random point;
+  * availability: GET /v1/availability for a random SKU, every location nearest first to a
+    random point (and the nearest 20 only);
   * sourcing: POST /v1/sourcing/plans for a 5-line order to a random address;
   * reservations: POST /v1/reservations of 1 unit at a random one of HOT (sku, location)
     pairs that each hold UNITS available, from CLIENTS concurrent clients, more requests
@@ -224,6 +225,11 @@ def main() -> None:
             params: dict[str, Any] = {"sku": rng.choice(skus), "lat": lat, "lon": lon}
             return await client.get("/v1/availability", params=params)
 
+        async def nearest_twenty(client: httpx.AsyncClient, _: int) -> httpx.Response:
+            lat, lon = point(rng)
+            params = {"sku": rng.choice(skus), "lat": lat, "lon": lon, "limit": 20}
+            return await client.get("/v1/availability", params=params)
+
         async def sourcing(client: httpx.AsyncClient, _: int) -> httpx.Response:
             lat, lon = point(rng)
             lines = [{"sku": s, "quantity": 1, "unit_price": 20} for s in rng.sample(skus, 5)]
@@ -247,8 +253,9 @@ def main() -> None:
         print("|---|---|---|---|---|---|---|")
         with server(url, free_port(), args.workers, args.pool) as base:
             phases = [
-                ("availability (1 SKU, nearest first)", availability, 1),
-                ("availability (1 SKU, nearest first)", availability, 4),
+                ("availability (1 SKU, all locations, nearest first)", availability, 1),
+                ("availability (1 SKU, all locations, nearest first)", availability, 4),
+                ("availability (1 SKU, nearest 20)", nearest_twenty, 1),
                 ("sourcing (5-line order)", sourcing, 1),
                 ("sourcing (5-line order)", sourcing, 4),
                 ("reservations (1 unit)", reservation, args.clients),
