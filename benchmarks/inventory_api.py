@@ -16,7 +16,8 @@ phase bounded by a request count and a time limit:
     python benchmarks/inventory_api.py                       # SQLite in a temp folder
     python benchmarks/inventory_api.py --postgres postgresql://postgres@127.0.0.1:5432/test
 
-Prints p50/p99 latency and throughput per phase as Markdown.
+Prints p50/p99 latency, throughput, and the CPU the server process(es) and this client
+spent per request, per phase, as Markdown (PostgreSQL's own CPU is not counted).
 """
 
 from __future__ import annotations
@@ -102,8 +103,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU of a process and its descendants so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) for child in children)
+
+
 @contextmanager
-def server(url: str, port: int, workers: int, pool: int) -> Iterator[str]:
+def server(url: str, port: int, workers: int, pool: int) -> Iterator[tuple[str, int]]:
     env = dict(os.environ, KENNING_POOL_SIZE=str(pool))
     cmd = [sys.executable, "-m", "kenning", "--db", url, "serve", "--port", str(port)]
     proc = subprocess.Popen([*cmd, "--workers", str(workers)], env=env)
@@ -119,7 +131,7 @@ def server(url: str, port: int, workers: int, pool: int) -> Iterator[str]:
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise SystemExit("the server did not start")
             time.sleep(0.2)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -139,12 +151,14 @@ async def load(
     statuses: list[int] = []
     counter = iter(range(requests))
     headers = {"Authorization": f"Bearer {secret}"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as client:
-        start = time.perf_counter()
-        stop = start + seconds
+    # One client with one connection per simulated client: httpx's shared pool costs more
+    # CPU per request the more connections it juggles, and the load would measure the pool.
+    one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    start = time.perf_counter()
+    stop = start + seconds
 
-        async def worker() -> None:
+    async def worker() -> None:
+        async with httpx.AsyncClient(base_url=base, headers=headers, limits=one) as client:
             for n in counter:
                 if time.perf_counter() > stop:
                     return
@@ -153,9 +167,8 @@ async def load(
                 latencies.append((time.perf_counter() - began) * 1000)
                 statuses.append(response.status_code)
 
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        wall = time.perf_counter() - start
-    return latencies, statuses, wall
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return latencies, statuses, time.perf_counter() - start
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -249,9 +262,12 @@ def main() -> None:
             f"\n{backend}, {args.locations} locations, {args.skus} SKUs everywhere, "
             f"{args.workers} uvicorn worker(s), pool {args.pool}\n"
         )
-        print("| phase | clients | requests | p50 ms | p99 ms | requests/s | statuses |")
-        print("|---|---|---|---|---|---|---|")
-        with server(url, free_port(), args.workers, args.pool) as base:
+        print(
+            "| phase | clients | requests | p50 ms | p99 ms | requests/s | statuses "
+            "| server CPU ms/request | client CPU ms/request |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
+        with server(url, free_port(), args.workers, args.pool) as (base, pid):
             phases = [
                 ("availability (1 SKU, all locations, nearest first)", availability, 1),
                 ("availability (1 SKU, all locations, nearest first)", availability, 4),
@@ -264,10 +280,13 @@ def main() -> None:
                 requests = args.requests
                 if make is reservation:
                     requests = max(requests, args.hot * args.units * 3 // 2)
+                served, used = cpu_seconds(pid), time.process_time()
                 lat, statuses, wall = asyncio.run(
                     load(base, secret, make, requests, clients, args.seconds)
                 )
-                print(row(name, clients, lat, statuses, wall))
+                served, used = cpu_seconds(pid) - served, time.process_time() - used
+                cpu = f" {served * 1000 / len(lat):.2f} | {used * 1000 / len(lat):.2f} |"
+                print(row(name, clients, lat, statuses, wall) + cpu)
         print()
         print(oversell_check(url, args.hot, args.units, statuses.count(201)))
 

@@ -156,7 +156,7 @@ class AvailabilityPublic(BaseModel):
                     "safety_stock": level.safety_stock,
                     "in_transit": level.in_transit,
                     "next_arrival": level.next_arrival,
-                    "available": level.available,
+                    "available": row.available,
                     "name": loc.name,
                     "kind": loc.kind,
                     "market": loc.market,

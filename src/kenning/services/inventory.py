@@ -306,6 +306,7 @@ class LocationStock:
     location: Location
     level: StockLevel
     distance_km: float | None
+    available: int  # level.available, worked out once
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,7 +362,8 @@ def availability(
     for loc, distance in chosen:
         row = stocked.get(loc.id)
         level = StockLevel(*row) if row else StockLevel(sku, loc.id, 0, 0, 0)
+        here = level.available
         on_hand += level.on_hand
-        available += level.available
-        rows.append(LocationStock(loc, level, distance))
+        available += here
+        rows.append(LocationStock(loc, level, distance, here))
     return Availability(sku, on_hand, available, rows)

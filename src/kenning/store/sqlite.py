@@ -48,6 +48,7 @@ class SQLiteStore(Store):
         # One connection writes; the lock makes a transaction its thread's alone.
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._lock = threading.RLock()
+        self._writer = _writer_lock(self.path)
         self._depth = 0
         for pragma in _PRAGMAS:
             self._conn.execute(pragma)
@@ -73,7 +74,7 @@ class SQLiteStore(Store):
             # Writers in this process queue on one lock per file rather than on SQLite's
             # busy handler, which sleeps in steps of up to 100 ms and starves under many
             # threads; other processes still wait through busy_timeout.
-            with _writer_lock(self.path):
+            with self._writer:
                 # IMMEDIATE takes the write lock now, so a transaction never fails half-way
                 # on a lock upgrade.
                 self._conn.execute("BEGIN IMMEDIATE")
