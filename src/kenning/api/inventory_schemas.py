@@ -126,10 +126,17 @@ class ReservationPublic(_Public):
     lines: list[ReservationLineCreate]
 
 
-class LocationStockPublic(StockLevelPublic):
-    name: str
-    kind: str
-    market: str
+class LocationStockPublic(BaseModel):
+    """One location's stock of the SKU asked for; the location's name, kind and market are
+    in GET /v1/locations (they change rarely; availability is the hot path)."""
+
+    location_id: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    in_transit: int
+    next_arrival: str | None
+    available: int
     pickup: bool
     distance_km: float | None
 
@@ -146,10 +153,10 @@ class AvailabilityPublic(BaseModel):
         and building a model per row would cost more than computing the answer."""
         rows = []
         for row in found.locations:
-            level, loc = row.level, row.location
+            level = row.level
+            distance = row.distance_km
             rows.append(
                 {
-                    "sku": level.sku,
                     "location_id": level.location_id,
                     "on_hand": level.on_hand,
                     "reserved": level.reserved,
@@ -157,11 +164,8 @@ class AvailabilityPublic(BaseModel):
                     "in_transit": level.in_transit,
                     "next_arrival": level.next_arrival,
                     "available": row.available,
-                    "name": loc.name,
-                    "kind": loc.kind,
-                    "market": loc.market,
-                    "pickup": loc.pickup,
-                    "distance_km": None if row.distance_km is None else round(row.distance_km, 3),
+                    "pickup": row.location.pickup,
+                    "distance_km": None if distance is None else round(distance, 3),
                 }
             )
         return {
