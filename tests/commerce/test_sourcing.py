@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from inventory_data import LOCATIONS
 
 from kenning.commerce.inventory.errors import InventoryError
-from kenning.commerce.inventory.locations import Point, haversine_km
+from kenning.commerce.inventory.locations import Location, Point, haversine_km
 from kenning.commerce.inventory.sourcing import (
+    RULES,
     Order,
     OrderLine,
     SourcingRules,
@@ -86,3 +89,28 @@ def test_bad_orders_and_rules_are_refused() -> None:
         propose(Order((OrderLine("BAG", 1),)), LOCATIONS, {})
     with pytest.raises(InventoryError, match="rules"):
         SourcingRules(("nearest", "cheapest"))
+
+
+@pytest.mark.parametrize(
+    "order_of_rules",
+    [RULES, ("capacity_left", "nearest", "fewest_shipments"), ("fewest_shipments",)],
+)
+def test_keeping_the_best_few_ranks_as_scoring_them_all(order_of_rules: tuple[str, ...]) -> None:
+    rng = random.Random(3)
+    many = [
+        Location(f"S{n:03d}", f"S{n}", "store", "GB", rng.uniform(50, 56), rng.uniform(-5, 1))
+        for n in range(120)
+    ] + [Location("WH", "W", "warehouse", "GB", 52.3, -1.2)]
+    stock = {(sku, loc.id): rng.randint(0, 3) for sku in ("A", "B") for loc in many}
+    left = {loc.id: rng.randint(0, 3) for loc in many}
+    order = Order((OrderLine("A", 1, 30), OrderLine("B", 1, 30)), destination=MANCHESTER)
+
+    def ranked(keep: int) -> list[tuple[str, ...]]:
+        rules = SourcingRules(order_of_rules, max_plans=keep)
+        return [
+            tuple(s.location_id for s in p.shipments)
+            for p in propose(order, many, stock, rules, left)
+        ]
+
+    assert ranked(4) == ranked(1000)[:4]
+    assert len(ranked(1000)) > 10

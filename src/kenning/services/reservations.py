@@ -193,12 +193,7 @@ def propose_plans(
     expire_due(store, moment)
     locations = list_locations(store)
     skus = sorted({line.sku for line in order.lines})
-    # Only what can be promised: on hand less reserved less safety stock, when positive.
-    available = {
-        (row[0], row[1]): units
-        for row in store.stock_rows(skus)
-        if (units := row[2] - row[3] - row[4]) > 0
-    }
+    available = {(sku, location): units for sku, location, units in store.available_rows(skus)}
     shipped = store.ship_counts_since(stamp(_start_of_day(moment)))
     left = {
         loc.id: loc.ship_capacity - shipped.get(loc.id, 0)

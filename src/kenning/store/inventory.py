@@ -88,6 +88,18 @@ class InventoryTables(SqlHooks):
             found += self._query(_STOCK_SELECT + where, params)
         return found
 
+    def available_rows(self, skus: Sequence[str]) -> list[tuple[str, str, int]]:
+        """(sku, location, available) wherever one of ``skus`` has units to promise."""
+        found: list[tuple[str, str, int]] = []
+        for start in range(0, len(skus), _KEYS_PER_QUERY):
+            chunk = list(skus[start : start + _KEYS_PER_QUERY])
+            found += self._query(
+                "SELECT sku, location_id, on_hand - reserved - safety_stock FROM stock_levels "
+                f"WHERE sku IN ({_marks(chunk)}) AND on_hand - reserved - safety_stock > 0",
+                chunk,
+            )
+        return found
+
     def set_stock(self, rows: Sequence[tuple[str, str, int, int | None]]) -> None:
         """Counted stock: (sku, location, on_hand, safety_stock or None to keep it)."""
         with self.transaction():

@@ -9,6 +9,7 @@ less is never shipped in more than one parcel.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -138,6 +139,33 @@ def _covers(loc: Location, needed: Mapping[str, int], available: Mapping[StockKe
     return all(available.get((sku, loc.id), 0) >= qty for sku, qty in needed.items())
 
 
+def _best_singles(
+    singles: list[tuple[Location, float]], left: Mapping[str, int], rules: SourcingRules
+) -> list[tuple[Location, float]]:
+    """The one-parcel candidates that can still make the top ``max_plans``.
+
+    One-parcel plans tie on pickup_store_first and fewest_shipments, so among themselves
+    they rank by nearest and capacity_left in rule order (then id), exactly as ``_score``
+    and the final sort would rank them: scoring hundreds of stores to keep five is waste.
+    """
+    if len(singles) <= rules.max_plans:
+        return singles
+
+    ranking = [rule for rule in rules.order if rule in ("nearest", "capacity_left")]
+
+    def key(pair: tuple[Location, float]) -> tuple[float | str, ...]:
+        loc, distance = pair
+        values = {"nearest": round(distance, 3), "capacity_left": -float(_after_one(left[loc.id]))}
+        return (*(values[rule] for rule in ranking), loc.id)
+
+    return heapq.nsmallest(rules.max_plans, singles, key=key)
+
+
+def _after_one(left: int) -> int:
+    """Shipments a location has left after one more (a location without limit keeps it)."""
+    return left - 1 if left < UNLIMITED else UNLIMITED
+
+
 def _covering(needed: Mapping[str, int], available: Mapping[StockKey, int]) -> set[str]:
     """Ids of the locations that have every line, in one pass over the stock."""
     per_sku: dict[str, set[str]] = {sku: set() for sku in needed}
@@ -178,13 +206,13 @@ def _ship_plans(
     assert order.destination is not None
     shippers = [(loc, d) for loc, d in by_distance(locations, order.destination) if left[loc.id]]
     whole = _covering(needed, available)
+    singles = [(loc, d) for loc, d in shippers if loc.id in whole]
     plans = [
         Plan(
             "ship_from_warehouse" if loc.kind == "warehouse" else "ship_from_store",
             (Shipment(loc.id, "ship", d, tuple(needed.items())),),
         )
-        for loc, d in shippers
-        if loc.id in whole
+        for loc, d in _best_singles(singles, left, rules)
     ]
     if order.value >= rules.min_split_value:
         # Two ways to split: fewest parcels, and nearest parcels; the rules choose.
@@ -258,10 +286,7 @@ def _take(
 def _score(plan: Plan, left: Mapping[str, int], rules: SourcingRules) -> Plan:
     pickup = {"pickup": 0.0, "pickup_transfer": 1.0}.get(plan.kind, 2.0)
     shipping = [s for s in plan.shipments if s.mode == "ship"]
-    busiest = min(
-        (left[s.location_id] - (left[s.location_id] < UNLIMITED) for s in shipping),
-        default=UNLIMITED,
-    )
+    busiest = min((_after_one(left[s.location_id]) for s in shipping), default=UNLIMITED)
     scores = {
         "pickup_store_first": pickup,
         "fewest_shipments": float(len(plan.shipments)),
