@@ -3,8 +3,9 @@ allocation, release it, fulfil it; propose where an order should come from and r
 exactly the chosen plan.
 
 A hold expires at ``expires_at``; expired holds are released lazily before every
-reservation, availability answer and sourcing proposal, and by ``kenning inventory expire``,
-so no stale hold ever counts against stock that is read.
+availability answer, sourcing proposal and status change, whenever a reservation finds stock
+short (then it tries again), and by ``kenning inventory expire``: an expired hold never
+counts against stock that is read or reserved.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ DEFAULT_TTL = timedelta(minutes=15)
 
 
 def expire_due(store: Store, now: datetime | None = None) -> int:
-    """Release every hold past its expiry; returns how many. Each in its own short
-    transaction, so a sweep never holds many locks."""
+    """Release every hold past its expiry; returns how many. Each in its own transaction
+    (a savepoint inside a caller's), so a sweep alone never holds many locks."""
     when = stamp(now or utcnow())
     released = 0
     for reservation_id in store.due_reservations(when):
