@@ -49,15 +49,20 @@ class LocationPublic(LocationCreate, _Public):
     id: str
 
 
-class StockLevelPublic(_Public):
-    sku: str
+class LocationStockPublic(BaseModel):
+    """One location's stock of one SKU; available = on_hand - reserved - safety_stock."""
+
     location_id: str
     on_hand: int
     reserved: int
     safety_stock: int
     in_transit: int
-    next_arrival: str | None
+    next_arrival: str | None = Field(description="Earliest expected arrival of stock in transit.")
     available: int
+
+
+class StockLevelPublic(LocationStockPublic, _Public):
+    sku: str
 
 
 class AdjustmentCreate(_Write):
@@ -126,17 +131,10 @@ class ReservationPublic(_Public):
     lines: list[ReservationLineCreate]
 
 
-class LocationStockPublic(BaseModel):
-    """One location's stock of the SKU asked for; the location's name, kind and market are
-    in GET /v1/locations (they change rarely; availability is the hot path)."""
+class AvailabilityRowPublic(LocationStockPublic):
+    """A row of an availability answer; the location's name, kind and market are in
+    GET /v1/locations (they change rarely; availability is the hot path)."""
 
-    location_id: str
-    on_hand: int
-    reserved: int
-    safety_stock: int
-    in_transit: int
-    next_arrival: str | None
-    available: int
     pickup: bool
     distance_km: float | None
 
@@ -145,7 +143,7 @@ class AvailabilityPublic(BaseModel):
     sku: str
     on_hand: int
     available: int
-    locations: list[LocationStockPublic]
+    locations: list[AvailabilityRowPublic]
 
     @staticmethod
     def payload(found: Availability) -> dict[str, Any]:
