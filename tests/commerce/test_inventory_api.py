@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 from inventory_data import NOW
 
 from kenning.api.app import create_app
+from kenning.api.deps import run_again_if_transient
 from kenning.services.keys import create_key
 from kenning.settings import Settings
 from kenning.store import Store
@@ -189,3 +191,33 @@ def test_sourcing_then_reserving_the_chosen_plan(client: TestClient) -> None:
     # Manchester is nearest but has 2 of the 3 bags: one parcel from the warehouse wins.
     assert plans[0]["kind"] == "ship_from_warehouse"
     assert plans[0]["explanation"].startswith("best plan")
+
+
+def _lost_lock(store: Store) -> Exception:
+    """The error the backend raises when a transaction loses a deadlock or a lock wait."""
+    if store.dialect == "sqlite":
+        return sqlite3.OperationalError("database is locked")
+    import psycopg.errors
+
+    return psycopg.errors.DeadlockDetected("deadlock detected")
+
+
+def test_a_transaction_that_lost_a_lock_runs_again(store: Store) -> None:
+    calls: list[int] = []
+
+    def flaky(_: Store, fail: int, error: Exception) -> str:
+        calls.append(1)
+        if len(calls) <= fail:
+            raise error
+        return "done"
+
+    assert run_again_if_transient(store, lambda s: flaky(s, 2, _lost_lock(store))) == "done"
+    assert len(calls) == 3
+    calls.clear()
+    with pytest.raises(type(_lost_lock(store))):
+        run_again_if_transient(store, lambda s: flaky(s, 5, _lost_lock(store)))
+    assert len(calls) == 3
+    calls.clear()
+    with pytest.raises(ValueError):
+        run_again_if_transient(store, lambda s: flaky(s, 1, ValueError("a bug")))
+    assert len(calls) == 1

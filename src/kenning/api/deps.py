@@ -40,7 +40,19 @@ class Session:
                 raise Refusal("unauthorized", "unknown or revoked secret key")
             if not key.allows(self._scope):
                 raise Refusal("forbidden", f"this key lacks the {self._scope} scope")
+            return run_again_if_transient(store, call)
+
+
+def run_again_if_transient(store: Store, call: Callable[[Store], T], tries: int = 3) -> T:
+    """Run ``call``; when its transaction lost a deadlock or a lock wait, run it again.
+    Safe because every write carries an idempotency key and the failed run left nothing."""
+    for attempt in range(1, tries + 1):
+        try:
             return call(store)
+        except Exception as exc:
+            if attempt == tries or not store.is_transient(exc):
+                raise
+    raise AssertionError("unreachable")
 
 
 _bearer = HTTPBearer(auto_error=False, description="A secret key from `kenning keys add`")

@@ -109,6 +109,11 @@ class Store(IdentityTables, InventoryTables, AccessTables):
     def _is_conflict(self, exc: Exception) -> bool:
         """Whether a write failed on a unique key."""
 
+    def is_transient(self, exc: BaseException) -> bool:
+        """Whether a transaction failed only because of another one (a deadlock, a lock
+        timeout) and can simply run again: everything it wrote was rolled back."""
+        return False
+
     @abstractmethod
     def _dialect_slots(self) -> dict[str, str]:
         """Values for the ``{pk}``, ``{json}``, ``{ts}`` and ``{now}`` slots of migrations."""

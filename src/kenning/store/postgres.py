@@ -50,6 +50,11 @@ class PostgresStore(Store):
     def _is_conflict(self, exc: Exception) -> bool:
         return isinstance(exc, psycopg.errors.UniqueViolation)
 
+    def is_transient(self, exc: BaseException) -> bool:
+        return isinstance(
+            exc, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure
+        )
+
     def _dialect_slots(self) -> dict[str, str]:
         return {
             "pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",

@@ -104,6 +104,10 @@ class SQLiteStore(Store):
     def _is_conflict(self, exc: Exception) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
 
+    def is_transient(self, exc: BaseException) -> bool:
+        # Another process held the write lock past busy_timeout.
+        return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
     def _dialect_slots(self) -> dict[str, str]:
         return {
             "pk": "INTEGER PRIMARY KEY AUTOINCREMENT",
