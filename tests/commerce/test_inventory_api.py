@@ -13,6 +13,7 @@ from inventory_data import NOW
 
 from kenning.api.app import create_app
 from kenning.api.deps import run_again_if_transient
+from kenning.api.serve import app_from_environment
 from kenning.services.keys import create_key
 from kenning.settings import Settings
 from kenning.store import Store
@@ -221,3 +222,15 @@ def test_a_transaction_that_lost_a_lock_runs_again(store: Store) -> None:
     with pytest.raises(ValueError):
         run_again_if_transient(store, lambda s: flaky(s, 1, ValueError("a bug")))
     assert len(calls) == 1
+
+
+def test_the_server_builds_its_app_from_the_environment(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KENNING_DATABASE_URL", store_url)
+    monkeypatch.setenv("KENNING_POOL_SIZE", "1")
+    app = app_from_environment()
+    assert app.state.settings.database_url == store_url
+    with TestClient(app) as client:
+        assert client.get("/openapi.json").json()["info"]["title"] == "Kenning"
+        assert client.get("/v1/location-groups").status_code == 401
