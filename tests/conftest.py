@@ -4,10 +4,8 @@ KENNING_TEST_POSTGRES_URL names a server (CI sets it)."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
@@ -18,18 +16,11 @@ POSTGRES_URL = os.environ.get("KENNING_TEST_POSTGRES_URL")
 
 def _postgres_schema_url() -> Iterator[str]:
     """A fresh schema per test, dropped afterwards, so tests never see each other's rows."""
-    import psycopg
+    from kenning.store.postgres import scratch_schema
 
     assert POSTGRES_URL is not None
-    schema = f"kenning_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with scratch_schema(POSTGRES_URL, "kenning_test") as url:
+        yield url
 
 
 BACKENDS = [

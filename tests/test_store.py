@@ -6,6 +6,7 @@ import pytest
 
 from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.store import Store, open_store
+from kenning.store.migrations import MIGRATIONS
 
 
 def _row(source: str, record_id: str, digest: str = "h1", email: str | None = None) -> tuple:
@@ -16,11 +17,12 @@ def _row(source: str, record_id: str, digest: str = "h1", email: str | None = No
 
 
 def test_migrations_run_once(store_url: str) -> None:
+    latest = MIGRATIONS[-1].version
     with open_store(store_url) as first:
-        assert first.schema_version() == 2
+        assert first.schema_version() == latest
     with open_store(store_url) as again:
         assert again.migrate() == []
-        assert again.schema_version() == 2
+        assert again.schema_version() == latest
 
 
 def test_upsert_updates_in_place(store: Store) -> None:

@@ -13,3 +13,11 @@ class Settings(BaseSettings):
 
     # A SQLite file in the current folder unless told otherwise (postgresql://… for production).
     database_url: str = "sqlite:///kenning.db"
+    # Database connections the API server keeps (one per request in flight).
+    pool_size: int = 8
+    # How long a reservation holds stock unless the request says otherwise.
+    reservation_ttl_seconds: int = 900
+    # Sourcing rules, most important first, and the order value below which an order is
+    # never split into several parcels.
+    sourcing_rules: str = "pickup_store_first,fewest_shipments,nearest,capacity_left"
+    sourcing_min_split_value: float = 0.0

@@ -16,7 +16,9 @@ from typing import Any
 import orjson
 
 from kenning.domain.normalised import NORMALISED_FIELDS
+from kenning.store.access import AccessTables
 from kenning.store.identity import IdentityTables
+from kenning.store.inventory import InventoryTables
 from kenning.store.migrations import MIGRATIONS
 
 RecordKey = tuple[str, str]
@@ -96,7 +98,7 @@ def _stamp(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-class Store(IdentityTables):
+class Store(IdentityTables, InventoryTables, AccessTables):
     """Persistence for Kenning. Use as a context manager or call close()."""
 
     dialect: str
@@ -106,6 +108,11 @@ class Store(IdentityTables):
     @abstractmethod
     def _is_conflict(self, exc: Exception) -> bool:
         """Whether a write failed on a unique key."""
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """Whether a transaction failed only because of another one (a deadlock, a lock
+        timeout) and can simply run again: everything it wrote was rolled back."""
+        return False
 
     @abstractmethod
     def _dialect_slots(self) -> dict[str, str]:

@@ -115,4 +115,101 @@ MIGRATIONS: tuple[Migration, ...] = (
             "(kind, a_source, a_record_id, b_source, b_record_id)",
         ),
     ),
+    Migration(
+        3,
+        "API secret keys, idempotency keys",
+        (
+            # Only the sha256 of a secret is kept: a leaked database leaks no usable key.
+            """CREATE TABLE api_keys (
+                id {pk},
+                name TEXT NOT NULL,
+                prefix TEXT NOT NULL,
+                secret_hash TEXT NOT NULL UNIQUE,
+                scopes {json} NOT NULL,
+                created_at {ts} NOT NULL DEFAULT {now},
+                revoked_at TEXT
+            )""",
+            # The first answer to each write, so a retry with the same key repeats it.
+            """CREATE TABLE idempotency_keys (
+                scope TEXT NOT NULL,
+                key TEXT NOT NULL,
+                request_hash TEXT NOT NULL,
+                ok INTEGER NOT NULL,
+                response {json} NOT NULL,
+                created_at {ts} NOT NULL DEFAULT {now},
+                PRIMARY KEY (scope, key)
+            )""",
+        ),
+    ),
+    Migration(
+        4,
+        "inventory: locations, stock, transfers, reservations",
+        (
+            # Stores and warehouses; market groups them. ship_capacity is shipments per day
+            # (NULL: no limit, as for a warehouse).
+            """CREATE TABLE locations (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                market TEXT NOT NULL,
+                latitude DOUBLE PRECISION NOT NULL,
+                longitude DOUBLE PRECISION NOT NULL,
+                pickup INTEGER NOT NULL DEFAULT 0,
+                ship_capacity INTEGER
+            )""",
+            "CREATE INDEX ix_locations_market ON locations (market)",
+            # Bumped by every change to locations, so servers can cache them and still see
+            # another process's change on the next request.
+            "CREATE TABLE inventory_versions (name TEXT PRIMARY KEY, version BIGINT NOT NULL)",
+            "INSERT INTO inventory_versions (name, version) VALUES ('locations', 0)",
+            # One row per SKU and location. Available = on_hand - reserved - safety_stock is
+            # derived, never stored, so it cannot drift.
+            """CREATE TABLE stock_levels (
+                sku TEXT NOT NULL,
+                location_id TEXT NOT NULL REFERENCES locations (id),
+                on_hand BIGINT NOT NULL DEFAULT 0 CHECK (on_hand >= 0),
+                reserved BIGINT NOT NULL DEFAULT 0 CHECK (reserved >= 0),
+                safety_stock BIGINT NOT NULL DEFAULT 0 CHECK (safety_stock >= 0),
+                in_transit BIGINT NOT NULL DEFAULT 0 CHECK (in_transit >= 0),
+                PRIMARY KEY (sku, location_id)
+            )""",
+            "CREATE INDEX ix_stock_levels_location ON stock_levels (location_id)",
+            # Times in these tables are UTC ISO-8601 text of one fixed width, so they compare
+            # as text the same way on both backends.
+            """CREATE TABLE transfers (
+                id TEXT PRIMARY KEY,
+                sku TEXT NOT NULL,
+                from_location TEXT NOT NULL REFERENCES locations (id),
+                to_location TEXT NOT NULL REFERENCES locations (id),
+                quantity BIGINT NOT NULL CHECK (quantity > 0),
+                status TEXT NOT NULL,
+                expected_arrival TEXT,
+                created_at TEXT NOT NULL,
+                received_at TEXT
+            )""",
+            "CREATE INDEX ix_transfers_open ON transfers (sku, to_location) "
+            "WHERE status = 'in_transit'",
+            """CREATE TABLE reservations (
+                id TEXT PRIMARY KEY,
+                reference TEXT,
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                expires_at TEXT,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX ix_reservations_due ON reservations (expires_at) "
+            "WHERE status = 'held'",
+            """CREATE TABLE reservation_lines (
+                reservation_id TEXT NOT NULL REFERENCES reservations (id),
+                line INTEGER NOT NULL,
+                sku TEXT NOT NULL,
+                location_id TEXT NOT NULL,
+                quantity BIGINT NOT NULL CHECK (quantity > 0),
+                mode TEXT,
+                PRIMARY KEY (reservation_id, line)
+            )""",
+            "CREATE INDEX ix_reservation_lines_location ON reservation_lines (location_id, mode)",
+        ),
+    ),
 )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 import psycopg.errors
@@ -48,6 +50,11 @@ class PostgresStore(Store):
     def _is_conflict(self, exc: Exception) -> bool:
         return isinstance(exc, psycopg.errors.UniqueViolation)
 
+    def is_transient(self, exc: BaseException) -> bool:
+        return isinstance(
+            exc, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure
+        )
+
     def _dialect_slots(self) -> dict[str, str]:
         return {
             "pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
@@ -61,3 +68,18 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self._conn.close()
+
+
+@contextmanager
+def scratch_schema(server_url: str, prefix: str = "kenning_scratch") -> Iterator[str]:
+    """A URL for a fresh, empty schema on ``server_url``, dropped on exit: tests and
+    benchmarks each get a database of their own on one server."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in server_url else "?"
+    try:
+        yield f"{server_url}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -24,6 +24,17 @@ _PRAGMAS = (
 )
 
 
+_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: str) -> threading.Lock:
+    """The one lock every connection of this process to ``path`` writes under."""
+    key = path if path == ":memory:" else str(Path(path).resolve())
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(key, threading.Lock())
+
+
 class SQLiteStore(Store):
     dialect = "sqlite"
 
@@ -37,6 +48,7 @@ class SQLiteStore(Store):
         # One connection writes; the lock makes a transaction its thread's alone.
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._lock = threading.RLock()
+        self._writer = _writer_lock(self.path)
         self._depth = 0
         for pragma in _PRAGMAS:
             self._conn.execute(pragma)
@@ -59,19 +71,23 @@ class SQLiteStore(Store):
                 finally:
                     self._depth -= 1
                 return
-            # IMMEDIATE takes the write lock now, so a transaction never fails half-way
-            # on a lock upgrade.
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
-            finally:
-                self._depth = 0
+            # Writers in this process queue on one lock per file rather than on SQLite's
+            # busy handler, which sleeps in steps of up to 100 ms and starves under many
+            # threads; other processes still wait through busy_timeout.
+            with self._writer:
+                # IMMEDIATE takes the write lock now, so a transaction never fails half-way
+                # on a lock upgrade.
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                else:
+                    self._conn.execute("COMMIT")
+                finally:
+                    self._depth = 0
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._lock:
@@ -87,6 +103,10 @@ class SQLiteStore(Store):
 
     def _is_conflict(self, exc: Exception) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
+    def is_transient(self, exc: BaseException) -> bool:
+        # Another process held the write lock past busy_timeout.
+        return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
     def _dialect_slots(self) -> dict[str, str]:
         return {

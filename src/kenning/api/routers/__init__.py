@@ -1,0 +1,1 @@
+"""Routers: parse, call a service, shape the answer."""

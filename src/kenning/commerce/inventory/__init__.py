@@ -1,0 +1,2 @@
+"""Stock everywhere: locations, stock levels, reservations and sourcing rules. Pure: no I/O;
+the service hands these types to and from the store."""

@@ -1,0 +1,57 @@
+"""A small pool of stores for servers: each request borrows a connection of its own.
+
+A store's connection runs one transaction at a time, so concurrent requests each need
+their own. On SQLite every pooled store is a connection to the same file (WAL readers work
+side by side; writers take turns with BEGIN IMMEDIATE); on PostgreSQL each is a session.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kenning.store.base import Store
+
+
+class StorePool:
+    def __init__(self, url: str, size: int = 8) -> None:
+        if size < 1:
+            raise ValueError("a pool needs at least one store")
+        # An in-memory SQLite database exists once per connection: share one.
+        self.size = 1 if url.endswith(":memory:") else size
+        self.url = url
+        self._idle: queue.LifoQueue[Store] = queue.LifoQueue()
+        self._all: list[Store] = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self.size)
+
+    def _open(self) -> Store:
+        from kenning.store import open_store
+
+        with self._lock:
+            # The first store migrates the schema; the others find it done.
+            store = open_store(self.url, migrate=not self._all)
+            self._all.append(store)
+            return store
+
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        with self._slots:
+            try:
+                borrowed = self._idle.get_nowait()
+            except queue.Empty:
+                borrowed = self._open()
+            try:
+                yield borrowed
+            finally:
+                self._idle.put(borrowed)
+
+    def close(self) -> None:
+        with self._lock:
+            for store in self._all:
+                store.close()
+            self._all.clear()
+            while not self._idle.empty():
+                self._idle.get_nowait()
