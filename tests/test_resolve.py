@@ -124,6 +124,14 @@ def test_explanation_adds_up_to_the_decision(store: Store, retailer: Path, tmp_p
     parts = explanation.prior_weight + sum(s.weight + s.tf_adjustment for s in explanation.steps)
     assert explanation.total == pytest.approx(parts)
     assert 0.0 <= explanation.probability <= 1.0
+    # One customer: the pair passed the threshold it needed, names-only margin included.
+    assert explanation.needed >= explanation.threshold_weight
+    household = sum(
+        max(0.0, s.weight + s.tf_adjustment)
+        for s in explanation.steps
+        if s.comparison in {"last_name", "address", "postcode", "city"}
+    )
+    assert explanation.household_weight == pytest.approx(household)
 
     if store.dialect == "sqlite":
         chart = tmp_path / "why.svg"

@@ -158,10 +158,20 @@ def explain(ctx: Context, first: str, second: str, chart: Path | None) -> None:
             f"[{colour}]{weight}[/]" if colour else weight,
         )
     out.print(table)
-    verdict = "above" if explanation.total >= explanation.threshold_weight else "below"
+    verdict = "above" if explanation.total >= explanation.needed else "below"
     out.print(
         f"Match weight {explanation.total:+.2f} bits, probability {explanation.probability:.4f} "
-        f"({verdict} the threshold of {explanation.threshold_weight:+.2f})."
+        f"({verdict} the threshold of {explanation.needed:+.2f})."
+    )
+    if explanation.names_only_margin:
+        out.print(
+            "They agree on names and places only, which namesakes do too: the threshold is "
+            f"raised by {explanation.names_only_margin:.2f} bits."
+        )
+    out.print(
+        f"Of the evidence, {explanation.household_weight:.2f} bits are what a household shares "
+        "(surname, address, postcode, town): only the rest can outweigh a conflicting birth "
+        "date, first name, loyalty card or contact details."
     )
     same = customer_a is not None and customer_a == customer_b
     out.print(

@@ -15,7 +15,14 @@ import numpy as np
 
 from kenning.resolution.comparisons import Comparison
 from kenning.resolution.features import Features
-from kenning.resolution.model import Model, compare_all, probability, tf_adjustment_matrix
+from kenning.resolution.model import (
+    HOUSEHOLD,
+    Model,
+    compare_all,
+    has_identity_evidence,
+    probability,
+    tf_adjustment_matrix,
+)
 
 # What each comparison looks at, to show the two records' values beside the level.
 SHOWN_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -47,6 +54,22 @@ class Explanation:
     prior_weight: float
     steps: list[Step]
     threshold_weight: float
+    # Bits the pair needs beyond the threshold because it agrees on names and places only
+    # (0 when it shares something one person has: e-mail, phone, birth date, address, card).
+    names_only_margin: float = 0.0
+
+    @property
+    def household_weight(self) -> float:
+        """The part of the evidence a household shares (surname, address, postcode, town):
+        it cannot outweigh a conflicting birth date, first name, card or contact details."""
+        return sum(
+            max(0.0, s.weight + s.tf_adjustment) for s in self.steps if s.comparison in HOUSEHOLD
+        )
+
+    @property
+    def needed(self) -> float:
+        """The weight at and above which the pair may join one customer."""
+        return self.threshold_weight + self.names_only_margin
 
     @property
     def total(self) -> float:
@@ -68,6 +91,7 @@ def explain_pair(
     a: int,
     b: int,
     threshold_weight: float,
+    names_only_margin: float = 0.0,
 ) -> Explanation:
     left = np.array([min(a, b)], dtype=np.int64)
     right = np.array([max(a, b)], dtype=np.int64)
@@ -92,7 +116,8 @@ def explain_pair(
                 shared,
             )
         )
-    return Explanation(model.prior_weight, steps, threshold_weight)
+    margin = 0.0 if has_identity_evidence(comparisons, levels)[0] else names_only_margin
+    return Explanation(model.prior_weight, steps, threshold_weight, margin)
 
 
 def waterfall_svg(explanation: Explanation, title: str) -> str:
@@ -101,8 +126,8 @@ def waterfall_svg(explanation: Explanation, title: str) -> str:
         (f"{s.comparison}: {s.level}", s.weight + s.tf_adjustment) for s in explanation.steps
     ]
     totals = np.cumsum([w for _, w in bars])
-    low = min(0.0, float(totals.min()), explanation.threshold_weight) - 2
-    high = max(0.0, float(totals.max()), explanation.threshold_weight) + 2
+    low = min(0.0, float(totals.min()), explanation.needed) - 2
+    high = max(0.0, float(totals.max()), explanation.needed) + 2
     width, row, label_w = 760, 26, 220
     height = row * (len(bars) + 3)
 
@@ -131,7 +156,7 @@ def waterfall_svg(explanation: Explanation, title: str) -> str:
         f'<text x="10" y="{y_end + 14}" font-weight="bold">total {explanation.total:+.1f} '
         f"bits, probability {explanation.probability:.4f}</text>"
     )
-    for value, colour in ((0.0, "#555"), (explanation.threshold_weight, "#1565c0")):
+    for value, colour in ((0.0, "#555"), (explanation.needed, "#1565c0")):
         parts.append(
             f'<line x1="{x(value):.1f}" y1="{row}" x2="{x(value):.1f}" y2="{y_end}" '
             f'stroke="{colour}" stroke-dasharray="4 3"/>'

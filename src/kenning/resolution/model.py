@@ -358,6 +358,22 @@ def tf_adjustment_matrix(
     return out
 
 
+# Comparisons that speak of one person rather than one name: a pair agreeing on none of them
+# (names and places only) is a namesake as often as it is the same shopper.
+IDENTITY_EVIDENCE = ("email", "phone", "date_of_birth", "address", "loyalty_id")
+
+
+def has_identity_evidence(
+    comparisons: Sequence[Comparison], levels: LevelMatrix
+) -> npt.NDArray[np.bool_]:
+    found = np.zeros(len(levels), dtype=bool)
+    for i, comparison in enumerate(comparisons):
+        if comparison.name in IDENTITY_EVIDENCE:
+            agree = len(comparison.levels) - 1  # the last level is disagreement
+            found |= (levels[:, i] > 0) & (levels[:, i] < agree)
+    return found
+
+
 # Comparisons a household shares as often as one person does: a family agrees on surname,
 # address, postcode and town, so their agreement cannot tell Ann from her husband.
 HOUSEHOLD = frozenset({"last_name", "address", "postcode", "city"})

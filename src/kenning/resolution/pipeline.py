@@ -17,7 +17,7 @@ from kenning.resolution.blocking import BlockingReport, candidate_pairs
 from kenning.resolution.clustering import cluster
 from kenning.resolution.comparisons import Comparison, default_comparisons
 from kenning.resolution.features import Features, build_features
-from kenning.resolution.model import Model, compare_all, score, train
+from kenning.resolution.model import Model, compare_all, has_identity_evidence, score, train
 from kenning.resolution.settings import ResolutionSettings
 
 RecordKey = tuple[str, str]
@@ -70,22 +70,6 @@ def _pairs_of(
 ) -> list[tuple[int, int]]:
     """Correction pairs as record indices; corrections naming unknown records wait."""
     return [(index[a], index[b]) for a, b in keys if a in index and b in index and a != b]
-
-
-# Comparisons that speak of one person rather than one name: a pair agreeing on none of them
-# (names and places only) is a namesake as often as it is the same shopper.
-IDENTITY_EVIDENCE = ("email", "phone", "date_of_birth", "address", "loyalty_id")
-
-
-def _has_identity_evidence(
-    comparisons: Sequence[Comparison], levels: npt.NDArray[np.int8]
-) -> npt.NDArray[np.bool_]:
-    found = np.zeros(len(levels), dtype=bool)
-    for i, comparison in enumerate(comparisons):
-        if comparison.name in IDENTITY_EVIDENCE:
-            agree = len(comparison.levels) - 1  # the last level is disagreement
-            found |= (levels[:, i] > 0) & (levels[:, i] < agree)
-    return found
 
 
 # The clustering's one-per-person and contact columns, by its parameter names.
@@ -165,7 +149,7 @@ def resolve(
     weights, household = score(model, comparisons, features, left, levels)
     # Names and places alone count for less by a set margin (settings.name_only_threshold).
     weights = np.where(
-        _has_identity_evidence(comparisons, levels),
+        has_identity_evidence(comparisons, levels),
         weights,
         weights - settings.name_only_margin,
     )

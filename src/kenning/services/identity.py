@@ -204,6 +204,12 @@ def explain_records(
     model.check_matches(comparisons)
     features = build_features(table.columns, shared_threshold=settings.shared_threshold)
     explanation = explain_pair(
-        model, comparisons, features, index[a], index[b], settings.threshold_weight
+        model,
+        comparisons,
+        features,
+        index[a],
+        index[b],
+        settings.threshold_weight,
+        settings.name_only_margin,
     )
     return explanation, store.customer_of(*a), store.customer_of(*b)
