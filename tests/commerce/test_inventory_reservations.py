@@ -177,3 +177,43 @@ def test_todays_shipments_use_up_a_stores_capacity(inventory: Store) -> None:
     ]
     tomorrow = NOW + timedelta(days=1)
     assert propose_plans(inventory, one, now=tomorrow)[0].shipments[0].location_id == "MAN"
+
+
+def test_concurrent_retries_with_one_key_hold_once(inventory: Store, store_url: str) -> None:
+    inventory.set_stock([("BAG-1", "LDN", 10, 0)])
+    clients = 8
+    stores = [open_store(store_url, migrate=False) for _ in range(clients)]
+    start = threading.Barrier(clients)
+    answers: list[object] = []
+    lock = threading.Lock()
+
+    def retry(own: Store) -> None:
+        start.wait()
+        held = reserve(own, [ReservationLine("BAG-1", "LDN", 2)], key="same", now=NOW)
+        with lock:
+            answers.append(held)
+
+    threads = [threading.Thread(target=retry, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.close()
+    assert len(answers) == clients and all(a == answers[0] for a in answers)
+    assert _level(inventory, "BAG-1", "LDN") == (10, 2, 8)
+
+
+def test_two_lines_at_one_place_take_both_or_neither(inventory: Store) -> None:
+    inventory.set_stock([("BAG-1", "LDN", 3, 0)])
+    twice = [ReservationLine("BAG-1", "LDN", 2, "ship"), ReservationLine("BAG-1", "LDN", 2)]
+    with pytest.raises(InventoryError, match="not enough"):
+        reserve(inventory, twice, key="both", now=NOW)
+    assert _level(inventory, "BAG-1", "LDN") == (3, 0, 3)
+    inventory.set_stock([("BAG-1", "LDN", 4, 0)])
+    held = reserve(inventory, twice, key="both-again", now=NOW)
+    assert [(ln.quantity, ln.mode) for ln in held.lines] == [(2, "ship"), (2, None)]
+    assert reserve(inventory, twice, key="both-again", now=NOW) == held
+    assert _level(inventory, "BAG-1", "LDN") == (4, 4, 0)
+    with inventory.transaction():  # inside a caller's transaction too
+        assert reserve(inventory, twice, key="both-again", now=NOW) == held

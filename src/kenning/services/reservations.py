@@ -26,7 +26,7 @@ from kenning.commerce.inventory.stock import (
     check_lines,
     stamp,
 )
-from kenning.services.idempotency import once
+from kenning.services.idempotency import Answering, once, once_saved_by_write
 from kenning.services.inventory import SCOPE, list_locations, utcnow
 from kenning.store import Store
 from kenning.store.inventory import StockShortage
@@ -76,7 +76,7 @@ def reserve(
     """Hold every line at its location, all or nothing; never more than is available."""
     moment = now or utcnow()
 
-    def act() -> Reservation:
+    def act(answering: Answering | None) -> Reservation:
         checked = check_lines(lines)
         if ttl <= timedelta(0):
             raise InventoryError("invalid", "a hold needs a positive time to live")
@@ -90,15 +90,17 @@ def reserve(
             checked,
         )
         rows = [(ln.sku, ln.location_id, ln.quantity, ln.mode) for ln in checked]
+        # The answer is saved with the write (one statement for one line on PostgreSQL).
+        answer = None if answering is None else answering.row(made)
         try:
-            store.insert_reservation(_header(made), rows)
+            store.insert_reservation(_header(made), rows, answer)
         except StockShortage as short:
             # Stock looks short: release holds past their expiry and try once more. Sweeping
             # only here keeps the common path to one conditional update per line.
             if not expire_due(store, moment):
                 raise _short(short) from None
             try:
-                store.insert_reservation(_header(made), rows)
+                store.insert_reservation(_header(made), rows, answer)
             except StockShortage as still:
                 raise _short(still) from None
         return made  # exactly what was written: no need to read it back
@@ -110,7 +112,7 @@ def reserve(
         "reference": reference,
         "ttl": ttl.total_seconds(),
     }
-    return once(store, SCOPE, key, request, act, Reservation)
+    return once_saved_by_write(store, SCOPE, key, request, act, Reservation)
 
 
 def _short(short: StockShortage) -> InventoryError:

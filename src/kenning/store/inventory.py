@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from kenning.store.access import SAVE_ANSWER, AnswerRow, KeyTaken
 from kenning.store.hooks import SqlHooks
 
 LOCATION_COLUMNS = "id, name, kind, market, latitude, longitude, pickup, ship_capacity"
@@ -184,9 +185,12 @@ class InventoryTables(SqlHooks):
         return rows[0] if rows else None
 
     # ----------------------------------------------------------------- reservations
-    def insert_reservation(self, header: Row, lines: Sequence[Line]) -> None:
+    def insert_reservation(
+        self, header: Row, lines: Sequence[Line], answer: AnswerRow | None = None
+    ) -> None:
         """(id, reference, kind, status, created_at, expires_at) and its lines, all or
-        nothing: StockShortage names the first line that is not available."""
+        nothing: StockShortage names the first line that is not available. ``answer`` is
+        saved with them; KeyTaken (nothing written) if its key already has one."""
         id_, reference, kind, status, created, expires = header
         with self.transaction():
             for sku, location, quantity, _ in sorted(lines, key=lambda line: line[:2]):
@@ -203,6 +207,8 @@ class InventoryTables(SqlHooks):
                 "quantity, mode) VALUES " + ", ".join("(?, ?, ?, ?, ?, ?)" for _ in lines),
                 [v for n, line in enumerate(lines, start=1) for v in (id_, n, *line)],
             )
+            if answer is not None and not self._query(SAVE_ANSWER, answer.params()):
+                raise KeyTaken
 
     def reservation_rows(self, reservation_id: str) -> tuple[Row, list[Line]] | None:
         rows = self._query(
