@@ -96,8 +96,18 @@ class Answering:
         self._where = (scope, key, digest)
         self._adapter = adapter
 
-    def row(self, result: object) -> AnswerRow:
-        return AnswerRow(*self._where, self._adapter.dump_python(result, mode="json"))
+    def row(self, result: object, refusal: Refusal | None = None) -> AnswerRow:
+        """``result`` as the answer; ``refusal`` the answer instead if the write is refused
+        (and raises KeptRefusal saying so)."""
+        body = None if refusal is None else {"code": refusal.code, "message": refusal.message}
+        return AnswerRow(*self._where, self._adapter.dump_python(result, mode="json"), body)
+
+
+class KeptRefusal(Exception):
+    """A refusal the write already saved as the key's answer."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        self.refusal = refusal
 
 
 def once_saved_by_write(
@@ -120,6 +130,8 @@ def once_saved_by_write(
         return action(Answering(scope, key, digest, adapter))
     except KeyTaken:
         pass
+    except KeptRefusal as kept:
+        raise kept.refusal from None
     except Refusal as refusal:
         _refuse(store, scope, key, digest, refusal)
     first: T = _first(store, scope, key, digest, adapter)

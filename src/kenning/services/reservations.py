@@ -26,7 +26,7 @@ from kenning.commerce.inventory.stock import (
     check_lines,
     stamp,
 )
-from kenning.services.idempotency import Answering, once, once_saved_by_write
+from kenning.services.idempotency import Answering, KeptRefusal, once, once_saved_by_write
 from kenning.services.inventory import SCOPE, list_locations, utcnow
 from kenning.store import Store
 from kenning.store.inventory import StockShortage
@@ -90,19 +90,22 @@ def reserve(
             checked,
         )
         rows = [(ln.sku, ln.location_id, ln.quantity, ln.mode) for ln in checked]
-        # The answer is saved with the write (one statement for one line on PostgreSQL).
-        answer = None if answering is None else answering.row(made)
+        # The answer is saved with the write (one statement at one place on PostgreSQL),
+        # and so is the refusal a write at one place would get.
+        places = {(ln.sku, ln.location_id) for ln in checked}
+        refusal = _short(StockShortage(*places.pop())) if len(places) == 1 else None
+        answer = None if answering is None else answering.row(made, refusal)
         try:
             store.insert_reservation(_header(made), rows, answer)
         except StockShortage as short:
             # Stock looks short: release holds past their expiry and try once more. Sweeping
             # only here keeps the common path to one conditional update per line.
-            if not expire_due(store, moment):
-                raise _short(short) from None
+            if short.answered or not expire_due(store, moment):
+                raise _refused(short) from None
             try:
                 store.insert_reservation(_header(made), rows, answer)
             except StockShortage as still:
-                raise _short(still) from None
+                raise _refused(still) from None
         return made  # exactly what was written: no need to read it back
 
     request: dict[str, Any] = {
@@ -119,6 +122,11 @@ def _short(short: StockShortage) -> InventoryError:
     return InventoryError(
         "insufficient_stock", f"not enough {short.sku} available at {short.location_id}"
     )
+
+
+def _refused(short: StockShortage) -> Exception:
+    """The refusal, or, if the write already kept it as the key's answer, saying so."""
+    return KeptRefusal(_short(short)) if short.answered else _short(short)
 
 
 def _header(r: Reservation) -> tuple[str, str | None, str, str, str, str | None]:

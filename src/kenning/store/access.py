@@ -32,12 +32,14 @@ class IdempotentAnswer:
 
 @dataclass(frozen=True, slots=True)
 class AnswerRow:
-    """A write's successful answer under an idempotency key, saved by the write itself."""
+    """A write's successful answer under an idempotency key, saved by the write itself;
+    ``refusal`` ({code, message}) is what a write may keep instead when stock is short."""
 
     scope: str
     key: str
     request_hash: str
     response: Any
+    refusal: Any = None
 
     def params(self, ok: bool = True) -> tuple[str, str, str, int, str]:
         response = orjson.dumps(self.response).decode()

@@ -34,12 +34,14 @@ Line = tuple[str, str, int, str | None]  # sku, location, quantity, mode
 
 
 class StockShortage(Exception):
-    """A line could not be taken; the transaction it was raised in rolls back."""
+    """A line could not be taken; the transaction it was raised in rolls back.
+    ``answered``: the write saved its refusal answer (AnswerRow.refusal) in its place."""
 
-    def __init__(self, sku: str, location_id: str) -> None:
+    def __init__(self, sku: str, location_id: str, *, answered: bool = False) -> None:
         super().__init__(f"{sku} at {location_id}")
         self.sku = sku
         self.location_id = location_id
+        self.answered = answered
 
 
 def _marks(values: Sequence[Any]) -> str:

@@ -9,14 +9,11 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
-import orjson
 import psycopg
 import psycopg.errors
-from psycopg.pq import TransactionStatus
 
-from kenning.store.access import AnswerRow, KeyTaken
 from kenning.store.base import Store
-from kenning.store.inventory import Line, Row, StockShortage
+from kenning.store.postgres_holds import OneStatementHolds
 
 _MARK = re.compile(r"\?")
 # Any constant works; it names the lock migrations take so two processes never race.
@@ -28,32 +25,7 @@ def _paramstyle(sql: str) -> str:
     return _MARK.sub("%s", sql)
 
 
-# A one-pair hold in one statement: take the units if available, then (only if taken) the
-# reservation, its lines and the idempotent answer. One round trip and, outside a
-# transaction, one commit. A key already answered fails the statement as a whole.
-_HOLD = """WITH take AS (
-    UPDATE stock_levels SET reserved = reserved + %(units)s
-    WHERE sku = %(sku)s AND location_id = %(location)s
-      AND on_hand - reserved - safety_stock >= %(units)s
-    RETURNING sku),
-header AS (
-    INSERT INTO reservations (id, reference, kind, status, created_at, expires_at, updated_at)
-    SELECT %(id)s, %(reference)s, %(kind)s, %(status)s, %(created)s, %(expires)s, %(created)s
-    FROM take RETURNING id),
-lines AS (
-    INSERT INTO reservation_lines (reservation_id, line, sku, location_id, quantity, mode)
-    SELECT h.id, l.line, l.sku, l.location_id, l.quantity, l.mode FROM header h,
-    jsonb_to_recordset(%(lines)s::jsonb)
-        AS l(line integer, sku text, location_id text, quantity bigint, mode text))
-{answer}SELECT count(*) FROM take"""
-_ANSWER = """, answer AS (
-    INSERT INTO idempotency_keys (scope, key, request_hash, ok, response)
-    SELECT %(scope)s, %(key)s, %(hash)s, %(ok)s, %(response)s::jsonb FROM header)
-"""
-_HOLD_PLAIN, _HOLD_ANSWERED = _HOLD.format(answer=""), _HOLD.format(answer=_ANSWER)
-
-
-class PostgresStore(Store):
+class PostgresStore(OneStatementHolds, Store):
     dialect = "postgresql"
 
     def __init__(self, url: str) -> None:
@@ -75,53 +47,6 @@ class PostgresStore(Store):
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._conn.execute(_paramstyle(sql), params).fetchall()
-
-    def insert_reservation(
-        self, header: Row, lines: Sequence[Line], answer: AnswerRow | None = None
-    ) -> None:
-        """As the shared SQL does it, but a hold at one (sku, location), the checkout case,
-        is one statement: with its answer, one round trip per reservation."""
-        if len({line[:2] for line in lines}) != 1:
-            # Several rows to lock: the shared path locks them in (sku, location) order.
-            super().insert_reservation(header, lines, answer)
-            return
-        id_, reference, kind, status, created, expires = header
-        sku, location = lines[0][:2]
-        params: dict[str, Any] = {
-            "units": sum(line[2] for line in lines),
-            "sku": sku,
-            "location": location,
-            "id": id_,
-            "reference": reference,
-            "kind": kind,
-            "status": status,
-            "created": created,
-            "expires": expires,
-            "lines": orjson.dumps(
-                [
-                    {"line": n, "sku": s, "location_id": loc, "quantity": q, "mode": m}
-                    for n, (s, loc, q, m) in enumerate(lines, start=1)
-                ]
-            ).decode(),
-        }
-        sql = _HOLD_PLAIN
-        if answer is not None:
-            sql = _HOLD_ANSWERED
-            scope, key, digest, ok, response = answer.params()
-            params |= {"scope": scope, "key": key, "hash": digest, "ok": ok}
-            params["response"] = response
-        try:
-            if self._conn.info.transaction_status == TransactionStatus.IDLE:
-                taken = self._conn.execute(sql, params).fetchall()
-            else:
-                with self.transaction():  # a savepoint: a taken key fails only this
-                    taken = self._conn.execute(sql, params).fetchall()
-        except psycopg.errors.UniqueViolation as exc:
-            if exc.diag.table_name == "idempotency_keys":
-                raise KeyTaken from None
-            raise
-        if not taken[0][0]:
-            raise StockShortage(sku, location)
 
     def _is_conflict(self, exc: Exception) -> bool:
         return isinstance(exc, psycopg.errors.UniqueViolation)
