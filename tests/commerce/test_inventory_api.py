@@ -13,7 +13,9 @@ from inventory_data import NOW
 
 from kenning.api.app import create_app
 from kenning.api.deps import run_again_if_transient
+from kenning.api.inventory_schemas import AvailabilityRowPublic
 from kenning.api.serve import app_from_environment
+from kenning.services.inventory import AvailableAt
 from kenning.services.keys import create_key
 from kenning.settings import Settings
 from kenning.store import Store
@@ -234,3 +236,10 @@ def test_the_server_builds_its_app_from_the_environment(
     with TestClient(app) as client:
         assert client.get("/openapi.json").json()["info"]["title"] == "Kenning"
         assert client.get("/v1/location-groups").status_code == 401
+
+
+def test_availability_rows_are_written_with_the_declared_fields() -> None:
+    # The route writes the service's rows with orjson, as they are: they must carry exactly
+    # the fields the OpenAPI document declares, in its order.
+    declared = list(AvailabilityRowPublic.model_fields)
+    assert list(AvailableAt.__annotations__) == declared
