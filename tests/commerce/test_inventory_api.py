@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,8 +14,13 @@ from inventory_data import NOW
 
 from kenning.api.app import create_app
 from kenning.api.deps import run_again_if_transient
-from kenning.api.inventory_schemas import AvailabilityRowPublic
+from kenning.api.inventory_schemas import (
+    AvailabilityRowPublic,
+    ReservationLineCreate,
+    ReservationPublic,
+)
 from kenning.api.serve import app_from_environment
+from kenning.commerce.inventory.stock import Reservation, ReservationLine
 from kenning.services.inventory import AvailableAt
 from kenning.services.keys import create_key
 from kenning.settings import Settings
@@ -238,8 +244,9 @@ def test_the_server_builds_its_app_from_the_environment(
         assert client.get("/v1/location-groups").status_code == 401
 
 
-def test_availability_rows_are_written_with_the_declared_fields() -> None:
-    # The route writes the service's rows with orjson, as they are: they must carry exactly
-    # the fields the OpenAPI document declares, in its order.
-    declared = list(AvailabilityRowPublic.model_fields)
-    assert list(AvailableAt.__annotations__) == declared
+def test_hot_answers_are_written_with_the_declared_fields() -> None:
+    # Availability and reservations write the service's data with orjson, as it is: it must
+    # carry exactly the fields the OpenAPI document declares, in its order.
+    assert list(AvailableAt.__annotations__) == list(AvailabilityRowPublic.model_fields)
+    assert [f.name for f in fields(Reservation)] == list(ReservationPublic.model_fields)
+    assert [f.name for f in fields(ReservationLine)] == list(ReservationLineCreate.model_fields)
