@@ -80,8 +80,10 @@ def save_locations(store: Store, locations: Sequence[Location]) -> int:
 _CACHE: dict[str, tuple[int, LocationSet]] = {}
 
 
-def location_set(store: Store) -> LocationSet:
-    version = store.locations_version()
+def location_set(store: Store, version: int | None = None) -> LocationSet:
+    """Every location; ``version`` if the caller already read it."""
+    if version is None:
+        version = store.locations_version()
     cached = _CACHE.get(store.url)
     if cached is None or cached[0] != version:
         cached = (version, LocationSet(_location(row) for row in store.location_rows()))
@@ -350,10 +352,9 @@ def availability(
     """Stock of one SKU at each location and in total. Nearest first when given a point or
     a location; only the customer's favourite stores (in their order) given a customer.
     Totals cover the locations listed. Holds past their expiry are released first."""
-    from kenning.services.reservations import expire_due
+    from kenning.services.reservations import swept_locations
 
-    expire_due(store, now)
-    everywhere = location_set(store)
+    everywhere = swept_locations(store, now or utcnow())
     origin = near
     if near_location is not None:
         if near_location not in everywhere.by_id:

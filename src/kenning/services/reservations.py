@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kenning.commerce.inventory.errors import InventoryError
+from kenning.commerce.inventory.locations import LocationSet
 from kenning.commerce.inventory.sourcing import Order, Plan, SourcingRules, propose
 from kenning.commerce.inventory.stock import (
     ACTIVE,
@@ -27,7 +28,7 @@ from kenning.commerce.inventory.stock import (
     stamp,
 )
 from kenning.services.idempotency import Answering, KeptRefusal, once, once_saved_by_write
-from kenning.services.inventory import SCOPE, list_locations, utcnow
+from kenning.services.inventory import SCOPE, location_set, utcnow
 from kenning.store import Store
 from kenning.store.inventory import StockShortage
 
@@ -45,6 +46,15 @@ def expire_due(store: Store, now: datetime | None = None) -> int:
         ):
             released += 1
     return released
+
+
+def swept_locations(store: Store, now: datetime) -> LocationSet:
+    """Every location, after releasing the holds past their expiry at ``now``: what a read
+    of stock starts with. One query when no hold is due (the usual case)."""
+    version, due = store.read_state(stamp(now))
+    if due:
+        expire_due(store, now)
+    return location_set(store, version)
 
 
 def get_reservation(store: Store, reservation_id: str) -> Reservation:
@@ -201,8 +211,7 @@ def propose_plans(
 ) -> list[Plan]:
     """Ranked fulfilment plans for an order from the current stock and today's shipments."""
     moment = now or utcnow()
-    expire_due(store, moment)
-    locations = list_locations(store)
+    locations = swept_locations(store, moment).locations
     skus = sorted({line.sku for line in order.lines})
     available = {(sku, location): units for sku, location, units in store.available_rows(skus)}
     shipped = store.ship_counts_since(stamp(_start_of_day(moment)))

@@ -67,6 +67,16 @@ class InventoryTables(SqlHooks):
         rows = self._query("SELECT version FROM inventory_versions WHERE name = 'locations'")
         return int(rows[0][0])
 
+    def read_state(self, now: str) -> tuple[int, bool]:
+        """The locations' version, and whether any hold is past its expiry at ``now``: what
+        every read of stock checks first, in one query."""
+        rows = self._query(
+            "SELECT version, EXISTS (SELECT 1 FROM reservations WHERE status = 'held' "
+            "AND expires_at <= ?) FROM inventory_versions WHERE name = 'locations'",
+            (now,),
+        )
+        return int(rows[0][0]), bool(rows[0][1])
+
     def location_rows(self, market: str | None = None) -> list[Row]:
         if market is None:
             return self._query(f"SELECT {LOCATION_COLUMNS} FROM locations ORDER BY id")
