@@ -2,8 +2,9 @@
 
 Seeds a fresh store with LOCATIONS locations (stores and warehouses over Great Britain and
 the US East Coast) and SKUS SKUs stocked at every location, starts `kenning serve` (uvicorn)
-in a subprocess, and loads it from this process with httpx (asyncio) over loopback, each
-phase bounded by a request count and a time limit:
+in a subprocess, and loads it over loopback with keep-alive HTTP/1.1 connections spread over
+several processes (benchmarks/http_load.py), each phase bounded by a request count and a
+time limit:
 
   * availability: GET /v1/availability for a random SKU, every location nearest first to a
     random point (and the nearest 20 only);
@@ -15,15 +16,15 @@ phase bounded by a request count and a time limit:
 
     python benchmarks/inventory_api.py                       # SQLite in a temp folder
     python benchmarks/inventory_api.py --postgres postgresql://postgres@127.0.0.1:5432/test
+    python benchmarks/inventory_api.py --phases reservations --workers 2 --processes 4
 
-Prints p50/p99 latency, throughput, and the CPU the server process(es) and this client
-spent per request, per phase, as Markdown (PostgreSQL's own CPU is not counted).
+Prints p50/p99 latency, throughput, and the CPU the server process(es) and the load
+processes spent per request, per phase, as Markdown (PostgreSQL's own CPU is not counted).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import random
 import shutil
@@ -33,13 +34,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
+import orjson
 
+from http_load import Call, Make, load
 from kenning.commerce.inventory.locations import Location
 from kenning.services.inventory import save_locations
 from kenning.services.keys import create_key
@@ -137,40 +141,6 @@ def server(url: str, port: int, workers: int, pool: int) -> Iterator[tuple[str, 
         proc.wait(timeout=30)
 
 
-async def load(
-    base: str,
-    secret: str,
-    make: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]],
-    requests: int,
-    clients: int,
-    seconds: float,
-) -> tuple[list[float], list[int], float]:
-    """Run ``requests`` calls from ``clients`` concurrent clients (or stop at ``seconds``);
-    latencies in ms, status codes, and the wall time."""
-    latencies: list[float] = []
-    statuses: list[int] = []
-    counter = iter(range(requests))
-    headers = {"Authorization": f"Bearer {secret}"}
-    # One client with one connection per simulated client: httpx's shared pool costs more
-    # CPU per request the more connections it juggles, and the load would measure the pool.
-    one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    start = time.perf_counter()
-    stop = start + seconds
-
-    async def worker() -> None:
-        async with httpx.AsyncClient(base_url=base, headers=headers, limits=one) as client:
-            for n in counter:
-                if time.perf_counter() > stop:
-                    return
-                began = time.perf_counter()
-                response = await make(client, n)
-                latencies.append((time.perf_counter() - began) * 1000)
-                statuses.append(response.status_code)
-
-    await asyncio.gather(*(worker() for _ in range(clients)))
-    return latencies, statuses, time.perf_counter() - start
-
-
 def quantile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
 
@@ -186,6 +156,32 @@ def row(name: str, clients: int, latencies: list[float], statuses: list[int], wa
 def point(rng: random.Random) -> tuple[float, float]:
     lat0, lat1, lon0, lon1 = REGIONS[rng.choice(("GB", "US"))]
     return rng.uniform(lat0, lat1), rng.uniform(lon0, lon1)
+
+
+# The phases' requests: (random source, request number, benchmark parameters) -> request.
+def availability(rng: random.Random, _: int, p: dict[str, Any]) -> Call:
+    lat, lon = point(rng)
+    sku = f"SKU{rng.randrange(p['skus']):05d}"
+    return "GET", f"/v1/availability?{urlencode({'sku': sku, 'lat': lat, 'lon': lon})}", None, None
+
+
+def nearest_twenty(rng: random.Random, n: int, p: dict[str, Any]) -> Call:
+    method, target, _, _ = availability(rng, n, p)
+    return method, target + "&limit=20", None, None
+
+
+def sourcing(rng: random.Random, _: int, p: dict[str, Any]) -> Call:
+    lat, lon = point(rng)
+    skus = rng.sample(range(p["skus"]), 5)
+    lines = [{"sku": f"SKU{s:05d}", "quantity": 1, "unit_price": 20} for s in skus]
+    order = {"lines": lines, "destination": {"latitude": lat, "longitude": lon}}
+    return "POST", "/v1/sourcing/plans", orjson.dumps(order), None
+
+
+def reservation(rng: random.Random, n: int, p: dict[str, Any]) -> Call:
+    h = rng.randrange(p["hot"])
+    line = {"sku": f"HOT{h:04d}", "location_id": f"L{h % p['locations']:04d}", "quantity": 1}
+    return "POST", "/v1/reservations", orjson.dumps({"lines": [line]}), f"bench-{n}"
 
 
 def oversell_check(url: str, hot: int, units: int, successes: int) -> str:
@@ -221,74 +217,74 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="per phase")
     parser.add_argument("--seconds", type=float, default=60, help="time limit per phase")
     parser.add_argument("--clients", type=int, default=16, help="for the reservations phase")
+    parser.add_argument(
+        "--processes", type=int, default=4, help="load processes, at most one per connection"
+    )
+    parser.add_argument(
+        "--phases",
+        default="availability,nearest,sourcing,reservations",
+        help="which phases, comma-separated",
+    )
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--pool", type=int, default=16, help="database connections per worker")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
+    params = {"skus": args.skus, "hot": args.hot, "locations": args.locations}
+    wanted = set(args.phases.split(","))
+    phases: list[tuple[str, str, Make, int]] = [
+        ("availability", "availability (1 SKU, all locations, nearest first)", availability, 1),
+        ("availability", "availability (1 SKU, all locations, nearest first)", availability, 4),
+        ("nearest", "availability (1 SKU, nearest 20)", nearest_twenty, 1),
+        ("sourcing", "sourcing (5-line order)", sourcing, 1),
+        ("sourcing", "sourcing (5-line order)", sourcing, 4),
+        ("reservations", "reservations (1 unit)", reservation, args.clients),
+    ]
     with fresh_database(args.postgres) as url:
         began = time.perf_counter()
         secret = seed(url, args.locations, args.skus, args.hot, args.units, rng)
         print(f"seeded in {time.perf_counter() - began:.1f} s", file=sys.stderr)
-        skus = [f"SKU{s:05d}" for s in range(args.skus)]
-
-        async def availability(client: httpx.AsyncClient, _: int) -> httpx.Response:
-            lat, lon = point(rng)
-            params: dict[str, Any] = {"sku": rng.choice(skus), "lat": lat, "lon": lon}
-            return await client.get("/v1/availability", params=params)
-
-        async def nearest_twenty(client: httpx.AsyncClient, _: int) -> httpx.Response:
-            lat, lon = point(rng)
-            params = {"sku": rng.choice(skus), "lat": lat, "lon": lon, "limit": 20}
-            return await client.get("/v1/availability", params=params)
-
-        async def sourcing(client: httpx.AsyncClient, _: int) -> httpx.Response:
-            lat, lon = point(rng)
-            lines = [{"sku": s, "quantity": 1, "unit_price": 20} for s in rng.sample(skus, 5)]
-            order = {"lines": lines, "destination": {"latitude": lat, "longitude": lon}}
-            return await client.post("/v1/sourcing/plans", json=order)
-
-        async def reservation(client: httpx.AsyncClient, n: int) -> httpx.Response:
-            h = rng.randrange(args.hot)
-            location = f"L{h % args.locations:04d}"
-            body = {"lines": [{"sku": f"HOT{h:04d}", "location_id": location, "quantity": 1}]}
-            return await client.post(
-                "/v1/reservations", json=body, headers={"Idempotency-Key": f"bench-{n}"}
-            )
-
         backend = "PostgreSQL" if args.postgres else "SQLite"
         print(
             f"\n{backend}, {args.locations} locations, {args.skus} SKUs everywhere, "
-            f"{args.workers} uvicorn worker(s), pool {args.pool}\n"
+            f"{args.workers} uvicorn worker(s), pool {args.pool}, "
+            f"up to {args.processes} load processes\n"
         )
         print(
             "| phase | clients | requests | p50 ms | p99 ms | requests/s | statuses "
             "| server CPU ms/request | client CPU ms/request |"
         )
         print("|---|---|---|---|---|---|---|---|---|")
+        reserved = None
         with server(url, free_port(), args.workers, args.pool) as (base, pid):
-            phases = [
-                ("availability (1 SKU, all locations, nearest first)", availability, 1),
-                ("availability (1 SKU, all locations, nearest first)", availability, 4),
-                ("availability (1 SKU, nearest 20)", nearest_twenty, 1),
-                ("sourcing (5-line order)", sourcing, 1),
-                ("sourcing (5-line order)", sourcing, 4),
-                ("reservations (1 unit)", reservation, args.clients),
-            ]
-            for name, make, clients in phases:
+            for key, name, make, clients in phases:
+                if key not in wanted:
+                    continue
                 requests = args.requests
                 if make is reservation:
                     requests = max(requests, args.hot * args.units * 3 // 2)
-                served, used = cpu_seconds(pid), time.process_time()
-                lat, statuses, wall = asyncio.run(
-                    load(base, secret, make, requests, clients, args.seconds)
+                served = cpu_seconds(pid)
+                out = load(
+                    base,
+                    secret,
+                    make,
+                    params,
+                    requests,
+                    clients,
+                    args.processes,
+                    args.seconds,
+                    args.seed,
                 )
-                served, used = cpu_seconds(pid) - served, time.process_time() - used
-                cpu = f" {served * 1000 / len(lat):.2f} | {used * 1000 / len(lat):.2f} |"
-                print(row(name, clients, lat, statuses, wall) + cpu)
-        print()
-        print(oversell_check(url, args.hot, args.units, statuses.count(201)))
+                served = cpu_seconds(pid) - served
+                done = len(out.latencies)
+                cpu = f" {served * 1000 / done:.2f} | {out.client_cpu * 1000 / done:.2f} |"
+                print(row(name, clients, out.latencies, out.statuses, out.wall) + cpu)
+                if make is reservation:
+                    reserved = out.statuses.count(201)
+        if reserved is not None:
+            print()
+            print(oversell_check(url, args.hot, args.units, reserved))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,14 @@ from inventory_data import NOW
 
 from kenning.api.app import create_app
 from kenning.api.deps import run_again_if_transient
+from kenning.api.inventory_schemas import (
+    AvailabilityRowPublic,
+    ReservationLineCreate,
+    ReservationPublic,
+)
 from kenning.api.serve import app_from_environment
+from kenning.commerce.inventory.stock import Reservation, ReservationLine
+from kenning.services.inventory import AvailableAt
 from kenning.services.keys import create_key
 from kenning.settings import Settings
 from kenning.store import Store
@@ -234,3 +242,11 @@ def test_the_server_builds_its_app_from_the_environment(
     with TestClient(app) as client:
         assert client.get("/openapi.json").json()["info"]["title"] == "Kenning"
         assert client.get("/v1/location-groups").status_code == 401
+
+
+def test_hot_answers_are_written_with_the_declared_fields() -> None:
+    # Availability and reservations write the service's data with orjson, as it is: it must
+    # carry exactly the fields the OpenAPI document declares, in its order.
+    assert list(AvailableAt.__annotations__) == list(AvailabilityRowPublic.model_fields)
+    assert [f.name for f in fields(Reservation)] == list(ReservationPublic.model_fields)
+    assert [f.name for f in fields(ReservationLine)] == list(ReservationLineCreate.model_fields)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from typing import TypeVar
 
 import pytest
 from inventory_data import LOCATIONS, NOW
@@ -25,10 +27,35 @@ from kenning.services.reservations import (
 )
 from kenning.store import Store, open_store
 
+T = TypeVar("T")
+
 
 def _level(store: Store, sku: str, location: str) -> tuple[int, int, int]:
     level = next(lv for lv in stock_levels(store, sku) if lv.location_id == location)
     return level.on_hand, level.reserved, level.available
+
+
+def _all_at_once(store_url: str, clients: int, act: Callable[[Store], T]) -> list[T]:
+    """``act`` from ``clients`` threads at once, each with its own connection."""
+    stores = [open_store(store_url, migrate=False) for _ in range(clients)]
+    start = threading.Barrier(clients)
+    results: list[T] = []
+    lock = threading.Lock()
+
+    def client(own: Store) -> None:
+        start.wait()
+        result = act(own)
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=client, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.close()
+    return results
 
 
 def test_fifty_concurrent_reservations_for_the_last_three_units(
@@ -36,28 +63,15 @@ def test_fifty_concurrent_reservations_for_the_last_three_units(
 ) -> None:
     inventory.set_stock([("BAG-1", "LDN", 5, 2)])  # 5 on hand, 2 safety stock: 3 to sell
     clients = 50
-    stores = [open_store(store_url, migrate=False) for _ in range(clients)]
-    start = threading.Barrier(clients)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def shopper(own: Store) -> None:
-        start.wait()
+    def shopper(own: Store) -> str:
         try:
             reserve(own, [ReservationLine("BAG-1", "LDN", 1)], now=NOW)
-            result = "ok"
+            return "ok"
         except InventoryError as exc:
-            result = exc.code
-        with lock:
-            outcomes.append(result)
+            return exc.code
 
-    threads = [threading.Thread(target=shopper, args=(s,)) for s in stores]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for s in stores:
-        s.close()
+    outcomes = _all_at_once(store_url, clients, shopper)
     assert outcomes.count("ok") == 3
     assert outcomes.count("insufficient_stock") == clients - 3
     assert _level(inventory, "BAG-1", "LDN") == (5, 3, 0)
@@ -172,8 +186,29 @@ def test_todays_shipments_use_up_a_stores_capacity(inventory: Store) -> None:
     assert [p.shipments[0].location_id for p in first] == ["MAN", "WH-GB"]
     reserve(inventory, first[0].lines, kind="order", now=NOW)
     # Manchester has stock left but has used its one shipment today; tomorrow it ships.
-    assert [p.shipments[0].location_id for p in propose_plans(inventory, one, now=NOW)] == [
-        "WH-GB"
-    ]
+    assert [p.shipments[0].location_id for p in propose_plans(inventory, one, now=NOW)] == ["WH-GB"]
     tomorrow = NOW + timedelta(days=1)
     assert propose_plans(inventory, one, now=tomorrow)[0].shipments[0].location_id == "MAN"
+
+
+def test_concurrent_retries_with_one_key_hold_once(inventory: Store, store_url: str) -> None:
+    inventory.set_stock([("BAG-1", "LDN", 10, 0)])
+    lines = [ReservationLine("BAG-1", "LDN", 2)]
+    answers = _all_at_once(store_url, 8, lambda own: reserve(own, lines, key="same", now=NOW))
+    assert len(answers) == 8 and all(a == answers[0] for a in answers)
+    assert _level(inventory, "BAG-1", "LDN") == (10, 2, 8)
+
+
+def test_two_lines_at_one_place_take_both_or_neither(inventory: Store) -> None:
+    inventory.set_stock([("BAG-1", "LDN", 3, 0)])
+    twice = [ReservationLine("BAG-1", "LDN", 2, "ship"), ReservationLine("BAG-1", "LDN", 2)]
+    with pytest.raises(InventoryError, match="not enough"):
+        reserve(inventory, twice, key="both", now=NOW)
+    assert _level(inventory, "BAG-1", "LDN") == (3, 0, 3)
+    inventory.set_stock([("BAG-1", "LDN", 4, 0)])
+    held = reserve(inventory, twice, key="both-again", now=NOW)
+    assert [(ln.quantity, ln.mode) for ln in held.lines] == [(2, "ship"), (2, None)]
+    assert reserve(inventory, twice, key="both-again", now=NOW) == held
+    assert _level(inventory, "BAG-1", "LDN") == (4, 4, 0)
+    with inventory.transaction():  # inside a caller's transaction too
+        assert reserve(inventory, twice, key="both-again", now=NOW) == held

@@ -16,7 +16,7 @@ from pydantic import TypeAdapter
 
 from kenning.domain.refusals import Refusal
 from kenning.store import Store
-from kenning.store.access import IdempotentAnswer
+from kenning.store.access import AnswerRow, IdempotentAnswer, KeyTaken
 
 T = TypeVar("T")
 
@@ -45,6 +45,12 @@ class _Refused(Exception):
         self.refusal = refusal
 
 
+def _digest(key: str, request: Mapping[str, Any]) -> str:
+    if not key.strip() or len(key) > 255:
+        raise Refusal("invalid", "an idempotency key is 1 to 255 characters")
+    return request_digest(request)
+
+
 def once(
     store: Store,
     scope: str,
@@ -63,9 +69,7 @@ def once(
     """
     if key is None:
         return action()
-    if not key.strip() or len(key) > 255:
-        raise Refusal("invalid", "an idempotency key is 1 to 255 characters")
-    digest = request_digest(request)
+    digest = _digest(key, request)
     adapter = _adapter(kind)
     try:
         with store.transaction():
@@ -78,16 +82,73 @@ def once(
                 raise _Raced
         return result
     except _Refused as refused:
-        refusal = refused.refusal
-        body = {"code": refusal.code, "message": refusal.message}
-        if store.save_idempotent_answer(scope, key, digest, False, body):
-            raise refusal from None
+        _refuse(store, scope, key, digest, refused.refusal)
     except _Raced:
         pass
+    first: T = _first(store, scope, key, digest, adapter)
+    return first
+
+
+class Answering:
+    """How a write that saves its own answer (in its own statement) turns it into a row."""
+
+    def __init__(self, scope: str, key: str, digest: str, adapter: TypeAdapter[Any]) -> None:
+        self._where = (scope, key, digest)
+        self._adapter = adapter
+
+    def row(self, result: object, refusal: Refusal | None = None) -> AnswerRow:
+        """``result`` as the answer; ``refusal`` the answer instead if the write is refused
+        (and raises KeptRefusal saying so)."""
+        body = None if refusal is None else {"code": refusal.code, "message": refusal.message}
+        return AnswerRow(*self._where, self._adapter.dump_python(result, mode="json"), body)
+
+
+class KeptRefusal(Exception):
+    """A refusal the write already saved as the key's answer."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        self.refusal = refusal
+
+
+def once_saved_by_write(
+    store: Store,
+    scope: str,
+    key: str | None,
+    request: Mapping[str, Any],
+    action: Callable[[Answering | None], T],
+    kind: type[T],
+) -> T:
+    """``once`` for an action that saves its answer with its write, all or nothing, and
+    raises KeyTaken (having written nothing) when the key already has one: no transaction
+    around it, so on PostgreSQL a first request can be a single statement. A refused
+    action must leave nothing written."""
+    if key is None:
+        return action(None)
+    digest = _digest(key, request)
+    adapter = _adapter(kind)
+    try:
+        return action(Answering(scope, key, digest, adapter))
+    except KeyTaken:
+        pass
+    except KeptRefusal as kept:
+        raise kept.refusal from None
+    except Refusal as refusal:
+        _refuse(store, scope, key, digest, refusal)
+    first: T = _first(store, scope, key, digest, adapter)
+    return first
+
+
+def _refuse(store: Store, scope: str, key: str, digest: str, refusal: Refusal) -> None:
+    """Keep the refusal as the key's answer and raise it; return if the key had one."""
+    body = {"code": refusal.code, "message": refusal.message}
+    if store.save_idempotent_answer(scope, key, digest, False, body):
+        raise refusal from None
+
+
+def _first(store: Store, scope: str, key: str, digest: str, adapter: TypeAdapter[Any]) -> Any:
     first = store.idempotent_answer(scope, key)
     assert first is not None
-    replayed: T = _replay(first, digest, adapter)
-    return replayed
+    return _replay(first, digest, adapter)
 
 
 def _replay(first: IdempotentAnswer, digest: str, adapter: TypeAdapter[Any]) -> Any:

@@ -30,6 +30,32 @@ class IdempotentAnswer:
     response: Any
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    """A write's successful answer under an idempotency key, saved by the write itself;
+    ``refusal`` ({code, message}) is what a write may keep instead when stock is short."""
+
+    scope: str
+    key: str
+    request_hash: str
+    response: Any
+    refusal: Any = None
+
+    def params(self, ok: bool = True) -> tuple[str, str, str, int, str]:
+        response = orjson.dumps(self.response).decode()
+        return (self.scope, self.key, self.request_hash, int(ok), response)
+
+
+class KeyTaken(Exception):
+    """The idempotency key already has an answer; the write that carried it rolled back."""
+
+
+SAVE_ANSWER = (
+    "INSERT INTO idempotency_keys (scope, key, request_hash, ok, response) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO NOTHING RETURNING key"
+)
+
+
 class AccessTables(SqlHooks):
     def add_api_key(self, name: str, prefix: str, secret_hash: str, scopes: list[str]) -> int:
         rows = self._query(
@@ -78,9 +104,5 @@ class AccessTables(SqlHooks):
         On PostgreSQL a concurrent first use of the same key waits here for the other
         transaction and then finds its row, so only one of them keeps its answer.
         """
-        rows = self._query(
-            "INSERT INTO idempotency_keys (scope, key, request_hash, ok, response) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO NOTHING RETURNING key",
-            (scope, key, request_hash, int(ok), orjson.dumps(response).decode()),
-        )
-        return bool(rows)
+        row = AnswerRow(scope, key, request_hash, response)
+        return bool(self._query(SAVE_ANSWER, row.params(ok)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from kenning.store.access import SAVE_ANSWER, AnswerRow, KeyTaken
 from kenning.store.hooks import SqlHooks
 
 LOCATION_COLUMNS = "id, name, kind, market, latitude, longitude, pickup, ship_capacity"
@@ -33,12 +34,14 @@ Line = tuple[str, str, int, str | None]  # sku, location, quantity, mode
 
 
 class StockShortage(Exception):
-    """A line could not be taken; the transaction it was raised in rolls back."""
+    """A line could not be taken; the transaction it was raised in rolls back.
+    ``answered``: the write saved its refusal answer (AnswerRow.refusal) in its place."""
 
-    def __init__(self, sku: str, location_id: str) -> None:
+    def __init__(self, sku: str, location_id: str, *, answered: bool = False) -> None:
         super().__init__(f"{sku} at {location_id}")
         self.sku = sku
         self.location_id = location_id
+        self.answered = answered
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -63,6 +66,16 @@ class InventoryTables(SqlHooks):
     def locations_version(self) -> int:
         rows = self._query("SELECT version FROM inventory_versions WHERE name = 'locations'")
         return int(rows[0][0])
+
+    def read_state(self, now: str) -> tuple[int, bool]:
+        """The locations' version, and whether any hold is past its expiry at ``now``: what
+        every read of stock checks first, in one query."""
+        rows = self._query(
+            "SELECT version, EXISTS (SELECT 1 FROM reservations WHERE status = 'held' "
+            "AND expires_at <= ?) FROM inventory_versions WHERE name = 'locations'",
+            (now,),
+        )
+        return int(rows[0][0]), bool(rows[0][1])
 
     def location_rows(self, market: str | None = None) -> list[Row]:
         if market is None:
@@ -184,9 +197,12 @@ class InventoryTables(SqlHooks):
         return rows[0] if rows else None
 
     # ----------------------------------------------------------------- reservations
-    def insert_reservation(self, header: Row, lines: Sequence[Line]) -> None:
+    def insert_reservation(
+        self, header: Row, lines: Sequence[Line], answer: AnswerRow | None = None
+    ) -> None:
         """(id, reference, kind, status, created_at, expires_at) and its lines, all or
-        nothing: StockShortage names the first line that is not available."""
+        nothing: StockShortage names the first line that is not available. ``answer`` is
+        saved with them; KeyTaken (nothing written) if its key already has one."""
         id_, reference, kind, status, created, expires = header
         with self.transaction():
             for sku, location, quantity, _ in sorted(lines, key=lambda line: line[:2]):
@@ -203,6 +219,8 @@ class InventoryTables(SqlHooks):
                 "quantity, mode) VALUES " + ", ".join("(?, ?, ?, ?, ?, ?)" for _ in lines),
                 [v for n, line in enumerate(lines, start=1) for v in (id_, n, *line)],
             )
+            if answer is not None and not self._query(SAVE_ANSWER, answer.params()):
+                raise KeyTaken
 
     def reservation_rows(self, reservation_id: str) -> tuple[Row, list[Line]] | None:
         rows = self._query(

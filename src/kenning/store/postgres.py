@@ -13,6 +13,7 @@ import psycopg
 import psycopg.errors
 
 from kenning.store.base import Store
+from kenning.store.postgres_holds import OneStatementHolds
 
 _MARK = re.compile(r"\?")
 # Any constant works; it names the lock migrations take so two processes never race.
@@ -24,7 +25,7 @@ def _paramstyle(sql: str) -> str:
     return _MARK.sub("%s", sql)
 
 
-class PostgresStore(Store):
+class PostgresStore(OneStatementHolds, Store):
     dialect = "postgresql"
 
     def __init__(self, url: str) -> None:

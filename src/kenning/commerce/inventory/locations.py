@@ -80,8 +80,9 @@ class LocationSet:
         self._lat = np.radians(np.fromiter((loc.latitude for loc in self.locations), float, count))
         self._lon = np.radians(np.fromiter((loc.longitude for loc in self.locations), float, count))
 
-    def nearest(self, origin: Point) -> list[tuple[Location, float]]:
-        """Locations nearest first with their distance in km (equal distances in id order)."""
+    def nearest(self, origin: Point, decimals: int | None = None) -> list[tuple[Location, float]]:
+        """Locations nearest first with their distance in km (equal distances in id order),
+        rounded to ``decimals`` if given."""
         if not self.locations:
             return []
         lat0, lon0 = math.radians(origin.latitude), math.radians(origin.longitude)
@@ -91,8 +92,9 @@ class LocationSet:
         )
         km = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
         rank = np.argsort(km, kind="stable")
+        ranked = km[rank] if decimals is None else np.round(km[rank], decimals)
         locations = self.locations
-        return [(locations[i], d) for i, d in zip(rank.tolist(), km[rank].tolist(), strict=True)]
+        return [(locations[i], d) for i, d in zip(rank.tolist(), ranked.tolist(), strict=True)]
 
 
 def by_distance(locations: Iterable[Location], origin: Point) -> list[tuple[Location, float]]:

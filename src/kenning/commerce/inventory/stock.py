@@ -31,9 +31,14 @@ class StockLevel:
 
     @property
     def available(self) -> int:
-        """What can still be promised: on hand less held and allocated units less the
-        safety stock kept back for the shop floor (never below zero)."""
-        return max(0, self.on_hand - self.reserved - self.safety_stock)
+        return available_units(self.on_hand, self.reserved, self.safety_stock)
+
+
+def available_units(on_hand: int, reserved: int, safety_stock: int) -> int:
+    """What can still be promised: on hand less held and allocated units less the safety
+    stock kept back for the shop floor (never below zero)."""
+    units = on_hand - reserved - safety_stock
+    return units if units > 0 else 0
 
 
 @dataclass(frozen=True, slots=True)
