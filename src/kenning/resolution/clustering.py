@@ -25,7 +25,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from kenning.domain.normalise import canonical_first_names, is_initial
-from kenning.resolution.arrays import distinct
+from kenning.resolution.arrays import distinct, runs
 
 IntArray = npt.NDArray[np.int64]
 # A column as int codes (-1: no value) and the value of each code.
@@ -332,8 +332,7 @@ def _values_per_component(
     width = int(held.max(initial=0)) + 1
     keys = distinct(component[members[present]] * width + held[present])
     groups, found = keys // width, keys % width
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if len(keys) else keys
-    lengths = np.diff(np.r_[starts, len(keys)])
+    starts, lengths = runs(groups)
     many = lengths > 1
     return {
         int(groups[start]): found[start : start + length].tolist()

@@ -23,7 +23,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from kenning.domain.normalise import canonical_first_names, email_domain, name_key
 from kenning.domain.normalise import postcode_district as district_of
 from kenning.domain.normalised import NORMALISED_FIELDS
-from kenning.resolution.arrays import distinct
+from kenning.resolution.arrays import distinct, runs
 
 # First names at least this Jaro-Winkler-similar are one name mistyped ("jon"/"john").
 FUZZY_FIRST_NAME = 0.92
@@ -427,14 +427,6 @@ def _name_groups(values: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.
     return pairs // width, (pairs % width).astype(np.int32)
 
 
-def _runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(start, length) of each run of equal values in a sorted array."""
-    if not len(ordered):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    return starts, np.diff(np.r_[starts, len(ordered)])
-
-
 def _any_two_people(
     names: Vocabulary, name_codes: np.ndarray, starts: np.ndarray, counts: np.ndarray
 ) -> np.ndarray:
@@ -445,7 +437,7 @@ def _any_two_people(
     initial = names.lengths[name_codes] == 1
     out = counts > _MANY_NAMES
     full_groups, full_codes = group[~initial], name_codes[~initial]
-    full_starts, full_counts = _runs(full_groups)
+    full_starts, full_counts = runs(full_groups)
     for size in distinct(full_counts[(full_counts >= 2) & (full_counts <= _MANY_NAMES)]):
         at = full_starts[full_counts == size]
         i, j = np.triu_indices(int(size), k=1)
@@ -477,13 +469,13 @@ def _shared(
     """
     named = np.flatnonzero((values >= 0) & (first >= 0))
     holders, name_codes = _name_groups(values[named], first[named])
-    starts, counts = _runs(holders)
+    starts, counts = runs(holders)
     # Only values seen with several first names can be shared; unswap names there only.
     several = np.isin(values[named], holders[starts[counts >= 2]])
     named = named[several]
     firsts = _unswapped_first(values[named], first[named], last[named])
     holders, name_codes = _name_groups(values[named], firsts)
-    starts, counts = _runs(holders)
+    starts, counts = runs(holders)
     flagged = np.zeros(int(values.max(initial=-1)) + 2, bool)  # the last slot is code -1
     if threshold <= 2:
         flagged[holders[starts]] = _any_two_people(names, name_codes, starts, counts)

@@ -15,7 +15,7 @@ from hashlib import blake2b
 import numpy as np
 import numpy.typing as npt
 
-from kenning.resolution.arrays import distinct
+from kenning.resolution.arrays import distinct, runs
 
 RecordKey = tuple[str, str]
 
@@ -94,9 +94,10 @@ def _changes(
     changes: list[IdentityChange] = []
     by_label = np.argsort(labels, kind="stable")  # records grouped by cluster, in key order
     sorted_labels = labels[by_label]
-    starts, ends = _runs(cell_labels)
-    for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-        if hi - lo < 2:
+    starts, lengths = runs(cell_labels)
+    for lo, length in zip(starts.tolist(), lengths.tolist(), strict=True):
+        hi = lo + length
+        if length < 2:
             continue  # a cluster holding records of one old customer at most: no merge
         label = int(cell_labels[lo])
         merged = [old for old in cell_olds[lo:hi].tolist() if old_ids[old] != ids[label]]
@@ -113,11 +114,11 @@ def _changes(
         )
     by_old = np.argsort(cell_olds, kind="stable")
     olds_sorted = cell_olds[by_old]
-    starts, ends = _runs(olds_sorted)
+    starts, lengths = runs(olds_sorted)
     split = {
-        old_ids[int(olds_sorted[lo])]: cell_labels[by_old[lo:hi]]
-        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True)
-        if hi - lo > 1  # one old customer's records now in several clusters
+        old_ids[int(olds_sorted[lo])]: cell_labels[by_old[lo : lo + length]]
+        for lo, length in zip(starts.tolist(), lengths.tolist(), strict=True)
+        if length > 1  # one old customer's records now in several clusters
     }
     if split:
         held: dict[str, list[RecordKey]] = {}
@@ -128,12 +129,3 @@ def _changes(
             others = tuple(sorted({ids[label] for label in split[old_id].tolist()} - {old_id}))
             changes.append(IdentityChange("split", old_id, others, tuple(sorted(held[old_id]))))
     return changes
-
-
-def _runs(ordered: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """(start, end) of each run of equal values in a sorted array."""
-    if not len(ordered):
-        empty = np.zeros(0, np.intp)
-        return empty, empty
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    return starts, np.append(starts[1:], len(ordered))

@@ -145,14 +145,6 @@ def random_pairs(
     return keys // max(n, 1), keys % max(n, 1)
 
 
-def random_pair_levels(
-    comparisons: Sequence[Comparison], features: Features, *, pairs: int, seed: int
-) -> LevelMatrix:
-    """Comparison levels of random record pairs."""
-    left, right = random_pairs(features.n, pairs, seed)
-    return compare_all(comparisons, features, left, right)
-
-
 def _posterior(
     levels: LevelMatrix, m: list[list[float]], u: list[list[float]], prior: float
 ) -> FloatArray:

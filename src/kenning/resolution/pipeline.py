@@ -58,12 +58,6 @@ class Resolution:
     pairs_above_threshold: int
     merges_refused: int
 
-    def clusters(self) -> dict[int, list[int]]:
-        groups: dict[int, list[int]] = {}
-        for i, label in enumerate(self.labels.tolist()):
-            groups.setdefault(label, []).append(i)
-        return groups
-
 
 def _pairs_of(
     keys: Sequence[tuple[RecordKey, RecordKey]], index: Mapping[RecordKey, int]

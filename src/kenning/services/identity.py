@@ -151,28 +151,29 @@ _YES, _NO = frozenset({"1", "true", "yes", "y"}), frozenset({"0", "false", "no",
 def read_labelled_pairs(path: Path) -> list[LabelledPair]:
     """Pairs a person reviewed: CSV with source_a, record_id_a, source_b, record_id_b and
     match (1/0, true/false, yes/no)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(_LABEL_COLUMNS) - set(reader.fieldnames or ())
-        if missing:
-            raise ValueError(f"{path}: missing columns {', '.join(sorted(missing))}")
-        pairs: list[LabelledPair] = []
-        for line, row in enumerate(reader, start=2):
-            answer = (row["match"] or "").strip().lower()
-            if answer not in _YES | _NO:
-                raise ValueError(f"{path}:{line}: match must be 1 or 0, not {row['match']!r}")
-            a, b = (row["source_a"], row["record_id_a"]), (row["source_b"], row["record_id_b"])
-            pairs.append((a, b, answer in _YES))
+    pairs: list[LabelledPair] = []
+    for line, row in _csv_rows(path, _LABEL_COLUMNS):
+        answer = (row["match"] or "").strip().lower()
+        if answer not in _YES | _NO:
+            raise ValueError(f"{path}:{line}: match must be 1 or 0, not {row['match']!r}")
+        a, b = (row["source_a"], row["record_id_a"]), (row["source_b"], row["record_id_b"])
+        pairs.append((a, b, answer in _YES))
     return pairs
 
 
 def read_truth(path: Path) -> dict[RecordKey, str]:
+    rows = _csv_rows(path, ("source", "record_id", "person_id"))
+    return {(row["source"], row["record_id"]): row["person_id"] for _, row in rows}
+
+
+def _csv_rows(path: Path, required: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) of a CSV file that must have the `required` columns."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        missing = {"source", "record_id", "person_id"} - set(reader.fieldnames or ())
+        missing = set(required) - set(reader.fieldnames or ())
         if missing:
             raise ValueError(f"{path}: missing columns {', '.join(sorted(missing))}")
-        return {(row["source"], row["record_id"]): row["person_id"] for row in reader}
+        yield from enumerate(reader, start=2)
 
 
 def evaluate_store(store: Store, truth: Path) -> Evaluation:
