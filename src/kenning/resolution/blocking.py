@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from hashlib import blake2b
 
 import numpy as np
 import numpy.typing as npt
@@ -85,6 +86,46 @@ def _rule_keys(features: Features, rule: BlockingRule) -> IntArray:
     return out
 
 
+# Columns the real-time matcher looks records up by besides the rules': every holder of an
+# address, for the same reason as for an e-mail (see Features.shared).
+LOOKUP_ONLY: tuple[BlockingRule, ...] = (BlockingRule(("address_key",)),)
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd constant: multiplying by it mixes the bits
+
+
+def _value_hashes(features: Features, column: str) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash of each value of the column's vocabulary, whatever else is in it."""
+    values = features.vocab[column].values.tolist()
+    digests = b"".join(blake2b(v.encode(), digest_size=8).digest() for v in values)
+    return np.frombuffer(digests, np.uint64) if values else np.zeros(0, np.uint64)
+
+
+def stable_keys(features: Features, rule: BlockingRule) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """A rule's key per record as a hash of the rule and its values (not of codes), so the
+    same record has the same key in any Features: what the store indexes for the real-time
+    matcher to find a record's candidates. Returns (keys, has a key); shared values count."""
+    seed = blake2b(rule.name.encode(), digest_size=8).digest()
+    key = np.full(features.n, np.frombuffer(seed, np.uint64)[0], np.uint64)
+    valid = np.ones(features.n, dtype=bool)
+    with np.errstate(over="ignore"):
+        for column in rule.columns:
+            codes = features.codes[column]
+            valid &= codes >= 0
+            hashes = np.append(_value_hashes(features, column), np.uint64(0))
+            key = key * _MIX + hashes[codes]  # code -1 takes the 0 appended; never valid
+    return key.view(np.int64), valid
+
+
+def record_keys(features: Features, rules: Sequence[BlockingRule]) -> tuple[IntArray, IntArray]:
+    """(record index, stable key) of every rule's key of every record, and of LOOKUP_ONLY."""
+    records: list[IntArray] = []
+    keys: list[IntArray] = []
+    for rule in (*rules, *LOOKUP_ONLY):
+        key, valid = stable_keys(features, rule)
+        records.append(np.flatnonzero(valid))
+        keys.append(key[valid])
+    return np.concatenate(records), np.concatenate(keys)
+
+
 def pairs_within_blocks(keys: IntArray, max_block: int) -> tuple[IntArray, IntArray, int, int]:
     """All pairs (left < right) of records with equal non-negative keys.
 
@@ -123,15 +164,21 @@ def candidate_pairs(
     *,
     max_block: int = 200,
     warn_pairs_per_record: float = 50.0,
+    oversized: npt.NDArray[np.int64] | None = None,
 ) -> tuple[IntArray, IntArray, BlockingReport]:
-    """The union of every rule's pairs, each pair once, sorted by (left, right)."""
+    """The union of every rule's pairs, each pair once, sorted by (left, right).
+
+    `oversized` holds stable keys of blocks known to be too big elsewhere: the records
+    here are a part of a larger store, whose blocks are capped as a whole."""
     report = BlockingReport()
     n = features.n
     ids: list[IntArray] = []
     for rule in rules:
-        left, right, skipped_blocks, skipped_pairs = pairs_within_blocks(
-            _rule_keys(features, rule), max_block
-        )
+        keys = _rule_keys(features, rule)
+        if oversized is not None and len(oversized):
+            stable, _ = stable_keys(features, rule)
+            keys[np.isin(stable, oversized)] = -1
+        left, right, skipped_blocks, skipped_pairs = pairs_within_blocks(keys, max_block)
         report.pairs_by_rule[rule.name] = len(left)
         if skipped_blocks:
             report.capped_blocks[rule.name] = skipped_blocks

@@ -52,6 +52,27 @@ class ComparisonWeights:
 
 
 @dataclass
+class TermCounts:
+    total: int  # records holding any value
+    counts: dict[str, int]  # value -> records holding it, for values held more than once
+
+    @classmethod
+    def of(cls, codes: npt.NDArray[np.int32], values: npt.NDArray[np.object_]) -> TermCounts:
+        valid = codes[codes >= 0]
+        counts = np.bincount(valid, minlength=len(values))
+        several = np.flatnonzero(counts > 1)
+        return cls(
+            len(valid), dict(zip(values[several].tolist(), counts[several].tolist(), strict=True))
+        )
+
+    def per_value(self, values: npt.NDArray[np.object_]) -> npt.NDArray[np.float64]:
+        """The share of records holding each of ``values`` (a value never seen: one)."""
+        get = self.counts.get
+        counts = np.fromiter((get(v, 1) for v in values.tolist()), np.float64, len(values))
+        return counts / max(self.total, 1)
+
+
+@dataclass
 class Model:
     comparisons: list[ComparisonWeights]
     # Probability that two records drawn at random are one person: the base rate every
@@ -59,6 +80,10 @@ class Model:
     # but being a candidate is no evidence beyond the comparisons that made it one.)
     prior: float
     u_exact_tf: dict[str, float] = field(default_factory=dict)  # column -> u of exact level
+    # column -> how many training records held each value (values held once are left out)
+    # and how many held any: term frequencies are part of the model, so a record resolved
+    # alone in real time weighs a rare name exactly as the batch run that trained it did.
+    term_counts: dict[str, TermCounts] = field(default_factory=dict)
     trained_on_pairs: int = 0
     em_iterations: int = 0
     labelled_pairs: int = 0  # pairs known to be one person or two that corrected m and u
@@ -84,6 +109,10 @@ class Model:
             "em_iterations": self.em_iterations,
             "labelled_pairs": self.labelled_pairs,
             "u_exact_tf": self.u_exact_tf,
+            "term_counts": {
+                column: {"total": tc.total, "counts": tc.counts}
+                for column, tc in self.term_counts.items()
+            },
             "comparisons": [
                 {"name": c.name, "levels": c.levels, "m": c.m, "u": c.u} for c in self.comparisons
             ],
@@ -98,6 +127,10 @@ class Model:
             ],
             prior=float(data["prior"]),
             u_exact_tf=dict(data.get("u_exact_tf", {})),
+            term_counts={
+                column: TermCounts(int(tc["total"]), dict(tc["counts"]))
+                for column, tc in data.get("term_counts", {}).items()
+            },
             trained_on_pairs=int(data.get("trained_on_pairs", 0)),
             em_iterations=int(data.get("em_iterations", 0)),
             labelled_pairs=int(data.get("labelled_pairs", 0)),
@@ -281,6 +314,11 @@ def train(
         ],
         prior=prior,
         u_exact_tf={name: uc[1] for name, uc in zip(names, u, strict=True) if name in TF_COLUMNS},
+        term_counts={
+            column: TermCounts.of(features.codes[column], features.vocab[column].values)
+            for name, column in TF_COLUMNS.items()
+            if name in names
+        },
         trained_on_pairs=len(levels),
         labelled_pairs=0 if labelled is None else len(labelled[0]),
         em_iterations=iterations,
@@ -331,7 +369,8 @@ def tf_adjustment_matrix(
     """Per pair and comparison, the term-frequency adjustment (log2).
 
     On an exact match of a value held by a share tf of records, the evidence is
-    log2(m / tf) rather than log2(m / u): rarer values say more.
+    log2(m / tf) rather than log2(m / u): rarer values say more. The shares are the
+    model's (counted when it was trained); a model without them counts these records.
     """
     out = np.zeros((len(left), len(comparisons)))
     for i, comparison in enumerate(comparisons):
@@ -342,9 +381,14 @@ def tf_adjustment_matrix(
         if not exact.any():
             continue
         codes = features.codes[column]
-        valid = codes >= 0
-        counts = np.bincount(codes[valid], minlength=int(codes.max(initial=0)) + 1)
-        tf = counts[codes[left[exact]]] / max(int(valid.sum()), 1)
+        frozen = model.term_counts.get(column)
+        if frozen is not None:
+            shares = frozen.per_value(features.vocab[column].values)
+        else:
+            valid = codes >= 0
+            counts = np.bincount(codes[valid], minlength=len(features.vocab[column]))
+            shares = counts / max(int(valid.sum()), 1)
+        tf = shares[codes[left[exact]]]
         u_exact = max(model.u_exact_tf[comparison.name], _FLOOR)
         out[exact, i] = np.log2(u_exact / np.maximum(tf, _FLOOR))
     return out

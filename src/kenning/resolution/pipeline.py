@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from kenning.resolution.blocking import BlockingReport, candidate_pairs
 from kenning.resolution.clustering import cluster
@@ -52,6 +54,11 @@ class RecordTable:
 class Resolution:
     keys: list[RecordKey]
     labels: npt.NDArray[np.int64]  # per record: the smallest record index of its customer
+    # per record: the smallest record index of its component — the records linked to it by
+    # a pair above the threshold or a must-link, directly or through others. Customers
+    # never cross components, so a component can be resolved again on its own.
+    components: npt.NDArray[np.int64]
+    features: Features
     model: Model
     blocking: BlockingReport
     pairs_scored: int
@@ -90,6 +97,17 @@ def _labelled_levels(
     return levels, np.array([same for _, _, same in known], bool)
 
 
+def smallest_of_components(
+    n: int, left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Per record, the smallest record index of its connected component."""
+    graph = coo_matrix((np.ones(len(left), np.int8), (left, right)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    smallest = np.full(n, n, np.int64)
+    np.minimum.at(smallest, component, np.arange(n))
+    return np.asarray(smallest[component])
+
+
 def resolve(
     table: RecordTable,
     settings: ResolutionSettings | None = None,
@@ -98,11 +116,19 @@ def resolve(
     must_link: Sequence[tuple[RecordKey, RecordKey]] = (),
     cannot_link: Sequence[tuple[RecordKey, RecordKey]] = (),
     labelled: Sequence[tuple[RecordKey, RecordKey, bool]] = (),
+    core: npt.NDArray[np.bool_] | None = None,
+    oversized: npt.NDArray[np.int64] | None = None,
     progress: Progress | None = None,
 ) -> Resolution:
     """Resolve every record. Training (when no model is given) learns from the records
     alone, corrected by pairs known to be one person or two: the `labelled` ones and the
-    must- and cannot-links."""
+    must- and cannot-links.
+
+    With `core`, only pairs of core records are scored and clustered: the other records
+    are there only so that what is counted over all holders of a value (which e-mails and
+    phones are shared) comes out as over the whole store. The real-time matcher resolves a
+    neighbourhood so, passing the stable keys of blocks too big in the whole store as
+    `oversized`."""
     settings = settings or ResolutionSettings()
     say = progress or (lambda _: None)
     comparisons: tuple[Comparison, ...] = default_comparisons()
@@ -113,8 +139,11 @@ def resolve(
     features: Features = build_features(table.columns, shared_threshold=settings.shared_threshold)
     say("blocking")
     left, right, blocking = candidate_pairs(
-        features, settings.rules(), max_block=settings.max_block
+        features, settings.rules(), max_block=settings.max_block, oversized=oversized
     )
+    if core is not None:
+        inside = core[left] & core[right]
+        left, right = left[inside], right[inside]
     say("comparing")
     levels = compare_all(comparisons, features, left, right)
     index = table.index()
@@ -148,6 +177,7 @@ def resolve(
         weights - settings.name_only_margin,
     )
     say("clustering")
+    links = _pairs_of(must_link, index)
     result = cluster(
         len(table),
         left,
@@ -165,13 +195,20 @@ def resolve(
             name: (features.codes[column], features.vocab[column].values)
             for name, column in _CODED.items()
         },
-        must_link=_pairs_of(must_link, index),
+        must_link=links,
         cannot_link=_pairs_of(cannot_link, index),
         penalties=settings.penalties(),
     )
+    above = weights >= settings.threshold_weight
     return Resolution(
         keys=table.keys,
         labels=result.labels,
+        components=smallest_of_components(
+            len(table),
+            np.concatenate([left[above], np.array([a for a, _ in links], np.int64)]),
+            np.concatenate([right[above], np.array([b for _, b in links], np.int64)]),
+        ),
+        features=features,
         model=model,
         blocking=blocking,
         pairs_scored=len(left),

@@ -9,20 +9,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from kenning.domain.normalised import NORMALISED_FIELDS
+from kenning.resolution.arrays import distinct
+from kenning.resolution.blocking import record_keys
 from kenning.resolution.comparisons import default_comparisons
 from kenning.resolution.evaluation import Evaluation, evaluate
 from kenning.resolution.explain import Explanation, explain_pair
-from kenning.resolution.features import build_features
+from kenning.resolution.features import Features, build_features
 from kenning.resolution.ids import assign_ids
 from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, resolve
 from kenning.resolution.settings import ResolutionSettings
+from kenning.services.matching import change_rows, component_label
 from kenning.store import Store
 
 MODEL_NAME = "default"
 RecordKey = tuple[str, str]
-LabelledPair = tuple[RecordKey, RecordKey, bool]  # two records, and whether one person
+LabelledPair = tuple[RecordKey, RecordKey, bool]
+RecordKeyRow = tuple[int, str, str]  # two records, and whether one person
 
 
 @dataclass
@@ -104,21 +110,22 @@ def _resolve_store(
     assignments = dict(
         zip(table.keys, map(ids.__getitem__, resolution.labels.tolist()), strict=True)
     )
+    components = _component_labels(table.keys, resolution.components)
     say("saving")
     with store.transaction():
         if model is None:
             store.save_model(MODEL_NAME, resolution.model.to_dict())
-        written = store.update_assignments(assignments, previous)
-        store.append_identity_changes(
-            [
-                (
-                    change.kind,
-                    change.customer_id,
-                    {"others": list(change.others), "records": [list(k) for k in change.records]},
-                )
-                for change in changes
-            ]
+        written = store.update_assignments(
+            assignments,
+            previous,
+            components=components,
+            previous_components=store.component_assignments() if previous else {},
         )
+        store.append_identity_changes(change_rows(changes))
+    say("indexing for real time")
+    store.replace_all_record_keys(
+        _record_key_rows(table.keys, resolution.features, settings or ResolutionSettings())
+    )
     return ResolveOutcome(
         records=len(table),
         customers=len(ids),
@@ -131,6 +138,21 @@ def _resolve_store(
         rows_written=written,
         warnings=list(resolution.blocking.warnings),
     )
+
+
+def _component_labels(keys: Sequence[RecordKey], smallest: np.ndarray) -> dict[RecordKey, str]:
+    labels = {i: component_label(keys[i]) for i in distinct(smallest).tolist()}
+    return dict(zip(keys, map(labels.__getitem__, smallest.tolist()), strict=True))
+
+
+def _record_key_rows(
+    keys_of: Sequence[RecordKey], features: Features, settings: ResolutionSettings
+) -> Iterator[RecordKeyRow]:
+    """Every record's stable blocking keys, in key order (the order the index wants)."""
+    records, keys = record_keys(features, settings.rules())
+    order = np.lexsort((records, keys))
+    for key, record in zip(keys[order].tolist(), records[order].tolist(), strict=True):
+        yield (key, *keys_of[record])
 
 
 def export_customers(store: Store, out: Path) -> int:

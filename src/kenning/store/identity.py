@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -35,9 +36,14 @@ class IdentityChangeRow:
     recorded_at: str
 
 
-_CUSTOMER_INDEX = "ix_customer_records_customer"  # see migrations.py
+# The indexes of customer_records (see migrations.py) and the column each is on.
+_INDEXES = {
+    "ix_customer_records_customer": "customer_id",
+    "ix_customer_records_component": "component",
+}
 _UPDATE_CUSTOMER = (
-    "ON CONFLICT (source, record_id) DO UPDATE SET customer_id = excluded.customer_id"
+    "ON CONFLICT (source, record_id) DO UPDATE SET customer_id = excluded.customer_id, "
+    "component = excluded.component"
 )
 
 
@@ -51,28 +57,48 @@ class IdentityTables(SqlHooks):
         assignments: Mapping[RecordKey, str],
         previous: Mapping[RecordKey, str],
         *,
+        components: Mapping[RecordKey, str] | None = None,
+        previous_components: Mapping[RecordKey, str | None] | None = None,
         rebuild_index_above: int = 100_000,
+        remove_missing: bool = True,
     ) -> int:
-        """Write what changed since ``previous`` (the stored state); returns rows written."""
-        changed = [(s, r, c) for (s, r), c in assignments.items() if previous.get((s, r)) != c]
-        gone = [key for key in previous if key not in assignments]
+        """Write what changed since ``previous`` (the stored state); returns rows written.
+
+        ``components`` (see Resolution.components) are written with the customers.
+        ``remove_missing`` drops stored records absent from ``assignments`` (a whole-store
+        run); a run over part of the store leaves the rest alone.
+        """
+        comps = components or {}
+        before = previous_components or {}
+        changed = [
+            (s, r, c, comps.get((s, r)))
+            for (s, r), c in assignments.items()
+            if previous.get((s, r)) != c or before.get((s, r)) != comps.get((s, r))
+        ]
+        gone = [key for key in previous if key not in assignments] if remove_missing else []
         # Rewriting much of the table: the customer index is cheaper built once afterwards
         # than kept up row by row (half the time of a first run's million rows).
         rebuild = len(changed) > rebuild_index_above
         with self.transaction():
             if rebuild:
-                self._execute(f"DROP INDEX {_CUSTOMER_INDEX}")
+                for name in _INDEXES:
+                    self._execute(f"DROP INDEX {name}")
             self._executemany(
-                "INSERT INTO customer_records (source, record_id, customer_id) VALUES (?, ?, ?) "
-                + ("" if not previous else _UPDATE_CUSTOMER),
+                "INSERT INTO customer_records (source, record_id, customer_id, component) "
+                "VALUES (?, ?, ?, ?) " + ("" if not previous else _UPDATE_CUSTOMER),
                 changed,
             )
             self._executemany(
                 "DELETE FROM customer_records WHERE source = ? AND record_id = ?", gone
             )
             if rebuild:
-                self._execute(f"CREATE INDEX {_CUSTOMER_INDEX} ON customer_records (customer_id)")
+                for name, column in _INDEXES.items():
+                    self._execute(f"CREATE INDEX {name} ON customer_records ({column})")
         return len(changed) + len(gone)
+
+    def component_assignments(self) -> dict[RecordKey, str | None]:
+        rows = self._query("SELECT source, record_id, component FROM customer_records")
+        return {(source, record_id): component for source, record_id, component in rows}
 
     def customer_records(self, customer_id: str) -> list[RecordKey]:
         rows = self._query(
@@ -111,10 +137,16 @@ class IdentityTables(SqlHooks):
 
     def save_model(self, name: str, data: Mapping[str, Any]) -> None:
         self._execute(
-            "INSERT INTO models (name, data) VALUES (?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET data = excluded.data",
-            (name, orjson.dumps(data).decode()),
+            "INSERT INTO models (name, data, trained_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET data = excluded.data, "
+            "trained_at = excluded.trained_at",
+            (name, orjson.dumps(data).decode(), datetime.now(UTC).isoformat()),
         )
+
+    def model_stamp(self, name: str) -> Any:
+        """When the model was last saved: a cheap test of whether a cached copy is current."""
+        rows = self._query("SELECT trained_at FROM models WHERE name = ?", (name,))
+        return rows[0][0] if rows else None
 
     def load_model(self, name: str) -> dict[str, Any] | None:
         rows = self._query("SELECT data FROM models WHERE name = ?", (name,))

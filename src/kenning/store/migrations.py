@@ -198,8 +198,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                 expires_at TEXT,
                 updated_at TEXT NOT NULL
             )""",
-            "CREATE INDEX ix_reservations_due ON reservations (expires_at) "
-            "WHERE status = 'held'",
+            "CREATE INDEX ix_reservations_due ON reservations (expires_at) WHERE status = 'held'",
             """CREATE TABLE reservation_lines (
                 reservation_id TEXT NOT NULL REFERENCES reservations (id),
                 line INTEGER NOT NULL,
@@ -210,6 +209,48 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (reservation_id, line)
             )""",
             "CREATE INDEX ix_reservation_lines_location ON reservation_lines (location_id, mode)",
+        ),
+    ),
+    Migration(
+        5,
+        "real time: sources and write keys, record keys, components, anonymous ids",
+        (
+            # A system that sends events (web, pos-london), and the sha256 of its write key.
+            """CREATE TABLE sources (
+                name TEXT PRIMARY KEY,
+                prefix TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                created_at {ts} NOT NULL DEFAULT {now},
+                revoked_at TEXT
+            )""",
+            # Every record's blocking keys as stable 64-bit hashes (resolution/blocking.py):
+            # how the real-time matcher finds a record's candidates, and lookups find
+            # records by e-mail, phone, loyalty id or serial number.
+            """CREATE TABLE record_keys (
+                key BIGINT NOT NULL,
+                source TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                PRIMARY KEY (key, source, record_id)
+            )""",
+            "CREATE INDEX ix_record_keys_record ON record_keys (source, record_id)",
+            # The component of each record (records linked above the threshold, directly or
+            # not): customers never cross one, so one can be resolved again alone.
+            "ALTER TABLE customer_records ADD COLUMN component TEXT",
+            "CREATE INDEX ix_customer_records_component ON customer_records (component)",
+            # Events of anonymous visitors, found again when they identify themselves.
+            "ALTER TABLE events ADD COLUMN anonymous_id TEXT",
+            "CREATE INDEX ix_events_record ON events (source, record_id)",
+            "CREATE INDEX ix_events_anonymous ON events (source, anonymous_id)",
+            # Which record an anonymous visitor turned out to be (identify with both ids).
+            """CREATE TABLE anonymous_ids (
+                source TEXT NOT NULL,
+                anonymous_id TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                PRIMARY KEY (source, anonymous_id)
+            )""",
+            "CREATE INDEX ix_anonymous_ids_record ON anonymous_ids (source, record_id)",
+            # How far a follower of the event log (the real-time matcher) has got.
+            "CREATE TABLE cursors (name TEXT PRIMARY KEY, seq BIGINT NOT NULL)",
         ),
     ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
@@ -41,7 +41,7 @@ class PostgresStore(OneStatementHolds, Store):
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(_paramstyle(sql), params)
 
-    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._conn.cursor() as cur:
             cur.executemany(_paramstyle(sql), rows)
 

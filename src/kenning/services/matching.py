@@ -1,0 +1,193 @@
+"""Identity resolution of a few records at once, against everything already resolved.
+
+The batch run resolves the whole store; this resolves a *neighbourhood* with the same
+pipeline, model and rules, so that the same records give the same customers whether they
+came by file or one by one over HTTP, in any order:
+
+- the records' candidates are found through the stored record keys (the blocking keys of
+  every record, as stable hashes), blocks too big for batch left out as batch leaves them;
+- the neighbourhood is the records, their candidates, every holder of the identifiers they
+  hold, and whole components of all those (customers never cross a component, and only a
+  component touched by the new evidence can change);
+- every holder of an identifier held in the neighbourhood is loaded too, so that which
+  e-mails and phones are shared is decided over all their holders, as in batch;
+- term frequencies are the model's, not recounted.
+
+Ids are carried over as in batch; merges and splits go to the change feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kenning.domain.normalised import NORMALISED_FIELDS
+from kenning.resolution.blocking import BlockingRule, record_keys
+from kenning.resolution.comparisons import default_comparisons
+from kenning.resolution.features import IDENTIFIERS, build_features
+from kenning.resolution.ids import IdentityChange, assign_ids
+from kenning.resolution.model import Model
+from kenning.resolution.pipeline import RecordTable, resolve
+from kenning.resolution.settings import ResolutionSettings
+from kenning.store import Store
+
+RecordKey = tuple[str, str]
+# How many holders of one identifier are loaded to tell whether several people share it;
+# beyond this it is shared by any measure (a shop's default e-mail).
+MAX_HOLDERS = 2000
+_IDENTIFIER_RULES = tuple(BlockingRule((column,)) for column in IDENTIFIERS)
+
+
+def change_rows(changes: Sequence[IdentityChange]) -> list[tuple[str, str, dict[str, Any]]]:
+    """Merges and splits as the change feed stores them, with the records that moved."""
+    return [
+        (c.kind, c.customer_id, {"others": list(c.others), "records": [list(k) for k in c.records]})
+        for c in changes
+    ]
+
+
+def component_label(key: RecordKey) -> str:
+    """A component's stored name: its smallest record key."""
+    return f"{key[0]}\x1f{key[1]}"
+
+
+@dataclass
+class MatchOutcome:
+    records: int  # records resolved again (the neighbourhood)
+    customers: list[str] = field(default_factory=list)  # customers of the given records
+    merges: int = 0
+    splits: int = 0
+
+
+class ModelCache:
+    """The stored model, parsed once per process and again only when it changes."""
+
+    def __init__(self) -> None:
+        self._stamp: Any = None
+        self._model: Model | None = None
+
+    def get(self, store: Store, name: str) -> Model | None:
+        stamp = store.model_stamp(name)
+        if stamp is None:
+            return None
+        if stamp != self._stamp or self._model is None:
+            data = store.load_model(name)
+            model = Model.from_dict(data) if data else None
+            if model is not None:
+                model.check_matches(default_comparisons())
+            self._model, self._stamp = model, stamp
+        return self._model
+
+
+def _rows(store: Store, keys: Sequence[RecordKey]) -> list[tuple[RecordKey, dict[str, Any]]]:
+    return store.normalised_rows(sorted(set(keys)), NORMALISED_FIELDS)
+
+
+def _keys_of(
+    rows: Sequence[tuple[RecordKey, dict[str, Any]]], rules: Sequence[BlockingRule]
+) -> tuple[list[RecordKey], list[int]]:
+    """(record, stable key) pairs of these records under the rules."""
+    table = RecordTable.from_rows(rows, NORMALISED_FIELDS)
+    features = build_features(table.columns)
+    records, keys = record_keys(features, rules)
+    return [table.keys[i] for i in records.tolist()], keys.tolist()
+
+
+def index_records(
+    store: Store, keys: Sequence[RecordKey], settings: ResolutionSettings
+) -> list[int]:
+    """Store the record keys of these records (replacing theirs); returns the keys."""
+    rows = _rows(store, keys)
+    holders, stable = _keys_of(rows, settings.rules())
+    store.replace_record_keys(
+        [key for key, _ in rows],
+        sorted({(k, s, r) for k, (s, r) in zip(stable, holders, strict=True)}),
+    )
+    return stable
+
+
+def resolve_records(
+    store: Store,
+    keys: Sequence[RecordKey],
+    model: Model,
+    settings: ResolutionSettings | None = None,
+) -> MatchOutcome:
+    """Resolve these (new or changed) records against the store, in the caller's
+    transaction. Their record keys are stored first."""
+    settings = settings or ResolutionSettings()
+    if not keys:
+        return MatchOutcome(0)
+    stable = index_records(store, keys, settings)
+    seeds = set(keys) | set(store.records_with_keys(stable, settings.max_block))
+    corrections = store.corrections()
+    for c in corrections:
+        if c.kind == "must_link" and (c.a in seeds or c.b in seeds):
+            seeds |= {c.a, c.b}
+    core = _whole_components(store, seeds)
+    core_rows = _rows(store, core)
+    # Every holder of the identifiers held here, so that sharing is counted over them all.
+    _, identifier_keys = _keys_of(core_rows, _IDENTIFIER_RULES)
+    holders = set(store.records_with_keys(identifier_keys, MAX_HOLDERS))
+    core_set = {key for key, _ in core_rows}
+    rows = core_rows + _rows(store, sorted(holders - core_set))
+    table = RecordTable.from_rows(rows, NORMALISED_FIELDS)
+    in_core = np.array([key in core_set for key in table.keys], bool)
+    _, block_keys = _keys_of(core_rows, settings.rules())
+    resolution = resolve(
+        table,
+        settings,
+        model=model,
+        must_link=[(c.a, c.b) for c in corrections if c.kind == "must_link"],
+        cannot_link=[(c.a, c.b) for c in corrections if c.kind == "cannot_link"],
+        core=in_core,
+        oversized=np.array(store.oversized_keys(block_keys, settings.max_block), np.int64),
+    )
+    return _save(store, table.keys, in_core, resolution.labels, resolution.components, keys)
+
+
+def _whole_components(store: Store, seeds: set[RecordKey]) -> list[RecordKey]:
+    placed = store.placements(sorted(seeds))
+    components = sorted({c for _, c in placed.values() if c is not None})
+    return sorted(seeds | set(store.component_members(components)))
+
+
+def _save(
+    store: Store,
+    table_keys: Sequence[RecordKey],
+    in_core: np.ndarray,
+    labels: np.ndarray,
+    components: np.ndarray,
+    asked: Sequence[RecordKey],
+) -> MatchOutcome:
+    core_at = np.flatnonzero(in_core)
+    position = np.full(len(table_keys), -1, np.int64)
+    position[core_at] = np.arange(len(core_at))
+    core_keys = [table_keys[i] for i in core_at.tolist()]
+    core_labels = position[labels[core_at]]  # clusters hold core records only
+    previous_places = store.placements(core_keys)
+    previous = {key: customer for key, (customer, _) in previous_places.items()}
+    ids, changes = assign_ids(core_keys, core_labels, previous)
+    assignments = {
+        key: ids[label] for key, label in zip(core_keys, core_labels.tolist(), strict=True)
+    }
+    comps = {
+        key: component_label(table_keys[c])
+        for key, c in zip(core_keys, components[core_at].tolist(), strict=True)
+    }
+    store.update_assignments(
+        assignments,
+        previous,
+        components=comps,
+        previous_components={key: comp for key, (_, comp) in previous_places.items()},
+        remove_missing=False,
+    )
+    store.append_identity_changes(change_rows(changes))
+    return MatchOutcome(
+        records=len(core_keys),
+        customers=sorted({assignments[key] for key in asked if key in assignments}),
+        merges=sum(1 for c in changes if c.kind == "merge"),
+        splits=sum(1 for c in changes if c.kind == "split"),
+    )

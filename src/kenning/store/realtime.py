@@ -1,0 +1,257 @@
+"""The tables of real time: sources and their write keys, collected events, record keys,
+components, anonymous visitors, and the cursor of the log's follower."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+
+from kenning.store.hooks import SqlHooks
+
+RecordKey = tuple[str, str]
+# (kind, source, record_id, anonymous_id, message_id, payload JSON)
+CollectedRow = tuple[str, str, str | None, str | None, str | None, str]
+T = TypeVar("T")
+# Bound parameters per statement; both SQLite (32766) and PostgreSQL (65535) allow more.
+_CHUNK = 500
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _marks(n: int, width: int = 1) -> str:
+    one = "?" if width == 1 else "(" + ", ".join("?" * width) + ")"
+    return ", ".join(one for _ in range(n))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    name: str
+    prefix: str
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    seq: int
+    kind: str
+    source: str
+    record_id: str | None
+    anonymous_id: str | None
+    message_id: str | None
+    payload: dict[str, Any]
+    recorded_at: str
+
+
+_EVENT_COLUMNS = "seq, kind, source, record_id, anonymous_id, message_id, payload, recorded_at"
+
+
+def _event(row: Sequence[Any]) -> LoggedEvent:
+    seq, kind, source, record_id, anonymous_id, message_id, payload, at = row
+    at = at.isoformat() if hasattr(at, "isoformat") else str(at)
+    return LoggedEvent(
+        int(seq), kind, source, record_id, anonymous_id, message_id, _json(payload), at
+    )
+
+
+class RealtimeTables(SqlHooks):
+    # ----------------------------------------------------------------- sources
+    def add_source(self, name: str, prefix: str, key_hash: str) -> bool:
+        """A new source with its write key's hash; False if the name is taken."""
+        rows = self._query(
+            "INSERT INTO sources (name, prefix, key_hash) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO NOTHING RETURNING name",
+            (name, prefix, key_hash),
+        )
+        return bool(rows)
+
+    def source_by_key_hash(self, key_hash: str) -> str | None:
+        rows = self._query(
+            "SELECT name FROM sources WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)
+        )
+        return str(rows[0][0]) if rows else None
+
+    def sources(self) -> list[SourceRow]:
+        rows = self._query("SELECT name, prefix, revoked_at FROM sources ORDER BY name")
+        return [SourceRow(name, prefix, revoked is not None) for name, prefix, revoked in rows]
+
+    # ----------------------------------------------------------------- collected events
+    def append_collected(self, rows: Sequence[CollectedRow]) -> int:
+        """Append events; one whose (source, message_id) is already logged is skipped (a
+        retry). Returns how many were new."""
+        written = 0
+        for row in rows:
+            found = self._query(
+                "INSERT INTO events (kind, source, record_id, anonymous_id, message_id, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, message_id) "
+                "WHERE message_id IS NOT NULL DO NOTHING RETURNING seq",
+                row,
+            )
+            written += len(found)
+        return written
+
+    def events_after(self, seq: int, limit: int) -> list[LoggedEvent]:
+        rows = self._query(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        )
+        return [_event(row) for row in rows]
+
+    def last_event_seq(self) -> int:
+        return int(self._query("SELECT COALESCE(MAX(seq), 0) FROM events")[0][0])
+
+    def customer_events(
+        self, customer_id: str, before: int | None, limit: int
+    ) -> list[LoggedEvent]:
+        """A customer's events, newest first: those of her records and of the anonymous
+        visitors she turned out to be."""
+        rows = self._query(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq IN ("
+            "SELECT e.seq FROM events e JOIN customer_records c "
+            "ON e.source = c.source AND e.record_id = c.record_id WHERE c.customer_id = ? "
+            "UNION SELECT e.seq FROM events e JOIN anonymous_ids a "
+            "ON e.source = a.source AND e.anonymous_id = a.anonymous_id "
+            "JOIN customer_records c ON c.source = a.source AND c.record_id = a.record_id "
+            "WHERE c.customer_id = ?) AND seq < ? ORDER BY seq DESC LIMIT ?",
+            (customer_id, customer_id, before if before is not None else 2**62, limit),
+        )
+        return [_event(row) for row in rows]
+
+    # ----------------------------------------------------------------- cursors
+    def cursor(self, name: str) -> int:
+        rows = self._query("SELECT seq FROM cursors WHERE name = ?", (name,))
+        return int(rows[0][0]) if rows else 0
+
+    def move_cursor(self, name: str, seq: int) -> None:
+        self._execute(
+            "INSERT INTO cursors (name, seq) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+            (name, seq),
+        )
+
+    # ----------------------------------------------------------------- anonymous visitors
+    def link_anonymous(self, source: str, anonymous_id: str, record_id: str) -> None:
+        """The visitor is the record from now on (the latest identify wins)."""
+        self._execute(
+            "INSERT INTO anonymous_ids (source, anonymous_id, record_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (source, anonymous_id) DO UPDATE SET record_id = excluded.record_id",
+            (source, anonymous_id, record_id),
+        )
+
+    def anonymous_record(self, source: str, anonymous_id: str) -> str | None:
+        rows = self._query(
+            "SELECT record_id FROM anonymous_ids WHERE source = ? AND anonymous_id = ?",
+            (source, anonymous_id),
+        )
+        return str(rows[0][0]) if rows else None
+
+    def anonymous_ids_of(self, records: Sequence[RecordKey]) -> list[tuple[str, str]]:
+        """(source, anonymous_id) of the visitors known to be these records."""
+        found: list[tuple[str, str]] = []
+        for part in chunks(records):
+            found += self._query(
+                "SELECT source, anonymous_id FROM anonymous_ids "
+                f"WHERE (source, record_id) IN (VALUES {_marks(len(part), 2)}) "
+                "ORDER BY source, anonymous_id",
+                [v for key in part for v in key],
+            )
+        return [(s, a) for s, a in found]
+
+    # ----------------------------------------------------------------- record keys
+    def replace_all_record_keys(self, rows: Iterable[tuple[int, str, str]]) -> None:
+        """Every record's keys at once (a batch run), written in key order."""
+        with self.transaction():
+            self._execute("DELETE FROM record_keys")
+            self._executemany(
+                "INSERT INTO record_keys (key, source, record_id) VALUES (?, ?, ?)", rows
+            )
+
+    def replace_record_keys(
+        self, records: Sequence[RecordKey], rows: Sequence[tuple[int, str, str]]
+    ) -> None:
+        """The keys of these records, replacing what they had."""
+        with self.transaction():
+            self._executemany("DELETE FROM record_keys WHERE source = ? AND record_id = ?", records)
+            self._executemany(
+                "INSERT INTO record_keys (key, source, record_id) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                rows,
+            )
+
+    def records_with_keys(self, keys: Sequence[int], limit_per_key: int) -> list[RecordKey]:
+        """The records holding any of ``keys``, leaving out keys held by more than
+        ``limit_per_key`` records (a block too big to compare, as batch leaves it)."""
+        found: set[RecordKey] = set()
+        for part in chunks(sorted(set(keys))):
+            rows = self._query(
+                "SELECT key, source, record_id FROM record_keys "
+                f"WHERE key IN ({_marks(len(part))}) AND key NOT IN ("
+                f"SELECT key FROM record_keys WHERE key IN ({_marks(len(part))}) "
+                "GROUP BY key HAVING COUNT(*) > ?)",
+                (*part, *part, limit_per_key),
+            )
+            found.update((source, record_id) for _, source, record_id in rows)
+        return sorted(found)
+
+    def oversized_keys(self, keys: Sequence[int], limit: int) -> list[int]:
+        """Those of ``keys`` more than ``limit`` records hold."""
+        out: list[int] = []
+        for part in chunks(sorted(set(keys))):
+            rows = self._query(
+                f"SELECT key FROM record_keys WHERE key IN ({_marks(len(part))}) "
+                "GROUP BY key HAVING COUNT(*) > ?",
+                (*part, limit),
+            )
+            out += [int(key) for (key,) in rows]
+        return out
+
+    # ----------------------------------------------------------------- placements
+    def placements(self, records: Sequence[RecordKey]) -> dict[RecordKey, tuple[str, str | None]]:
+        """(customer, component) of those of these records that have one."""
+        found: dict[RecordKey, tuple[str, str | None]] = {}
+        for part in chunks(records):
+            rows = self._query(
+                "SELECT source, record_id, customer_id, component FROM customer_records "
+                f"WHERE (source, record_id) IN (VALUES {_marks(len(part), 2)})",
+                [v for key in part for v in key],
+            )
+            for source, record_id, customer, component in rows:
+                found[(source, record_id)] = (customer, component)
+        return found
+
+    def component_members(self, components: Sequence[str]) -> list[RecordKey]:
+        members: list[RecordKey] = []
+        for part in chunks(sorted(set(components))):
+            rows = self._query(
+                "SELECT source, record_id FROM customer_records "
+                f"WHERE component IN ({_marks(len(part))})",
+                part,
+            )
+            members += [(s, r) for s, r in rows]
+        return members
+
+    def normalised_rows(
+        self, records: Sequence[RecordKey], fields: Sequence[str]
+    ) -> list[tuple[RecordKey, dict[str, str | None]]]:
+        out: list[tuple[RecordKey, dict[str, str | None]]] = []
+        names = ", ".join(fields)
+        for part in chunks(records):
+            rows = self._query(
+                f"SELECT source, record_id, {names} FROM source_records "
+                f"WHERE (source, record_id) IN (VALUES {_marks(len(part), 2)})",
+                [v for key in part for v in key],
+            )
+            out += [((row[0], row[1]), dict(zip(fields, row[2:], strict=True))) for row in rows]
+        return out
+
+    def customers_of(self, records: Sequence[RecordKey]) -> Mapping[RecordKey, str]:
+        return {key: customer for key, (customer, _) in self.placements(records).items()}
