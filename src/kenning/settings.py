@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///kenning.db"
     # Database connections the API server keeps (one per request in flight).
     pool_size: int = 8
+    # Whether the server follows the event log, resolving identities as events arrive
+    # (exactly one follower is needed; more take turns).
+    follow_events: bool = True
     # How long a reservation holds stock unless the request says otherwise.
     reservation_ttl_seconds: int = 900
     # Sourcing rules, most important first, and the order value below which an order is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -9,10 +10,14 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from kenning.api import errors
-from kenning.api.routers import reservations, stock
+from kenning.api.routers import collect, customers, reservations, stock
+from kenning.services.follow import Follower, FollowOutcome, follow
 from kenning.services.inventory import FavouriteStores, profile_favourite_stores, utcnow
+from kenning.services.matching import ModelCache
 from kenning.settings import Settings
 from kenning.store.pool import StorePool
+
+log = logging.getLogger("kenning.api")
 
 
 def create_app(
@@ -27,17 +32,28 @@ def create_app(
     time every write is stamped with, and where a customer's favourite stores come from.
     """
     pool = StorePool(settings.database_url, settings.pool_size)
+    models = ModelCache()
+
+    def follow_log() -> FollowOutcome:
+        with pool.store() as store:
+            return follow(store, models)
+
+    follower = Follower(follow_log, on_error=lambda exc: log.exception("follower", exc_info=exc))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.follow_events:
+            follower.start()
         try:
             yield
         finally:
+            if settings.follow_events:
+                follower.stop()
             pool.close()
 
     app = FastAPI(
         title="Kenning",
-        summary="Customer data platform for retailers: stock everywhere.",
+        summary="Customer data platform for retailers: one customer everywhere, stock everywhere.",
         version="0.1.0",
         lifespan=lifespan,
     )
@@ -45,7 +61,11 @@ def create_app(
     app.state.pool = pool
     app.state.clock = clock
     app.state.favourite_stores = favourite_stores
+    app.state.models = models
+    app.state.follower = follower
     errors.install(app)
+    app.include_router(collect.router)
+    app.include_router(customers.router)
     app.include_router(stock.router)
     app.include_router(reservations.router)
     return app

@@ -72,6 +72,8 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Session]]:
     return session
 
 
+CustomerReader = Annotated[Session, Depends(require_scope("customers:read"))]
+CustomerWriter = Annotated[Session, Depends(require_scope("customers:write"))]
 InventoryReader = Annotated[Session, Depends(require_scope("inventory:read"))]
 InventoryWriter = Annotated[Session, Depends(require_scope("inventory:write"))]
 # Dependencies that do no I/O are async so they run on the event loop, not in a thread.

@@ -24,6 +24,9 @@ STATUS = {
     "idempotency_key_required": 400,
     "unauthorized": 401,
     "forbidden": 403,
+    "invalid_request": 400,
+    "too_large": 400,
+    "ambiguous": 409,
 }
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
 

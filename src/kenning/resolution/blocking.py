@@ -115,6 +115,15 @@ def stable_keys(features: Features, rule: BlockingRule) -> tuple[IntArray, npt.N
     return key.view(np.int64), valid
 
 
+def lookup_key(column: str, value: str) -> int:
+    """The stable key of the one-column rule on ``column`` for a normalised value: how a
+    record is found by its e-mail, phone, loyalty id or serial number."""
+    seed = np.frombuffer(blake2b(column.encode(), digest_size=8).digest(), np.uint64)
+    value_hash = np.frombuffer(blake2b(value.encode(), digest_size=8).digest(), np.uint64)
+    with np.errstate(over="ignore"):
+        return int((seed * _MIX + value_hash).view(np.int64)[0])
+
+
 def record_keys(features: Features, rules: Sequence[BlockingRule]) -> tuple[IntArray, IntArray]:
     """(record index, stable key) of every rule's key of every record, and of LOOKUP_ONLY."""
     records: list[IntArray] = []

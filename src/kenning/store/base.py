@@ -262,6 +262,7 @@ class Store(IdentityTables, InventoryTables, AccessTables, RealtimeTables):
     # ----------------------------------------------------------------- event log
     def append_events(self, rows: Sequence[EventRow]) -> None:
         if rows:
+            self._serialise_log()
             self._executemany(_INSERT_EVENT, rows)
 
     def iter_events(self, kind: str | None = None, after: int = 0) -> Iterator[Event]:

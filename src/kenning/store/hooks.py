@@ -21,3 +21,7 @@ class SqlHooks(ABC):
 
     @abstractmethod
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def _serialise_log(self) -> None:  # noqa: B027 (a hook most backends need not fill)
+        """Make this transaction's appends to the event log commit in seq order, so that a
+        follower never sees seq n+1 before n. A single-writer backend needs nothing."""

@@ -48,6 +48,10 @@ class PostgresStore(OneStatementHolds, Store):
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._conn.execute(_paramstyle(sql), params).fetchall()
 
+    def _serialise_log(self) -> None:
+        # Held to the end of the transaction: appenders take turns, so seqs commit in order.
+        self._execute("SELECT pg_advisory_xact_lock(7291)")
+
     def _is_conflict(self, exc: Exception) -> bool:
         return isinstance(exc, psycopg.errors.UniqueViolation)
 

@@ -88,6 +88,7 @@ class RealtimeTables(SqlHooks):
     def append_collected(self, rows: Sequence[CollectedRow]) -> int:
         """Append events; one whose (source, message_id) is already logged is skipped (a
         retry). Returns how many were new."""
+        self._serialise_log()
         written = 0
         for row in rows:
             found = self._query(
@@ -99,10 +100,14 @@ class RealtimeTables(SqlHooks):
             written += len(found)
         return written
 
-    def events_after(self, seq: int, limit: int) -> list[LoggedEvent]:
+    def events_after(
+        self, seq: int, until: int, limit: int, kind_prefix: str = ""
+    ) -> list[LoggedEvent]:
+        """Events with seq in (seq, until] whose kind starts with ``kind_prefix``."""
         rows = self._query(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-            (seq, limit),
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? AND kind LIKE ? "
+            "ORDER BY seq LIMIT ?",
+            (seq, until, kind_prefix + "%", limit),
         )
         return [_event(row) for row in rows]
 
@@ -131,12 +136,16 @@ class RealtimeTables(SqlHooks):
         rows = self._query("SELECT seq FROM cursors WHERE name = ?", (name,))
         return int(rows[0][0]) if rows else 0
 
-    def move_cursor(self, name: str, seq: int) -> None:
+    def advance_cursor(self, name: str, start: int, seq: int) -> bool:
+        """Move the cursor from ``start`` to ``seq``; False if it was no longer at start."""
         self._execute(
-            "INSERT INTO cursors (name, seq) VALUES (?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
-            (name, seq),
+            "INSERT INTO cursors (name, seq) VALUES (?, 0) ON CONFLICT DO NOTHING", (name,)
         )
+        rows = self._query(
+            "UPDATE cursors SET seq = ? WHERE name = ? AND seq = ? RETURNING seq",
+            (seq, name, start),
+        )
+        return bool(rows)
 
     # ----------------------------------------------------------------- anonymous visitors
     def link_anonymous(self, source: str, anonymous_id: str, record_id: str) -> None:

@@ -1,0 +1,120 @@
+"""Customers by id or any identifier, their events, the identity change feed, and manual
+links and unlinks (secret keys with customers:read / customers:write)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from kenning.api.customer_schemas import (
+    ChangePage,
+    ChangePublic,
+    CorrectionCreate,
+    CorrectionPublic,
+    CustomerPublic,
+    EventPage,
+    EventPublic,
+)
+from kenning.api.deps import CustomerReader, CustomerWriter
+from kenning.services import customers
+
+router = APIRouter(prefix="/v1", tags=["customers"])
+
+
+@router.get("/customers/lookup", response_model=CustomerPublic)
+async def lookup(
+    session: CustomerReader,
+    email: str | None = None,
+    phone: str | None = None,
+    loyalty_id: str | None = None,
+    serial_number: str | None = None,
+    user_id: str | None = None,
+    anonymous_id: str | None = None,
+    source: str | None = None,
+    record_id: str | None = None,
+    country: Annotated[str | None, Query(description="Country of a national phone number")] = None,
+) -> CustomerPublic:
+    """The customer one identifier belongs to (409 `ambiguous` when several hold it)."""
+    view = await session.run(
+        lambda store: customers.lookup(
+            store,
+            email=email,
+            phone=phone,
+            loyalty_id=loyalty_id,
+            serial_number=serial_number,
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            source=source,
+            record_id=record_id,
+            country=country,
+        )
+    )
+    return CustomerPublic(**asdict(view))
+
+
+@router.get("/customers/{customer_id}", response_model=CustomerPublic)
+async def get_customer(session: CustomerReader, customer_id: str) -> CustomerPublic:
+    view = await session.run(lambda store: customers.customer(store, customer_id))
+    return CustomerPublic(**asdict(view))
+
+
+@router.get("/customers/{customer_id}/events", response_model=EventPage)
+async def customer_events(
+    session: CustomerReader,
+    customer_id: str,
+    before: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> EventPage:
+    """Her events, newest first, from every record and anonymous visit that is hers."""
+    page, following = await session.run(
+        lambda store: customers.events(store, customer_id, before, limit)
+    )
+    return EventPage(events=[EventPublic(**asdict(e)) for e in page], next_before=following)
+
+
+@router.get("/identity/changes", response_model=ChangePage)
+async def identity_changes(
+    session: CustomerReader,
+    since: int = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ChangePage:
+    """Merges and splits in order: follow with `since` = the last `next_since`."""
+    rows = await session.run(lambda store: customers.changes(store, since, limit))
+    return ChangePage(
+        changes=[ChangePublic(**asdict(r)) for r in rows],
+        next_since=rows[-1].seq if rows else since,
+    )
+
+
+async def _correct(
+    request: Request, session: CustomerWriter, kind: str, body: CorrectionCreate
+) -> CorrectionPublic:
+    a, b = (body.a.source, body.a.record_id), (body.b.source, body.b.record_id)
+    models = request.app.state.models
+    placed = await session.run(
+        lambda store: customers.correct(store, kind, a, b, body.reason, models)
+    )
+    return CorrectionPublic(
+        kind=kind,  # type: ignore[arg-type]
+        customers=[
+            {"source": k[0], "record_id": k[1], "customer_id": c} for k, c in placed.items()
+        ],
+    )
+
+
+@router.post("/identity/links", response_model=CorrectionPublic)
+async def link(
+    request: Request, session: CustomerWriter, body: CorrectionCreate
+) -> CorrectionPublic:
+    """Two records are one person, whatever the model says, from now on."""
+    return await _correct(request, session, "must_link", body)
+
+
+@router.post("/identity/unlinks", response_model=CorrectionPublic)
+async def unlink(
+    request: Request, session: CustomerWriter, body: CorrectionCreate
+) -> CorrectionPublic:
+    """Two records are never one person, from now on."""
+    return await _correct(request, session, "cannot_link", body)

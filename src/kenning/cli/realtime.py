@@ -1,0 +1,61 @@
+"""Commands for real time: the sources that send events, and following the event log."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from kenning.cli.app import Context, cli, console, out, pass_context
+from kenning.domain.refusals import Refusal
+from kenning.services.follow import follow
+from kenning.services.matching import ModelCache
+from kenning.services.sources import add_source
+
+
+@cli.group("sources")
+def sources_group() -> None:
+    """Systems that send events (Segment-compatible), each with its write key."""
+
+
+@sources_group.command("add")
+@click.argument("name")
+@pass_context
+def sources_add(ctx: Context, name: str) -> None:
+    """Create a source and print its write key (shown once, stored as a hash)."""
+    with ctx.open() as store:
+        try:
+            source, key = add_source(store, name)
+        except Refusal as exc:
+            raise click.ClickException(exc.message) from None
+    console.print(f"Source {source}. Its write key (the Basic-auth user name of its library):")
+    out.print(key)
+
+
+@sources_group.command("list")
+@pass_context
+def sources_list(ctx: Context) -> None:
+    """List sources (never their keys)."""
+    with ctx.open() as store:
+        found = store.sources()
+    table = Table(title="Sources", title_justify="left")
+    for column in ("name", "write key starts with", "revoked"):
+        table.add_column(column)
+    for row in found:
+        table.add_row(row.name, row.prefix + "…", "yes" if row.revoked else "")
+    out.print(table)
+
+
+@cli.command("follow")
+@pass_context
+def follow_command(ctx: Context) -> None:
+    """Apply the collected events not yet applied (the server does this as they arrive)."""
+    models = ModelCache()
+    events = records = resolved = 0
+    with ctx.open() as store:
+        while (outcome := follow(store, models)).events:
+            events += outcome.events
+            records += outcome.records
+            resolved += outcome.resolved
+            for reason in outcome.rejected:
+                console.print(f"[yellow]rejected[/] {reason}", highlight=False)
+    out.print(f"{events:,} log entries passed, {records:,} records written, {resolved:,} resolved.")

@@ -1,0 +1,174 @@
+"""Who is this? Customers by id or by any identifier, their events, the change feed, and
+manual links and unlinks applied at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kenning.domain.normalise import normalise_email, normalise_identifier, normalise_phone
+from kenning.domain.refusals import Refusal
+from kenning.resolution.blocking import lookup_key
+from kenning.resolution.settings import ResolutionSettings
+from kenning.services.follow import ANONYMOUS_RECORD
+from kenning.services.identity import MODEL_NAME
+from kenning.services.matching import ModelCache, resolve_records
+from kenning.store import Store
+from kenning.store.identity import IdentityChangeRow
+from kenning.store.realtime import LoggedEvent
+
+RecordKey = tuple[str, str]
+# The identifiers a customer is shown with, by normalised column.
+_IDENTIFIERS = {
+    "email": "emails",
+    "phone": "phones",
+    "loyalty_id": "loyalty_ids",
+    "serial_number": "serial_numbers",
+}
+_SHOWN = ("first_name", "last_name", "email", "phone", "date_of_birth", "city", "postcode",
+          "country", "loyalty_id", "serial_number")  # fmt: skip
+
+
+@dataclass
+class CustomerView:
+    customer_id: str
+    records: list[dict[str, Any]]
+    identifiers: dict[str, list[str]]
+    anonymous_ids: list[dict[str, str]] = field(default_factory=list)
+
+
+def customer(store: Store, customer_id: str) -> CustomerView:
+    keys = store.customer_records(customer_id)
+    if not keys:
+        raise Refusal("not_found", f"no customer {customer_id}")
+    rows = store.normalised_rows(keys, _SHOWN)
+    identifiers: dict[str, set[str]] = {name: set() for name in _IDENTIFIERS.values()}
+    records = []
+    for (source, record_id), values in sorted(rows):
+        records.append({"source": source, "record_id": record_id, **values})
+        for column, name in _IDENTIFIERS.items():
+            if values.get(column):
+                identifiers[name].add(str(values[column]))
+    visitors = store.anonymous_ids_of(keys)
+    return CustomerView(
+        customer_id,
+        records,
+        {name: sorted(values) for name, values in identifiers.items()},
+        [{"source": s, "anonymous_id": a} for s, a in visitors],
+    )
+
+
+def _normalised(column: str, value: str, country: str | None) -> str:
+    if column == "email":
+        cleaned = normalise_email(value)
+    elif column == "phone":
+        cleaned = normalise_phone(value, country)
+    else:
+        cleaned = normalise_identifier(value)
+    if cleaned.value is None:
+        raise Refusal("invalid", f"{value!r} is not a usable {column.replace('_', ' ')}")
+    return cleaned.value
+
+
+def _records_of(store: Store, column: str, value: str) -> list[RecordKey]:
+    """Records holding the normalised value (a lookup of the record keys, then a check)."""
+    found = store.records_with_keys([lookup_key(column, value)], limit_per_key=10_000)
+    rows = store.normalised_rows(found, (column,))
+    return [key for key, values in rows if values[column] == value]
+
+
+def lookup(
+    store: Store,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    loyalty_id: str | None = None,
+    serial_number: str | None = None,
+    user_id: str | None = None,
+    anonymous_id: str | None = None,
+    source: str | None = None,
+    record_id: str | None = None,
+    country: str | None = None,
+) -> CustomerView:
+    """The one customer an identifier belongs to. Several customers holding it (a family's
+    shared e-mail) is a conflict, not a guess: showing one the other's data is the harm."""
+    asked = {
+        "email": email,
+        "phone": phone,
+        "loyalty_id": loyalty_id,
+        "serial_number": serial_number,
+        "user_id": user_id,
+        "anonymous_id": anonymous_id,
+        "record_id": record_id,
+    }
+    given = {k: v for k, v in asked.items() if v}
+    if len(given) != 1:
+        raise Refusal(
+            "invalid",
+            "look up by exactly one of email, phone, loyalty_id, serial_number, user_id, "
+            "anonymous_id or record_id (with source)",
+        )
+    ((kind, value),) = given.items()
+    sources = [source] if source else [s.name for s in store.sources()]
+    if kind in _IDENTIFIERS:
+        keys = _records_of(store, kind, _normalised(kind, value, country))
+        if source:
+            keys = [k for k in keys if k[0] == source]
+    elif kind == "anonymous_id":
+        keys = []
+        for name in sources:
+            record = store.anonymous_record(name, value)
+            keys.append((name, record or ANONYMOUS_RECORD + value))
+    else:
+        if kind == "record_id" and not source:
+            raise Refusal("invalid", "record_id needs its source")
+        keys = [(name, value) for name in sources]
+    customers = sorted(set(store.customers_of(keys).values()))
+    if not customers:
+        raise Refusal("not_found", f"no customer with {kind.replace('_', ' ')} {value}")
+    if len(customers) > 1:
+        raise Refusal(
+            "ambiguous",
+            f"{len(customers)} customers share this {kind.replace('_', ' ')}: "
+            + ", ".join(customers),
+        )
+    return customer(store, customers[0])
+
+
+def events(
+    store: Store, customer_id: str, before: int | None, limit: int
+) -> tuple[list[LoggedEvent], int | None]:
+    """A page of a customer's events, newest first, and the cursor of the next page."""
+    if not store.customer_records(customer_id):
+        raise Refusal("not_found", f"no customer {customer_id}")
+    page = store.customer_events(customer_id, before, limit)
+    return page, (page[-1].seq if len(page) == limit else None)
+
+
+def changes(store: Store, since: int, limit: int) -> list[IdentityChangeRow]:
+    return store.identity_changes(since, limit)
+
+
+def correct(
+    store: Store,
+    kind: str,
+    a: RecordKey,
+    b: RecordKey,
+    reason: str | None,
+    models: ModelCache,
+    settings: ResolutionSettings | None = None,
+) -> dict[RecordKey, str | None]:
+    """Record a must-link or cannot-link and resolve the two records again at once;
+    returns their customers afterwards. Repeating it changes nothing."""
+    for key in (a, b):
+        if store.get_record(*key) is None:
+            raise Refusal("not_found", f"no record {key[0]}:{key[1]}")
+    if a == b:
+        raise Refusal("invalid", "a record is always linked to itself")
+    with store.transaction():
+        store.add_correction(kind, a, b, reason)
+        model = models.get(store, MODEL_NAME)
+        if model is not None:
+            resolve_records(store, [a, b], model, settings)
+    placed = store.customers_of([a, b])
+    return {key: placed.get(key) for key in (a, b)}

@@ -1,0 +1,171 @@
+"""The follower of the event log: what collected events say about who people are becomes
+source records, anonymous visitors and aliases, resolved at once against the identity graph.
+
+It moves a cursor through the log in the same transaction as everything it writes, so
+every event is applied exactly once, whatever crashes in between; several followers of
+one store take turns (the cursor moves only from where each found it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kenning.domain.records import RecordError, SourceRecord, build_record
+from kenning.domain.segment import Message, identity_fields
+from kenning.ingest.importer import ImportReport, RecordWriter
+from kenning.ingest.prepare import prepare_record
+from kenning.resolution.settings import ResolutionSettings
+from kenning.services.collect import KIND_PREFIX
+from kenning.services.identity import MODEL_NAME
+from kenning.services.matching import ModelCache, resolve_records
+from kenning.store import Store
+from kenning.store.realtime import LoggedEvent
+
+CURSOR = "matcher"
+# The record of a visitor who gave identifiers without a user id (a newsletter form).
+ANONYMOUS_RECORD = "anonymous:"
+RecordKey = tuple[str, str]
+
+
+@dataclass
+class FollowOutcome:
+    events: int = 0
+    records: int = 0  # source records written
+    resolved: int = 0  # records resolved again (new ones and their neighbourhoods)
+    unresolved: int = 0  # records written while no model is trained yet
+    rejected: list[str] = field(default_factory=list)
+
+
+def _message(event: LoggedEvent) -> Message:
+    return Message(
+        event.kind.removeprefix(KIND_PREFIX),
+        event.message_id,
+        event.record_id,
+        event.anonymous_id,
+        event.payload,
+    )
+
+
+class _Batch:
+    """What a run of events says, gathered before it is written."""
+
+    def __init__(self) -> None:
+        self.fields: dict[RecordKey, dict[str, Any]] = {}
+        self.aliases: list[tuple[RecordKey, RecordKey]] = []
+        self.visitors: list[tuple[str, str, str]] = []  # source, anonymous id, record id
+
+    def add(self, event: LoggedEvent) -> None:
+        message = _message(event)
+        source = event.source
+        if message.user_id and message.anonymous_id:
+            self.visitors.append((source, message.anonymous_id, message.user_id))
+        if message.type == "alias" and message.user_id:
+            previous = str(message.payload["previousId"])
+            self.aliases.append(((source, previous), (source, message.user_id)))
+            self.visitors.append((source, previous, message.user_id))
+        found = identity_fields(message)
+        if not found:
+            return
+        record_id = message.user_id or ANONYMOUS_RECORD + str(message.anonymous_id)
+        self.fields.setdefault((source, record_id), {}).update(found)
+
+
+def _write_records(store: Store, batch: _Batch, outcome: FollowOutcome) -> list[RecordKey]:
+    """Each record as stored, updated by the new values (traits accumulate, as in Segment)."""
+    prepared = []
+    for (source, record_id), values in sorted(batch.fields.items()):
+        stored = store.get_record(source, record_id)
+        before = SourceRecord.from_payload(stored.raw).fields if stored else {}
+        row = {**before, **values, "source": source, "record_id": record_id}
+        try:
+            prepared.append(prepare_record(build_record(row)))
+        except RecordError as exc:
+            outcome.rejected.append(f"{source}:{record_id}: {exc}")
+    report = ImportReport(files=["<collected events>"])
+    RecordWriter(store, report).write(prepared)
+    outcome.records += report.imported + report.updated
+    return [(str(row[0]), str(row[1])) for row, _ in prepared]
+
+
+def follow(
+    store: Store,
+    models: ModelCache,
+    settings: ResolutionSettings | None = None,
+    *,
+    limit: int = 500,
+) -> FollowOutcome:
+    """Apply the next events of the log (at most ``limit`` collected ones); an outcome of 0
+    events means the follower has caught up (``events`` counts the log entries passed)."""
+    outcome = FollowOutcome()
+    with store.transaction():
+        start = store.cursor(CURSOR)
+        # Events up to the last committed one (they commit in seq order), so that nothing
+        # committing meanwhile is stepped over; other kinds (imports) are passed by.
+        end = store.last_event_seq()
+        if end <= start:
+            return outcome
+        events = store.events_after(start, end, limit, KIND_PREFIX)
+        if len(events) == limit:
+            end = events[-1].seq
+        batch = _Batch()
+        for event in events:
+            batch.add(event)
+        for source, anonymous_id, record_id in batch.visitors:
+            store.link_anonymous(source, anonymous_id, record_id)
+        for a, b in batch.aliases:
+            store.add_correction("must_link", a, b, "alias")
+        touched = _write_records(store, batch, outcome)
+        touched += [key for pair in batch.aliases for key in pair if store.get_record(*key)]
+        model = models.get(store, MODEL_NAME)
+        if model is None:
+            outcome.unresolved = len(touched)
+        else:
+            outcome.resolved = resolve_records(store, sorted(set(touched)), model, settings).records
+        if not store.advance_cursor(CURSOR, start, end):
+            raise RuntimeError("another follower moved the cursor; this run rolls back")
+        outcome.events = end - start
+    return outcome
+
+
+class Follower:
+    """Follows the log in a thread of the server: woken by each collected request, and
+    every `interval` seconds in case events came through another process."""
+
+    def __init__(
+        self,
+        run: Callable[[], FollowOutcome],
+        interval: float = 0.5,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self._run = run
+        self._interval = interval
+        self._on_error = on_error
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="kenning-follower", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            try:
+                while not self._stop.is_set() and self._run().events:
+                    pass
+            except Exception as exc:  # keep following; the failed run rolled back
+                if self._on_error:
+                    self._on_error(exc)
+                self._stop.wait(self._interval)
