@@ -153,7 +153,8 @@ class IdentityTables(SqlHooks):
         return dict(_json(rows[0][0])) if rows else None
 
     def add_correction(self, kind: str, a: RecordKey, b: RecordKey, reason: str | None) -> bool:
-        """Record a must-link or cannot-link; False if it was already there (idempotent)."""
+        """Record a must-link or cannot-link, replacing the opposite one for the pair; False
+        if it was already there (idempotent)."""
         if kind not in CORRECTION_KINDS:
             raise ValueError(f"unknown correction {kind!r}: use one of {CORRECTION_KINDS}")
         a, b = min(a, b), max(a, b)
@@ -164,6 +165,12 @@ class IdentityTables(SqlHooks):
         )
         if exists:
             return False
+        # The latest word on a pair stands: an unlink undoes a link and the other way round.
+        self._execute(
+            "DELETE FROM identity_corrections WHERE kind <> ? AND a_source = ? AND "
+            "a_record_id = ? AND b_source = ? AND b_record_id = ?",
+            (kind, *a, *b),
+        )
         self._execute(
             "INSERT INTO identity_corrections (kind, a_source, a_record_id, b_source, "
             "b_record_id, reason) VALUES (?, ?, ?, ?, ?, ?)",

@@ -1,0 +1,130 @@
+"""Who is this? The customer API by id and identifier, events, the change feed, and
+manual links and unlinks that take effect at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kenning.services.follow import follow
+from kenning.services.identity import MODEL_NAME
+from kenning.services.keys import create_key
+from kenning.services.matching import ModelCache
+from kenning.services.sources import add_source
+from kenning.store import Store, open_store
+
+ANN = {"firstName": "Ann", "lastName": "Leigh", "email": "the.leighs@fastmail.co.uk",
+       "birthday": "1971-03-04", "address": {"street": "4 Mill Lane", "postalCode": "M1 4BT",
+                                             "country": "GB"}}  # fmt: skip
+BOB = {**ANN, "firstName": "Robert", "birthday": "1969-11-30"}
+
+
+@pytest.fixture
+def shop(store: Store, app_client: TestClient, batch_retailer: Path) -> dict[str, Any]:
+    """A trained store with two sources; returns their write keys."""
+    with open_store(f"sqlite:///{batch_retailer / 'batch.db'}") as batch:
+        model = batch.load_model(MODEL_NAME)
+    assert model is not None
+    store.save_model(MODEL_NAME, model)
+    return {"web": add_source(store, "web")[1], "pos": add_source(store, "pos")[1]}
+
+
+def _send(client: TestClient, store: Store, key: str, path: str, body: dict[str, Any]) -> None:
+    assert client.post(path, json=body, auth=(key, "")).status_code == 200
+    models = ModelCache()
+    while follow(store, models).events:
+        pass
+
+
+def test_lookup_by_each_identifier(
+    app_client: TestClient, store: Store, shop: dict[str, Any]
+) -> None:
+    _send(app_client, store, shop["web"], "/v1/identify", {
+        "userId": "w-1", "anonymousId": "anon-1",
+        "traits": {**ANN, "phone": "+44 7700 900123", "loyalty_id": "LOY-1"}})  # fmt: skip
+    _send(app_client, store, shop["pos"], "/v1/identify", {
+        "userId": "p-1", "traits": {**ANN, "serial_number": "SN-12345678"}})  # fmt: skip
+    by_id = app_client.get("/v1/customers/lookup", params={"user_id": "w-1", "source": "web"})
+    assert by_id.status_code == 200, by_id.text
+    customer = by_id.json()
+    assert {(r["source"], r["record_id"]) for r in customer["records"]} == {
+        ("web", "w-1"), ("pos", "p-1")}  # fmt: skip
+    for params in (
+        {"email": "The.Leighs@FastMail.co.uk"},
+        {"phone": "07700 900123", "country": "GB"},
+        {"loyalty_id": "loy-1"},
+        {"serial_number": "SN-12345678"},
+        {"anonymous_id": "anon-1"},
+        {"source": "pos", "record_id": "p-1"},
+    ):
+        answer = app_client.get("/v1/customers/lookup", params=params)
+        assert answer.status_code == 200, (params, answer.text)
+        assert answer.json()["customer_id"] == customer["customer_id"]
+    same = app_client.get(f"/v1/customers/{customer['customer_id']}")
+    assert same.json() == customer
+    missing = app_client.get("/v1/customers/lookup", params={"email": "zed.quill@fastmail.co.uk"})
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+    two = app_client.get("/v1/customers/lookup", params={"email": "x@y.co", "phone": "1"})
+    assert (two.status_code, two.json()["code"]) == (422, "invalid")
+
+
+def test_a_shared_family_email_is_ambiguous_not_a_guess(
+    app_client: TestClient, store: Store, shop: dict[str, Any]
+) -> None:
+    _send(app_client, store, shop["web"], "/v1/identify", {"userId": "ann", "traits": ANN})
+    _send(app_client, store, shop["web"], "/v1/identify", {"userId": "bob", "traits": BOB})
+    answer = app_client.get("/v1/customers/lookup", params={"email": ANN["email"]})
+    assert (answer.status_code, answer.json()["code"]) == (409, "ambiguous")
+
+
+def test_events_pages_and_anonymous_browsing_joins(
+    app_client: TestClient, store: Store, shop: dict[str, Any]
+) -> None:
+    for i in range(5):
+        _send(app_client, store, shop["web"], "/v1/page",
+              {"anonymousId": "visitor", "name": f"page {i}"})  # fmt: skip
+    _send(app_client, store, shop["web"], "/v1/identify",
+          {"userId": "w-9", "anonymousId": "visitor", "traits": ANN})  # fmt: skip
+    customer = app_client.get("/v1/customers/lookup", params={"user_id": "w-9"}).json()
+    seen: list[int] = []
+    before = None
+    while True:
+        params = {"limit": 4} | ({"before": before} if before else {})
+        page = app_client.get(f"/v1/customers/{customer['customer_id']}/events", params=params)
+        assert page.status_code == 200
+        seen += [e["seq"] for e in page.json()["events"] if e["kind"].startswith("segment.")]
+        before = page.json()["next_before"]
+        if before is None:
+            break
+    assert len(seen) == 6 and seen == sorted(seen, reverse=True)
+
+
+def test_links_and_unlinks_apply_at_once_and_feed_the_changes(
+    app_client: TestClient, store: Store, shop: dict[str, Any]
+) -> None:
+    _send(app_client, store, shop["web"], "/v1/identify", {"userId": "ann", "traits": ANN})
+    _send(app_client, store, shop["pos"], "/v1/identify",
+          {"userId": "r-7", "traits": {"name": "A. Smith", "postcode": "EH1 1YZ"}})  # fmt: skip
+    pair = {"a": {"source": "web", "record_id": "ann"}, "b": {"source": "pos", "record_id": "r-7"},
+            "reason": "same shopper, confirmed at the till"}  # fmt: skip
+    linked = app_client.post("/v1/identity/links", json=pair)
+    assert linked.status_code == 200, linked.text
+    ids = {c["customer_id"] for c in linked.json()["customers"]}
+    assert len(ids) == 1
+    changes = app_client.get("/v1/identity/changes").json()
+    assert [c["kind"] for c in changes["changes"]] == ["merge"]
+    unlinked = app_client.post("/v1/identity/unlinks", json=pair)
+    assert unlinked.status_code == 200
+    assert len({c["customer_id"] for c in unlinked.json()["customers"]}) == 2
+    following = app_client.get("/v1/identity/changes", params={"since": changes["next_since"]})
+    assert [c["kind"] for c in following.json()["changes"]] == ["split"]
+    # A key that may only read cannot correct identities.
+    _, reader = create_key(store, "reader", ["customers:read"])
+    refused = app_client.post(
+        "/v1/identity/links", json=pair, headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    assert app_client.get("/openapi.json").json()["paths"]["/v1/customers/lookup"]
