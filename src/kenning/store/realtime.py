@@ -28,9 +28,19 @@ def chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _marks(n: int, width: int = 1) -> str:
-    one = "?" if width == 1 else "(" + ", ".join("?" * width) + ")"
-    return ", ".join(one for _ in range(n))
+def _marks(n: int) -> str:
+    return ", ".join("?" for _ in range(n))
+
+
+def by_source(records: Sequence[RecordKey]) -> Iterator[tuple[str, Sequence[str]]]:
+    """Record ids grouped by source, in chunks: ``source = ? AND record_id IN (…)`` walks
+    the key index, where a row-value IN list would make SQLite scan the table."""
+    grouped: dict[str, list[str]] = {}
+    for source, record_id in records:
+        grouped.setdefault(source, []).append(record_id)
+    for source, ids in grouped.items():
+        for part in chunks(ids):
+            yield source, part
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,14 +176,13 @@ class RealtimeTables(SqlHooks):
     def anonymous_ids_of(self, records: Sequence[RecordKey]) -> list[tuple[str, str]]:
         """(source, anonymous_id) of the visitors known to be these records."""
         found: list[tuple[str, str]] = []
-        for part in chunks(records):
+        for source, ids in by_source(records):
             found += self._query(
                 "SELECT source, anonymous_id FROM anonymous_ids "
-                f"WHERE (source, record_id) IN (VALUES {_marks(len(part), 2)}) "
-                "ORDER BY source, anonymous_id",
-                [v for key in part for v in key],
+                f"WHERE source = ? AND record_id IN ({_marks(len(ids))})",
+                (source, *ids),
             )
-        return [(s, a) for s, a in found]
+        return sorted((s, a) for s, a in found)
 
     # ----------------------------------------------------------------- record keys
     def replace_all_record_keys(self, rows: Iterable[tuple[int, str, str]]) -> None:
@@ -227,11 +236,11 @@ class RealtimeTables(SqlHooks):
     def placements(self, records: Sequence[RecordKey]) -> dict[RecordKey, tuple[str, str | None]]:
         """(customer, component) of those of these records that have one."""
         found: dict[RecordKey, tuple[str, str | None]] = {}
-        for part in chunks(records):
+        for source, ids in by_source(records):
             rows = self._query(
                 "SELECT source, record_id, customer_id, component FROM customer_records "
-                f"WHERE (source, record_id) IN (VALUES {_marks(len(part), 2)})",
-                [v for key in part for v in key],
+                f"WHERE source = ? AND record_id IN ({_marks(len(ids))})",
+                (source, *ids),
             )
             for source, record_id, customer, component in rows:
                 found[(source, record_id)] = (customer, component)
@@ -253,11 +262,11 @@ class RealtimeTables(SqlHooks):
     ) -> list[tuple[RecordKey, dict[str, str | None]]]:
         out: list[tuple[RecordKey, dict[str, str | None]]] = []
         names = ", ".join(fields)
-        for part in chunks(records):
+        for source, ids in by_source(records):
             rows = self._query(
                 f"SELECT source, record_id, {names} FROM source_records "
-                f"WHERE (source, record_id) IN (VALUES {_marks(len(part), 2)})",
-                [v for key in part for v in key],
+                f"WHERE source = ? AND record_id IN ({_marks(len(ids))})",
+                (source, *ids),
             )
             out += [((row[0], row[1]), dict(zip(fields, row[2:], strict=True))) for row in rows]
         return out
