@@ -127,16 +127,18 @@ class RealtimeTables(SqlHooks):
     def customer_events(
         self, customer_id: str, before: int | None, limit: int
     ) -> list[LoggedEvent]:
-        """A customer's events, newest first: those of her records and of the anonymous
-        visitors she turned out to be."""
+        """A customer's events, newest first: what her records and the anonymous visitors
+        she turned out to be did (not the upserts of the records themselves)."""
         rows = self._query(
             f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq IN ("
             "SELECT e.seq FROM events e JOIN customer_records c "
-            "ON e.source = c.source AND e.record_id = c.record_id WHERE c.customer_id = ? "
+            "ON e.source = c.source AND e.record_id = c.record_id "
+            "WHERE c.customer_id = ? AND e.kind <> 'record.upserted' "
             "UNION SELECT e.seq FROM events e JOIN anonymous_ids a "
             "ON e.source = a.source AND e.anonymous_id = a.anonymous_id "
             "JOIN customer_records c ON c.source = a.source AND c.record_id = a.record_id "
-            "WHERE c.customer_id = ?) AND seq < ? ORDER BY seq DESC LIMIT ?",
+            "WHERE c.customer_id = ? AND e.anonymous_id IS NOT NULL) "
+            "AND seq < ? ORDER BY seq DESC LIMIT ?",
             (customer_id, customer_id, before if before is not None else 2**62, limit),
         )
         return [_event(row) for row in rows]
