@@ -128,3 +128,13 @@ def test_links_and_unlinks_apply_at_once_and_feed_the_changes(
     )
     assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
     assert app_client.get("/openapi.json").json()["paths"]["/v1/customers/lookup"]
+
+
+def test_a_user_known_only_by_her_events_is_a_customer(
+    app_client: TestClient, store: Store, shop: dict[str, Any]
+) -> None:
+    _send(app_client, store, shop["web"], "/v1/track", {"userId": "w-5", "event": "Cart Viewed"})
+    found = app_client.get("/v1/customers/lookup", params={"user_id": "w-5", "source": "web"})
+    assert found.status_code == 200
+    events = app_client.get(f"/v1/customers/{found.json()['customer_id']}/events").json()
+    assert [e["payload"]["event"] for e in events["events"]] == ["Cart Viewed"]

@@ -67,17 +67,23 @@ class _Batch:
             self.aliases.append(((source, previous), (source, message.user_id)))
             self.visitors.append((source, previous, message.user_id))
         found = identity_fields(message)
-        if not found:
-            return
-        record_id = message.user_id or ANONYMOUS_RECORD + str(message.anonymous_id)
-        self.fields.setdefault((source, record_id), {}).update(found)
+        if message.user_id:
+            # A known user is a record even before she says anything about herself, so
+            # that what she does is hers from the first event.
+            self.fields.setdefault((source, message.user_id), {}).update(found)
+        elif found:
+            record_id = ANONYMOUS_RECORD + str(message.anonymous_id)
+            self.fields.setdefault((source, record_id), {}).update(found)
 
 
 def _write_records(store: Store, batch: _Batch, outcome: FollowOutcome) -> list[RecordKey]:
     """Each record as stored, updated by the new values (traits accumulate, as in Segment)."""
     prepared = []
+    known = store.record_states(list(batch.fields))
     for (source, record_id), values in sorted(batch.fields.items()):
-        stored = store.get_record(source, record_id)
+        if not values and (source, record_id) in known:
+            continue  # nothing new about someone already known
+        stored = store.get_record(source, record_id) if values else None
         before = SourceRecord.from_payload(stored.raw).fields if stored else {}
         row = {**before, **values, "source": source, "record_id": record_id}
         try:
