@@ -124,15 +124,20 @@ def lookup_key(column: str, value: str) -> int:
         return int((seed * _MIX + value_hash).view(np.int64)[0])
 
 
-def record_keys(features: Features, rules: Sequence[BlockingRule]) -> tuple[IntArray, IntArray]:
-    """(record index, stable key) of every rule's key of every record, and of LOOKUP_ONLY."""
+def record_keys(
+    features: Features, rules: Sequence[BlockingRule]
+) -> tuple[IntArray, IntArray, list[str]]:
+    """(record index, stable key) of every rule's key of every record, and of LOOKUP_ONLY,
+    with the name of the rule each key is of."""
     records: list[IntArray] = []
     keys: list[IntArray] = []
+    names: list[str] = []
     for rule in (*rules, *LOOKUP_ONLY):
         key, valid = stable_keys(features, rule)
         records.append(np.flatnonzero(valid))
         keys.append(key[valid])
-    return np.concatenate(records), np.concatenate(keys)
+        names += [rule.name] * int(valid.sum())
+    return np.concatenate(records), np.concatenate(keys), names
 
 
 def pairs_within_blocks(keys: IntArray, max_block: int) -> tuple[IntArray, IntArray, int, int]:

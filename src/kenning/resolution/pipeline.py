@@ -15,7 +15,12 @@ import numpy.typing as npt
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from kenning.resolution.blocking import BlockingReport, candidate_pairs
+from kenning.resolution.blocking import (
+    BlockingReport,
+    BlockingRule,
+    candidate_pairs,
+    stable_keys,
+)
 from kenning.resolution.clustering import cluster
 from kenning.resolution.comparisons import Comparison, default_comparisons
 from kenning.resolution.features import Features, build_features
@@ -97,6 +102,61 @@ def _labelled_levels(
     return levels, np.array([same for _, _, same in known], bool)
 
 
+# Identifiers whose value, held by more records than a block may hold, is shared whoever
+# holds it: the real-time matcher does not load thousands of holders to find out.
+_BIG_MEANS_SHARED = ("email", "phone", "loyalty_id")
+
+
+def _shared_when_big(features: Features, oversized: npt.NDArray[np.int64] | None) -> None:
+    if oversized is None or not len(oversized):
+        return
+    for column in _BIG_MEANS_SHARED:
+        keys, valid = stable_keys(features, BlockingRule((column,)))
+        features.shared[column] |= valid & np.isin(keys, oversized)
+
+
+def _weigh(
+    model: Model,
+    comparisons: Sequence[Comparison],
+    features: Features,
+    left: npt.NDArray[np.int64],
+    levels: npt.NDArray[np.int8],
+    settings: ResolutionSettings,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Match weights of pairs, and the part of each a household's agreement gave."""
+    weights, household = score(model, comparisons, features, left, levels)
+    # Names and places alone count for less by a set margin (settings.name_only_threshold).
+    margin = np.where(has_identity_evidence(comparisons, levels), 0.0, settings.name_only_margin)
+    return weights - margin, household
+
+
+def direct_links(
+    table: RecordTable,
+    focus: npt.NDArray[np.bool_],
+    model: Model,
+    settings: ResolutionSettings | None = None,
+    oversized: npt.NDArray[np.int64] | None = None,
+) -> list[tuple[RecordKey, RecordKey]]:
+    """The pairs above the threshold that hold a `focus` record: what new records link to
+    directly. The real-time matcher resolves again only the components these touch."""
+    settings = settings or ResolutionSettings()
+    comparisons = default_comparisons()
+    features = build_features(table.columns, shared_threshold=settings.shared_threshold)
+    _shared_when_big(features, oversized)
+    left, right, _ = candidate_pairs(
+        features, settings.rules(), max_block=settings.max_block, oversized=oversized
+    )
+    mine = focus[left] | focus[right]
+    left, right = left[mine], right[mine]
+    levels = compare_all(comparisons, features, left, right)
+    weights, _ = _weigh(model, comparisons, features, left, levels, settings)
+    above = weights >= settings.threshold_weight
+    return [
+        (table.keys[a], table.keys[b])
+        for a, b in zip(left[above].tolist(), right[above].tolist(), strict=True)
+    ]
+
+
 def smallest_of_components(
     n: int, left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
@@ -137,6 +197,7 @@ def resolve(
 
     say("features")
     features: Features = build_features(table.columns, shared_threshold=settings.shared_threshold)
+    _shared_when_big(features, oversized)
     say("blocking")
     left, right, blocking = candidate_pairs(
         features, settings.rules(), max_block=settings.max_block, oversized=oversized
@@ -169,13 +230,7 @@ def resolve(
             seed=settings.seed,
         )
     say("scoring")
-    weights, household = score(model, comparisons, features, left, levels)
-    # Names and places alone count for less by a set margin (settings.name_only_threshold).
-    weights = np.where(
-        has_identity_evidence(comparisons, levels),
-        weights,
-        weights - settings.name_only_margin,
-    )
+    weights, household = _weigh(model, comparisons, features, left, levels, settings)
     say("clustering")
     links = _pairs_of(must_link, index)
     result = cluster(

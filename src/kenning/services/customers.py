@@ -72,7 +72,7 @@ def _normalised(column: str, value: str, country: str | None) -> str:
 
 def _records_of(store: Store, column: str, value: str) -> list[RecordKey]:
     """Records holding the normalised value (a lookup of the record keys, then a check)."""
-    found = store.records_with_keys([lookup_key(column, value)], limit_per_key=10_000)
+    found = store.records_with_keys([lookup_key(column, value)])
     rows = store.normalised_rows(found, (column,))
     return [key for key, values in rows if values[column] == value]
 

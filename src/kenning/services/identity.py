@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from kenning.domain.normalised import NORMALISED_FIELDS
-from kenning.resolution.arrays import distinct
+from kenning.resolution.arrays import distinct, runs
 from kenning.resolution.blocking import record_keys
 from kenning.resolution.comparisons import default_comparisons
 from kenning.resolution.evaluation import Evaluation, evaluate
 from kenning.resolution.explain import Explanation, explain_pair
-from kenning.resolution.features import Features, build_features
+from kenning.resolution.features import build_features
 from kenning.resolution.ids import assign_ids
 from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, resolve
@@ -123,9 +123,10 @@ def _resolve_store(
         )
         store.append_identity_changes(change_rows(changes))
     say("indexing for real time")
-    store.replace_all_record_keys(
-        _record_key_rows(table.keys, resolution.features, settings or ResolutionSettings())
-    )
+    settings = settings or ResolutionSettings()
+    records, keys, _ = record_keys(resolution.features, settings.rules())
+    store.replace_all_record_keys(_record_key_rows(table.keys, records, keys))
+    store.replace_big_blocks(_big_blocks(keys, settings.max_block))
     return ResolveOutcome(
         records=len(table),
         customers=len(ids),
@@ -146,13 +147,20 @@ def _component_labels(keys: Sequence[RecordKey], smallest: np.ndarray) -> dict[R
 
 
 def _record_key_rows(
-    keys_of: Sequence[RecordKey], features: Features, settings: ResolutionSettings
+    keys_of: Sequence[RecordKey], records: np.ndarray, keys: np.ndarray
 ) -> Iterator[RecordKeyRow]:
     """Every record's stable blocking keys, in key order (the order the index wants)."""
-    records, keys = record_keys(features, settings.rules())
     order = np.lexsort((records, keys))
     for key, record in zip(keys[order].tolist(), records[order].tolist(), strict=True):
         yield (key, *keys_of[record])
+
+
+def _big_blocks(keys: np.ndarray, max_block: int) -> list[tuple[int, int]]:
+    """(key, size) of the blocks of more than max_block records."""
+    ordered = np.sort(keys)
+    starts, sizes = runs(ordered)
+    big = sizes > max_block
+    return list(zip(ordered[starts[big]].tolist(), sizes[big].tolist(), strict=True))
 
 
 def export_customers(store: Store, out: Path) -> int:

@@ -6,11 +6,13 @@ came by file or one by one over HTTP, in any order:
 
 - the records' candidates are found through the stored record keys (the blocking keys of
   every record, as stable hashes), blocks too big for batch left out as batch leaves them;
-- the neighbourhood is the records, their candidates, every holder of the identifiers they
-  hold, and whole components of all those (customers never cross a component, and only a
-  component touched by the new evidence can change);
-- every holder of an identifier held in the neighbourhood is loaded too, so that which
-  e-mails and phones are shared is decided over all their holders, as in batch;
+- the records are scored against their candidates first: only the components they link to
+  directly (and those of the holders of their identifiers, whose sharing they may change,
+  and of their must-link partners) can change, since a component is what is linked above
+  the threshold and the evidence between other records is unchanged;
+- those whole components are resolved again together (customers never cross one), with
+  every holder of an identifier they hold loaded too, so that which e-mails and phones are
+  shared is decided over all their holders, as in batch;
 - term frequencies are the model's, not recounted.
 
 Ids are carried over as in batch; merges and splits go to the change feed.
@@ -18,7 +20,7 @@ Ids are carried over as in batch; merges and splits go to the change feed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,15 +32,13 @@ from kenning.resolution.comparisons import default_comparisons
 from kenning.resolution.features import IDENTIFIERS, build_features
 from kenning.resolution.ids import IdentityChange, assign_ids
 from kenning.resolution.model import Model
-from kenning.resolution.pipeline import RecordTable, resolve
+from kenning.resolution.pipeline import RecordTable, direct_links, resolve
 from kenning.resolution.settings import ResolutionSettings
 from kenning.store import Store
 
 RecordKey = tuple[str, str]
-# How many holders of one identifier are loaded to tell whether several people share it;
-# beyond this it is shared by any measure (a shop's default e-mail).
-MAX_HOLDERS = 2000
-_IDENTIFIER_RULES = tuple(BlockingRule((column,)) for column in IDENTIFIERS)
+# The rules (by name) whose keys are identifiers held by one person unless shared.
+_IDENTIFYING = frozenset(IDENTIFIERS)
 
 
 def change_rows(changes: Sequence[IdentityChange]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -82,31 +82,33 @@ class ModelCache:
         return self._model
 
 
-def _rows(store: Store, keys: Sequence[RecordKey]) -> list[tuple[RecordKey, dict[str, Any]]]:
+def _rows(store: Store, keys: Iterable[RecordKey]) -> list[tuple[RecordKey, dict[str, Any]]]:
     return store.normalised_rows(sorted(set(keys)), NORMALISED_FIELDS)
 
 
 def _keys_of(
     rows: Sequence[tuple[RecordKey, dict[str, Any]]], rules: Sequence[BlockingRule]
-) -> tuple[list[RecordKey], list[int]]:
-    """(record, stable key) pairs of these records under the rules."""
+) -> tuple[list[RecordKey], list[int], list[str]]:
+    """(record, stable key, rule name) of every key of these records under the rules."""
     table = RecordTable.from_rows(rows, NORMALISED_FIELDS)
     features = build_features(table.columns)
-    records, keys = record_keys(features, rules)
-    return [table.keys[i] for i in records.tolist()], keys.tolist()
+    records, keys, names = record_keys(features, rules)
+    return [table.keys[i] for i in records.tolist()], keys.tolist(), names
 
 
 def index_records(
     store: Store, keys: Sequence[RecordKey], settings: ResolutionSettings
-) -> list[int]:
-    """Store the record keys of these records (replacing theirs); returns the keys."""
+) -> tuple[list[int], list[int]]:
+    """Store the record keys of these records (replacing theirs); returns their keys, and
+    those of them that say who someone is (e-mail, phone, loyalty id, address)."""
     rows = _rows(store, keys)
-    holders, stable = _keys_of(rows, settings.rules())
+    holders, stable, names = _keys_of(rows, settings.rules())
     store.replace_record_keys(
         [key for key, _ in rows],
         sorted({(k, s, r) for k, (s, r) in zip(stable, holders, strict=True)}),
     )
-    return stable
+    identifying = [k for k, name in zip(stable, names, strict=True) if name in _IDENTIFYING]
+    return stable, identifying
 
 
 def resolve_records(
@@ -116,12 +118,31 @@ def resolve_records(
     settings: ResolutionSettings | None = None,
 ) -> MatchOutcome:
     """Resolve these (new or changed) records against the store, in the caller's
-    transaction. Their record keys are stored first."""
+    transaction. Their record keys are stored first.
+
+    Only components the records touch can change: those of the records they link to
+    directly (scored first, against their candidates), of those holding the same
+    identifiers (whose sharing they may change), of their must-link partners, and their
+    own. Those whole components are resolved again together.
+    """
     settings = settings or ResolutionSettings()
     if not keys:
         return MatchOutcome(0)
-    stable = index_records(store, keys, settings)
-    seeds = set(keys) | set(store.records_with_keys(stable, settings.max_block))
+    stable, identifying = index_records(store, keys, settings)
+    store.recount_blocks(stable, settings.max_block)
+    big = store.big_blocks(stable)
+    candidates = store.records_with_keys(set(stable) - big)
+    near = RecordTable.from_rows(_rows(store, {*keys, *candidates}), NORMALISED_FIELDS)
+    asked = set(keys)
+    links = direct_links(
+        near,
+        np.array([key in asked for key in near.keys], bool),
+        model,
+        settings,
+        oversized=np.array(sorted(big), np.int64),
+    )
+    seeds = asked | {key for pair in links for key in pair}
+    seeds |= set(store.records_with_keys(set(identifying) - big))
     corrections = store.corrections()
     for c in corrections:
         if c.kind == "must_link" and (c.a in seeds or c.b in seeds):
@@ -129,13 +150,13 @@ def resolve_records(
     core = _whole_components(store, seeds)
     core_rows = _rows(store, core)
     # Every holder of the identifiers held here, so that sharing is counted over them all.
-    _, identifier_keys = _keys_of(core_rows, _IDENTIFIER_RULES)
-    holders = set(store.records_with_keys(identifier_keys, MAX_HOLDERS))
+    _, core_keys, names = _keys_of(core_rows, settings.rules())
+    big = store.big_blocks(core_keys)
+    held = {k for k, name in zip(core_keys, names, strict=True) if name in _IDENTIFYING} - big
     core_set = {key for key, _ in core_rows}
-    rows = core_rows + _rows(store, sorted(holders - core_set))
-    table = RecordTable.from_rows(rows, NORMALISED_FIELDS)
+    holders = set(store.records_with_keys(held)) - core_set
+    table = RecordTable.from_rows(core_rows + _rows(store, holders), NORMALISED_FIELDS)
     in_core = np.array([key in core_set for key in table.keys], bool)
-    _, block_keys = _keys_of(core_rows, settings.rules())
     resolution = resolve(
         table,
         settings,
@@ -143,7 +164,7 @@ def resolve_records(
         must_link=[(c.a, c.b) for c in corrections if c.kind == "must_link"],
         cannot_link=[(c.a, c.b) for c in corrections if c.kind == "cannot_link"],
         core=in_core,
-        oversized=np.array(store.oversized_keys(block_keys, settings.max_block), np.int64),
+        oversized=np.array(sorted(big), np.int64),
     )
     return _save(store, table.keys, in_core, resolution.labels, resolution.components, keys)
 

@@ -207,31 +207,45 @@ class RealtimeTables(SqlHooks):
                 rows,
             )
 
-    def records_with_keys(self, keys: Sequence[int], limit_per_key: int) -> list[RecordKey]:
-        """The records holding any of ``keys``, leaving out keys held by more than
-        ``limit_per_key`` records (a block too big to compare, as batch leaves it)."""
+    def records_with_keys(self, keys: Iterable[int]) -> list[RecordKey]:
+        """The records holding any of ``keys``."""
         found: set[RecordKey] = set()
         for part in chunks(sorted(set(keys))):
             rows = self._query(
-                "SELECT key, source, record_id FROM record_keys "
-                f"WHERE key IN ({_marks(len(part))}) AND key NOT IN ("
-                f"SELECT key FROM record_keys WHERE key IN ({_marks(len(part))}) "
-                "GROUP BY key HAVING COUNT(*) > ?)",
-                (*part, *part, limit_per_key),
+                "SELECT DISTINCT source, record_id FROM record_keys "
+                f"WHERE key IN ({_marks(len(part))})",
+                part,
             )
-            found.update((source, record_id) for _, source, record_id in rows)
+            found.update((source, record_id) for source, record_id in rows)
         return sorted(found)
 
-    def oversized_keys(self, keys: Sequence[int], limit: int) -> list[int]:
-        """Those of ``keys`` more than ``limit`` records hold."""
-        out: list[int] = []
+    def replace_big_blocks(self, sizes: Iterable[tuple[int, int]]) -> None:
+        """(key, size) of every block too big to compare (a batch run)."""
+        with self.transaction():
+            self._execute("DELETE FROM big_blocks")
+            self._executemany("INSERT INTO big_blocks (key, size) VALUES (?, ?)", sizes)
+
+    def recount_blocks(self, keys: Sequence[int], limit: int) -> None:
+        """Count these keys' blocks again after records changed: those now holding more
+        than ``limit`` records are big, the others not."""
+        big: list[tuple[int, int]] = []
         for part in chunks(sorted(set(keys))):
-            rows = self._query(
-                f"SELECT key FROM record_keys WHERE key IN ({_marks(len(part))}) "
+            big += self._query(
+                f"SELECT key, COUNT(*) FROM record_keys WHERE key IN ({_marks(len(part))}) "
                 "GROUP BY key HAVING COUNT(*) > ?",
                 (*part, limit),
             )
-            out += [int(key) for (key,) in rows]
+        self._executemany("DELETE FROM big_blocks WHERE key = ?", [(k,) for k in set(keys)])
+        self._executemany("INSERT INTO big_blocks (key, size) VALUES (?, ?)", big)
+
+    def big_blocks(self, keys: Iterable[int]) -> set[int]:
+        """Those of ``keys`` whose blocks are too big to compare."""
+        out: set[int] = set()
+        for part in chunks(sorted(set(keys))):
+            rows = self._query(
+                f"SELECT key FROM big_blocks WHERE key IN ({_marks(len(part))})", part
+            )
+            out.update(int(key) for (key,) in rows)
         return out
 
     # ----------------------------------------------------------------- placements
