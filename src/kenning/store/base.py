@@ -20,6 +20,7 @@ from kenning.store.access import AccessTables
 from kenning.store.identity import IdentityTables
 from kenning.store.inventory import InventoryTables
 from kenning.store.migrations import MIGRATIONS
+from kenning.store.pricing import PricingTables
 
 RecordKey = tuple[str, str]
 # (source, record_id, content_hash, *NORMALISED_FIELDS values, raw JSON): the bulk write shape.
@@ -98,7 +99,7 @@ def _stamp(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-class Store(IdentityTables, InventoryTables, AccessTables):
+class Store(IdentityTables, InventoryTables, PricingTables, AccessTables):
     """Persistence for Kenning. Use as a context manager or call close()."""
 
     dialect: str
