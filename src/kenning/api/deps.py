@@ -74,6 +74,8 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Session]]:
 
 InventoryReader = Annotated[Session, Depends(require_scope("inventory:read"))]
 InventoryWriter = Annotated[Session, Depends(require_scope("inventory:write"))]
+PricingReader = Annotated[Session, Depends(require_scope("pricing:read"))]
+PricingWriter = Annotated[Session, Depends(require_scope("pricing:write"))]
 # Dependencies that do no I/O are async so they run on the event loop, not in a thread.
 
 

@@ -85,7 +85,7 @@ def audit(store: Store, observations: Iterable[Observation]) -> AuditReport:
         observed = round_money(seen.price * seen.quantity, priced.currency)
         if observed == line.total:
             continue
-        why = [line.price_reason, *(f"{a.name}: -{a.amount}" for a in line.adjustments)]
+        why = [line.price_reason, *(f"{a.name} ({a.detail}) -{a.amount}" for a in line.adjustments)]
         wrong.append(
             Discrepancy(
                 seen.store,

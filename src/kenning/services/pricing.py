@@ -99,7 +99,7 @@ def save_prices(store: Store, entries: Sequence[PriceEntry]) -> int:
             _stamp(e.starts_at),
             _stamp(e.ends_at) or None,
             e.currency,
-            str(e.price),
+            str(parse_amount(e.price, e.currency)),
         )
         for e in map(check_entry, entries)
     ]

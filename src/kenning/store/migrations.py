@@ -198,8 +198,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                 expires_at TEXT,
                 updated_at TEXT NOT NULL
             )""",
-            "CREATE INDEX ix_reservations_due ON reservations (expires_at) "
-            "WHERE status = 'held'",
+            "CREATE INDEX ix_reservations_due ON reservations (expires_at) WHERE status = 'held'",
             """CREATE TABLE reservation_lines (
                 reservation_id TEXT NOT NULL REFERENCES reservations (id),
                 line INTEGER NOT NULL,
