@@ -4,7 +4,9 @@ promotions in effect at that moment.
 An observation is one SKU seen at a store (or on the web) in one channel: a shelf-label
 snapshot, a web price, a till line. Its expected amount is what ``price`` gives for that SKU
 and quantity alone, in that channel and store, at the moment it was observed — so a till
-line for 3 units under "buy 2 get 1 free" is expected at the price of 2. Coupons named on a
+line for 3 units under "buy 2 get 1 free" is expected at the price of 2. It matches if the
+amounts agree or if the unit price shown is the expected total per unit, rounded (a till
+that charges 3 for 20.00 at 6.67 each is right). Coupons named on a
 till line are applied as they were then (their limits are not checked again).
 """
 
@@ -83,7 +85,8 @@ def audit(store: Store, observations: Iterable[Observation]) -> AuditReport:
             continue
         line = priced.lines[0]
         observed = round_money(seen.price * seen.quantity, priced.currency)
-        if observed == line.total:
+        each = round_money(line.total / seen.quantity, priced.currency)
+        if observed == line.total or seen.price == each:  # a till may round per unit
             continue
         why = [line.price_reason, *(f"{a.name} ({a.detail}) -{a.amount}" for a in line.adjustments)]
         wrong.append(

@@ -38,7 +38,7 @@ from decimal import Decimal
 from kenning.commerce.pricing.errors import PricingError
 from kenning.commerce.pricing.money import HUNDRED, ZERO, allocate, round_money
 from kenning.commerce.pricing.pricebook import PriceBook, PriceChoice, resolve_price
-from kenning.commerce.pricing.promotions import Promotion, coupon_code
+from kenning.commerce.pricing.promotions import Promotion, application_order, coupon_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +115,6 @@ class _Plan:
         return sum((a.amount for a in self.adjustments if a.line is not None), ZERO) + (
             self.shipping_off
         )
-
-
-def _order(p: Promotion) -> tuple[int, int, str]:
-    return (p.stage, -p.priority, p.id)
 
 
 def _targets(p: Promotion, basket: Basket) -> str | None:
@@ -253,7 +249,7 @@ class _Pricer:
         plan.adjustments.append(Adjustment(p.id, p.label, p.kind, left, None, "free shipping"))
 
     def _detail(self, p: Promotion) -> str:
-        v = p.value.normalize()
+        v = f"{p.value.normalize():f}"
         return {
             "percent_off": f"{v}% off",
             "amount_off": f"{v} {p.currency} off each unit",
@@ -320,7 +316,7 @@ def price_basket(
     for code, given in codes.items():
         if code not in known:
             rejected[given] = "unknown coupon"
-    eligible.sort(key=_order)
+    eligible.sort(key=application_order)
     pricer = _Pricer(basket, currency, subtotals)
     shared = [p for p in eligible if not p.exclusive]
     best = pricer.run(shared)

@@ -132,6 +132,11 @@ def check_promotion(promotion: Promotion) -> Promotion:
     return p
 
 
+def application_order(p: Promotion) -> tuple[int, int, str]:
+    """Stage, then highest priority, then id: the order promotions apply in."""
+    return (p.stage, -p.priority, p.id)
+
+
 def coupon_code(code: str) -> str:
     """Codes compare without case or surrounding space."""
     return code.strip().upper()
