@@ -175,6 +175,7 @@ class _Pricer:
             return
         offs = self._amounts(plan, p, lines)
         got = False
+        detail = self._detail(p)
         for i, off in zip(lines, offs, strict=True):
             off = min(off, plan.left[i])
             if off <= 0:
@@ -184,7 +185,7 @@ class _Pricer:
             plan.touched.add((p.stage, i))
             if not p.stackable:
                 plan.closed.add((p.stage, i))
-            plan.adjustments.append(Adjustment(p.id, p.label, p.kind, off, i, self._detail(p)))
+            plan.adjustments.append(Adjustment(p.id, p.label, p.kind, off, i, detail))
         if got:
             plan.applied.append(p)
             if p.stage == 1 and not p.stackable:
@@ -346,11 +347,15 @@ def _result(
     rejected: dict[str, str],
     notes: list[str],
 ) -> PricedBasket:
+    by_line: list[list[Adjustment]] = [[] for _ in basket.lines]
+    for adjustment in plan.adjustments:
+        if adjustment.line is not None:
+            by_line[adjustment.line].append(adjustment)
     lines = []
     for i, (line, choice, subtotal) in enumerate(
         zip(basket.lines, choices, subtotals, strict=True)
     ):
-        mine = tuple(a for a in plan.adjustments if a.line == i)
+        mine = tuple(by_line[i])
         off = sum((a.amount for a in mine), ZERO)
         entry = choice.entry
         lines.append(

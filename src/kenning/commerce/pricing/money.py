@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
 from kenning.commerce.pricing.errors import PricingError
 
@@ -18,6 +19,7 @@ _MINOR_DIGITS = {
 }  # fmt: skip
 
 
+@cache
 def minor_unit(currency: str) -> Decimal:
     """The smallest amount of ``currency``: 0.01 for GBP, 1 for JPY, 0.001 for KWD."""
     return Decimal(1).scaleb(-_MINOR_DIGITS.get(currency, 2))
