@@ -6,14 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from kenning.cli import cli
-
-
-def _run(db: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", *args])
-    return result.exit_code, result.output
+from test_inventory_cli import _run
 
 
 def test_import_and_audit(tmp_path: Path) -> None:

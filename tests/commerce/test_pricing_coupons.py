@@ -3,18 +3,19 @@ under concurrency, and a retry with the same idempotency key counts nothing agai
 
 from __future__ import annotations
 
-import threading
+import itertools
 from decimal import Decimal
 
 import pytest
 from pricing_data import ENTRIES, NOW
+from test_inventory_reservations import _all_at_once
 
 from kenning.commerce.pricing.engine import Basket, BasketLine
 from kenning.commerce.pricing.errors import PricingError
 from kenning.commerce.pricing.promotions import Coupon, Promotion
 from kenning.domain.refusals import Refusal
 from kenning.services.pricing import price, redeem_coupon, save_prices, save_promotions
-from kenning.store import Store, open_store
+from kenning.store import Store
 
 SAVE = Promotion("save", "percent_off", Decimal(10), coupon=Coupon("SAVE10", 5, 2))
 
@@ -57,13 +58,10 @@ def test_coupon_limits_and_idempotent_redemption(priced: Store) -> None:
 
 
 def test_total_limit_holds_under_concurrency(priced: Store, store_url: str) -> None:
-    clients, results = 12, []
-    stores = [open_store(store_url, migrate=False) for _ in range(clients)]
-    start = threading.Barrier(clients)
-    lock = threading.Lock()
+    numbers = itertools.count()
 
-    def client(n: int, own: Store) -> None:
-        start.wait()
+    def client(own: Store) -> list[str]:
+        n = next(numbers)
         outcome: list[str] = []
         for attempt in range(2):  # each client retries its own key once
             try:
@@ -74,17 +72,10 @@ def test_total_limit_holds_under_concurrency(priced: Store, store_url: str) -> N
             except Exception as exc:
                 if not own.is_transient(exc) or attempt:
                     raise
-        with lock:
-            results.append(outcome)
+        return outcome
 
-    threads = [threading.Thread(target=client, args=(n, s)) for n, s in enumerate(stores)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for s in stores:
-        s.close()
-    assert len(results) == clients
+    results = _all_at_once(store_url, 12, client)
+    assert len(results) == 12
     # A retry answers as the first time; exactly the limit succeeded, and was counted once.
     assert all(len(set(r)) == 1 for r in results)
     assert sum(r[0] == "ok" for r in results) == 5

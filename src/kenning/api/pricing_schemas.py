@@ -13,10 +13,10 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from kenning.api.inventory_schemas import IdempotencyField, Sku
-from kenning.commerce.pricing.engine import Basket, BasketLine, PricedBasket
+from kenning.commerce.pricing.engine import Adjustment, Basket, BasketLine, PricedBasket
 from kenning.commerce.pricing.pricebook import PriceEntry, PriceKind
 from kenning.commerce.pricing.promotions import Promotion
-from kenning.services.price_audit import AuditReport, Observation
+from kenning.services.price_audit import AuditReport, Discrepancy, Observation
 
 Amount = Field(ge=0, max_digits=18, decimal_places=6)
 
@@ -60,16 +60,6 @@ class BasketCreate(_Strict):
         )
 
 
-class AdjustmentPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    promotion_id: str
-    name: str
-    kind: str
-    amount: Decimal
-    line: int | None = Field(description="Index of the line; null for shipping.")
-    detail: str
-
-
 class PricedLinePublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     sku: str
@@ -80,7 +70,7 @@ class PricedLinePublic(BaseModel):
     subtotal: Decimal
     discount: Decimal
     total: Decimal
-    adjustments: list[AdjustmentPublic]
+    adjustments: list[Adjustment]
 
 
 class CouponRejectionPublic(BaseModel):
@@ -100,7 +90,7 @@ class PricedBasketPublic(BaseModel):
     shipping: Decimal
     shipping_discount: Decimal
     total: Decimal
-    adjustments: list[AdjustmentPublic]
+    adjustments: list[Adjustment]
     coupons_applied: list[str]
     coupons_rejected: list[CouponRejectionPublic]
     notes: list[str]
@@ -151,17 +141,6 @@ class CouponRedemptionCreate(_Strict):
     idempotency_key: str | None = IdempotencyField
 
 
-class RedemptionPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: str
-    code: str
-    customer_id: str | None
-    reference: str | None
-    uses: int
-    total_limit: int | None
-    redeemed_at: datetime
-
-
 class ObservationCreate(_Strict):
     channel: str = Field(min_length=1)
     store: str = ""
@@ -180,24 +159,10 @@ class AuditCreate(_Strict):
     observations: list[ObservationCreate] = Field(min_length=1, max_length=50_000)
 
 
-class DiscrepancyPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    store: str
-    sku: str
-    channel: str
-    observed_at: datetime
-    quantity: int
-    currency: str
-    observed: Decimal
-    expected: Decimal
-    difference: Decimal = Field(description="Observed - expected: positive, overcharged.")
-    explanation: str
-
-
 class AuditPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     checked: int
-    discrepancies: list[DiscrepancyPublic]
+    discrepancies: list[Discrepancy]
     unpriced: list[str]
 
     @classmethod

@@ -16,7 +16,6 @@ from kenning.api.pricing_schemas import (
     PriceBookCreate,
     PricedBasketPublic,
     PromotionsCreate,
-    RedemptionPublic,
     WrittenPublic,
 )
 from kenning.commerce.pricing.promotions import Promotion
@@ -71,16 +70,15 @@ async def redeem(
     header: IdempotencyHeader,
     now: Now,
     body: CouponRedemptionCreate | None = None,
-) -> RedemptionPublic:
+) -> pricing.Redemption:
     """Count one use of a coupon, within its total and per-customer limits."""
     found = body or CouponRedemptionCreate()
     key = idempotency_key(header, found.idempotency_key)
-    redemption = await db.run(
+    return await db.run(
         lambda store: pricing.redeem_coupon(
             store, code, found.customer_id, found.reference, key, now
         )
     )
-    return RedemptionPublic.model_validate(redemption, from_attributes=True)
 
 
 @router.post("/prices/audit")
