@@ -13,7 +13,13 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from kenning.api.inventory_schemas import IdempotencyField, Sku
-from kenning.commerce.pricing.engine import Adjustment, Basket, BasketLine, PricedBasket
+from kenning.commerce.pricing.engine import (
+    Adjustment,
+    Basket,
+    BasketLine,
+    PricedBasket,
+    PricedLine,
+)
 from kenning.commerce.pricing.pricebook import PriceEntry, PriceKind
 from kenning.commerce.pricing.promotions import Promotion
 from kenning.services.price_audit import AuditReport, Discrepancy, Observation
@@ -60,19 +66,6 @@ class BasketCreate(_Strict):
         )
 
 
-class PricedLinePublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    sku: str
-    quantity: int
-    unit_price: Decimal
-    price_kind: str
-    price_reason: str
-    subtotal: Decimal
-    discount: Decimal
-    total: Decimal
-    adjustments: list[Adjustment]
-
-
 class CouponRejectionPublic(BaseModel):
     code: str
     reason: str
@@ -84,7 +77,7 @@ class PricedBasketPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     currency: str
     channel: str
-    lines: list[PricedLinePublic]
+    lines: list[PricedLine]
     subtotal: Decimal
     discount: Decimal
     shipping: Decimal
