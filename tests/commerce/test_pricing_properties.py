@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pricing_data import NOW
 
-from kenning.commerce.pricing.engine import Basket, BasketLine, PricedBasket, price_basket
+from kenning.commerce.pricing.engine import (
+    Basket,
+    BasketLine,
+    PricedBasket,
+    discounted_units,
+    price_basket,
+)
 from kenning.commerce.pricing.money import ZERO, allocate
 from kenning.commerce.pricing.pricebook import CHANNELS, PriceBook, PriceEntry
 from kenning.commerce.pricing.promotions import STAGE, Promotion, Target
@@ -130,3 +136,25 @@ def test_a_channel_rule_on_purpose_makes_a_difference() -> None:
     basket = Basket((BasketLine("S0", 1),), "web", "GB")
     totals = {ch: price_basket(_in(basket, ch), book, [till_only], NOW).total for ch in CHANNELS}
     assert totals == {"web": Decimal(10), "pos": Decimal(9), "shelf": Decimal(10)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 9), st.integers(1, 500)), min_size=1, max_size=6),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.none() | st.integers(1, 5),
+)
+def test_buy_x_get_y_counts_like_laying_out_every_unit(
+    lines: list[tuple[int, int]], buy: int, get: int, cap: int | None
+) -> None:
+    qty = [q for q, _ in lines]
+    left = [Decimal(q * unit) for q, unit in lines]
+    order = sorted(range(len(qty)), key=lambda k: (-(left[k] / qty[k]), k))
+    units = [k for k in order for _ in range(qty[k])]
+    groups = len(units) // (buy + get) if cap is None else min(cap, len(units) // (buy + get))
+    naive = [0] * len(qty)
+    for g in range(groups):
+        for k in units[g * (buy + get) + buy : (g + 1) * (buy + get)]:
+            naive[k] += 1
+    assert discounted_units(qty, left, buy, get, cap) == naive

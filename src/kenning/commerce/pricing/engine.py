@@ -219,16 +219,7 @@ class _Pricer:
     def _buy_x_get_y(self, p: Promotion, qty: list[int], left: list[Decimal]) -> list[Decimal]:
         """Units dearest first in groups of buy + get; each group's last ``get`` units (its
         cheapest) are discounted, for as many whole groups as there are (up to the cap)."""
-        size = p.buy + p.get
-        groups = sum(qty) // size
-        if p.max_applications is not None:
-            groups = min(groups, p.max_applications)
-        order = sorted(range(len(qty)), key=lambda k: (-(left[k] / qty[k]), k))
-        units = [k for k in order for _ in range(qty[k])]
-        free = [0] * len(qty)
-        for g in range(groups):
-            for k in units[g * size + p.buy : (g + 1) * size]:
-                free[k] += 1
+        free = discounted_units(qty, left, p.buy, p.get, p.max_applications)
         return [
             round_money(left[k] * free[k] / qty[k] * p.value / HUNDRED, self.currency)
             for k in range(len(qty))
@@ -259,6 +250,32 @@ class _Pricer:
             "basket_percent_off": f"{v}% off the basket (shared across lines)",
             "basket_amount_off": f"{v} {p.currency} off the basket (shared across lines)",
         }.get(p.kind, p.kind)
+
+
+def discounted_units(
+    qty: Sequence[int], left: Sequence[Decimal], buy: int, get: int, cap: int | None
+) -> list[int]:
+    """How many units of each line a buy-``buy``-get-``get`` gives away: lay the units out
+    dearest first (by what is left per unit; ties by line order) and cut them into groups of
+    buy + get; in each whole group (at most ``cap``) the last ``get`` are given. Counted by
+    arithmetic over each line's run of units, so a line of 10,000 units costs no more than
+    a line of one."""
+    size = buy + get
+    groups = sum(qty) // size
+    if cap is not None:
+        groups = min(groups, cap)
+    end = groups * size
+
+    def given_before(n: int) -> int:  # units given among the first n positions
+        n = min(n, end)
+        return (n // size) * get + max(0, n % size - buy)
+
+    free = [0] * len(qty)
+    at = 0
+    for k in sorted(range(len(qty)), key=lambda k: (-(left[k] / qty[k]), k)):
+        free[k] = given_before(at + qty[k]) - given_before(at)
+        at += qty[k]
+    return free
 
 
 def price_basket(
