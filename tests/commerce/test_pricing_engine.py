@@ -149,3 +149,13 @@ def test_currency_and_checks() -> None:
         check_promotion(Promotion("x", "amount_off", D(5)))
     with pytest.raises(PricingError):
         price_basket(basket(("BAG-1", 1), currency="EUR"), PriceBook(ENTRIES), [], NOW)
+
+
+def test_an_exclusive_coupon_that_saves_less_is_explained() -> None:
+    ten = Promotion("ten", "percent_off", D(10))
+    five = Promotion("five", "percent_off", D(5), exclusive=True, coupon=Coupon("FIVE"))
+    priced = price_basket(basket(("BAG-1", 1), coupons=("FIVE",)), BOOK, [ten, five], NOW)
+    assert priced.total == D("90.00")
+    assert priced.coupons_rejected == (
+        ("FIVE", "exclusive, and saves less than the other promotions"),
+    )

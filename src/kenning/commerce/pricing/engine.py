@@ -349,7 +349,8 @@ def price_basket(
     applied = {p.id for p in best.applied}
     for p in eligible:
         if p.coupon and p.id not in applied:
-            rejected.setdefault(codes[coupon_code(p.coupon.code)], "conditions not met")
+            why = "exclusive, and saves less than the other promotions" if p.exclusive else ""
+            rejected.setdefault(codes[coupon_code(p.coupon.code)], why or "conditions not met")
     used = tuple(codes[coupon_code(p.coupon.code)] for p in best.applied if p.coupon)
     return _result(basket, currency, choices, subtotals, best, used, rejected, notes)
 
