@@ -211,7 +211,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_reservation_lines_location ON reservation_lines (location_id, mode)",
         ),
     ),
-    # Version 5 is kept for the value ledger; the runner applies whatever is missing.
+    # Version 5 belongs to work landing alongside; the runner applies whatever is missing.
     Migration(
         6,
         "pricing: price books, promotions, coupons and their uses",
