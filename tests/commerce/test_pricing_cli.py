@@ -18,13 +18,15 @@ def test_import_and_audit(tmp_path: Path) -> None:
         "BAG-1,GB,,GBP,79.99,sale,,2026-11-20T00:00:00+00:00,2026-12-01T00:00:00+00:00\n"
         "TAG-2,GB,,GBP,10,base,,,\n"
         "TAG-2,GB,,GBP,1.234,base,,,\n"
-        "TAG-2,GB,,GBP,9,channel,,,\n",
+        "TAG-2,GB,,GBP,9,channel,,,\n"
+        "TAG-2,GB,,GBP,8,sale,,2026-11-20T00:00:00,\n",
         encoding="utf-8",
     )
     code, output = _run(db, "prices", "import", str(book))
-    assert code == 0 and "3 prices written, 2 rejected" in output
+    assert code == 0 and "3 prices written, 3 rejected" in output
     assert "line 5: '1.234' has more decimals than GBP allows" in output
     assert "line 6: a channel price must name its channel" in output
+    assert "line 7: times must carry a time zone" in output
     promos = tmp_path / "promotions.yaml"
     promos.write_text(
         "promotions:\n"

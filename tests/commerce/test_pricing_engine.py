@@ -10,7 +10,7 @@ from pricing_data import BOOK, DAY, ENTRIES, NOW, basket
 from kenning.commerce.pricing.engine import price_basket
 from kenning.commerce.pricing.errors import PricingError
 from kenning.commerce.pricing.money import allocate, parse_amount, round_money
-from kenning.commerce.pricing.pricebook import PriceBook, PriceEntry, resolve_price
+from kenning.commerce.pricing.pricebook import PriceBook, PriceEntry, check_entry, resolve_price
 from kenning.commerce.pricing.promotions import Coupon, Promotion, Target, check_promotion
 
 D = Decimal
@@ -159,3 +159,13 @@ def test_an_exclusive_coupon_that_saves_less_is_explained() -> None:
     assert priced.coupons_rejected == (
         ("FIVE", "exclusive, and saves less than the other promotions"),
     )
+
+
+def test_times_without_a_zone_are_refused() -> None:
+    naive = NOW.replace(tzinfo=None)
+    with pytest.raises(PricingError):
+        check_promotion(Promotion("x", "percent_off", D(5), starts_at=naive))
+    with pytest.raises(PricingError):
+        check_entry(PriceEntry("X", "GB", "GBP", D(1), ends_at=naive))
+    with pytest.raises(PricingError):
+        price_basket(basket(("BAG-1", 1)), BOOK, [], naive)

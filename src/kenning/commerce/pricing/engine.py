@@ -289,6 +289,8 @@ def price_basket(
     uses left), as the caller's records say. Raises PricingError if a line has no price."""
     if not basket.lines:
         raise PricingError("invalid", "a basket needs at least one line")
+    if now.tzinfo is None:
+        raise PricingError("invalid", "times must carry a time zone")
     choices: list[PriceChoice] = []
     for line in basket.lines:
         if line.quantity < 1:

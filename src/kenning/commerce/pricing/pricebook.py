@@ -62,6 +62,8 @@ def check_entry(entry: PriceEntry) -> PriceEntry:
         raise PricingError("invalid", "a channel price must name its channel")
     if (entry.kind == "group") != bool(entry.customer_group):
         raise PricingError("invalid", "a group price, and only a group price, names a group")
+    if any(t is not None and t.tzinfo is None for t in (entry.starts_at, entry.ends_at)):
+        raise PricingError("invalid", "times must carry a time zone")
     if entry.starts_at and entry.ends_at and entry.ends_at <= entry.starts_at:
         raise PricingError("invalid", "a price must end after it starts")
     if entry.price < 0:

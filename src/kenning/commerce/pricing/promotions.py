@@ -127,6 +127,8 @@ def check_promotion(promotion: Promotion) -> Promotion:
         for limit in (p.coupon.total_limit, p.coupon.per_customer_limit):
             if limit is not None and limit < 1:
                 raise PricingError("invalid", f"{p.id}: coupon limits are at least 1")
+    if any(t is not None and t.tzinfo is None for t in (p.starts_at, p.ends_at)):
+        raise PricingError("invalid", f"{p.id}: times must carry a time zone")
     if p.starts_at and p.ends_at and p.ends_at <= p.starts_at:
         raise PricingError("invalid", f"{p.id}: a promotion must end after it starts")
     return p
