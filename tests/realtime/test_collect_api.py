@@ -23,7 +23,8 @@ def write_key(store: Store) -> str:
 
 def _logged(store: Store) -> list[tuple[str, str | None, str | None]]:
     rows = store._query(
-        "SELECT kind, record_id, anonymous_id FROM events WHERE kind LIKE 'segment.%' ORDER BY seq"
+        "SELECT kind, record_id, anonymous_id FROM events WHERE kind LIKE ? ORDER BY seq",
+        ("segment.%",),
     )
     return [(k, r, a) for k, r, a in rows]
 

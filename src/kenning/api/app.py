@@ -10,10 +10,11 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from kenning.api import errors
-from kenning.api.routers import collect, customers, reservations, stock
+from kenning.api.routers import collect, customers, pricing, reservations, stock
 from kenning.services.follow import Follower, FollowOutcome, follow
 from kenning.services.inventory import FavouriteStores, profile_favourite_stores, utcnow
 from kenning.services.matching import ModelCache
+from kenning.services.pricing import CustomerFacts, profile_customer_facts
 from kenning.settings import Settings
 from kenning.store.pool import StorePool
 
@@ -25,11 +26,13 @@ def create_app(
     *,
     clock: Callable[[], datetime] = utcnow,
     favourite_stores: FavouriteStores = profile_favourite_stores,
+    customer_facts: CustomerFacts = profile_customer_facts,
 ) -> FastAPI:
     """The Kenning API over the store ``settings`` names.
 
-    ``clock`` and ``favourite_stores`` are the seams tests and later issues plug into: the
-    time every write is stamped with, and where a customer's favourite stores come from.
+    ``clock``, ``favourite_stores`` and ``customer_facts`` are the seams tests and later
+    issues plug into: the time every write is stamped with, where a customer's favourite
+    stores come from, and where a customer's segments and traits (for pricing) come from.
     """
     pool = StorePool(settings.database_url, settings.pool_size)
     models = ModelCache()
@@ -63,9 +66,11 @@ def create_app(
     app.state.favourite_stores = favourite_stores
     app.state.models = models
     app.state.follower = follower
+    app.state.customer_facts = customer_facts
     errors.install(app)
     app.include_router(collect.router)
     app.include_router(customers.router)
     app.include_router(stock.router)
     app.include_router(reservations.router)
+    app.include_router(pricing.router)
     return app

@@ -76,6 +76,8 @@ CustomerReader = Annotated[Session, Depends(require_scope("customers:read"))]
 CustomerWriter = Annotated[Session, Depends(require_scope("customers:write"))]
 InventoryReader = Annotated[Session, Depends(require_scope("inventory:read"))]
 InventoryWriter = Annotated[Session, Depends(require_scope("inventory:write"))]
+PricingReader = Annotated[Session, Depends(require_scope("pricing:read"))]
+PricingWriter = Annotated[Session, Depends(require_scope("pricing:write"))]
 # Dependencies that do no I/O are async so they run on the event loop, not in a thread.
 
 

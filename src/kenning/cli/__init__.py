@@ -1,6 +1,6 @@
 """The ``kenning`` command line: one command group; long work shows progress."""
 
-from kenning.cli import identity, inventory, realtime, records
+from kenning.cli import identity, inventory, pricing, realtime, records
 from kenning.cli.app import cli, main
 
-__all__ = ["cli", "identity", "inventory", "main", "realtime", "records"]
+__all__ = ["cli", "identity", "inventory", "main", "pricing", "realtime", "records"]

@@ -20,6 +20,7 @@ from kenning.store.access import AccessTables
 from kenning.store.identity import IdentityTables
 from kenning.store.inventory import InventoryTables
 from kenning.store.migrations import MIGRATIONS
+from kenning.store.pricing import PricingTables
 from kenning.store.realtime import RealtimeTables
 
 RecordKey = tuple[str, str]
@@ -99,7 +100,7 @@ def _stamp(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-class Store(IdentityTables, InventoryTables, AccessTables, RealtimeTables):
+class Store(IdentityTables, InventoryTables, PricingTables, AccessTables, RealtimeTables):
     """Persistence for Kenning. Use as a context manager or call close()."""
 
     dialect: str

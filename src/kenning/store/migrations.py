@@ -260,4 +260,55 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE TABLE cursors (name TEXT PRIMARY KEY, seq BIGINT NOT NULL)",
         ),
     ),
+    Migration(
+        6,
+        "pricing: price books, promotions, coupons and their uses",
+        (
+            # Prices are exact decimal text (never floats); times are UTC ISO-8601 text, and
+            # '' stands for "no start" and "every channel"/"no group" so keys stay unique.
+            """CREATE TABLE price_entries (
+                sku TEXT NOT NULL,
+                market TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                customer_group TEXT NOT NULL,
+                starts_at TEXT NOT NULL,
+                ends_at TEXT,
+                currency TEXT NOT NULL,
+                price TEXT NOT NULL,
+                PRIMARY KEY (sku, market, channel, kind, customer_group, starts_at)
+            )""",
+            """CREATE TABLE promotions (
+                id TEXT PRIMARY KEY,
+                definition {json} NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+            # Bumped by every change to prices or promotions, so servers cache them and still
+            # see another process's change on the next request.
+            "CREATE TABLE pricing_versions (name TEXT PRIMARY KEY, version BIGINT NOT NULL)",
+            "INSERT INTO pricing_versions (name, version) VALUES ('catalogue', 0)",
+            # A coupon's uses are counted by conditional updates that re-check its limits.
+            """CREATE TABLE coupons (
+                code TEXT PRIMARY KEY,
+                promotion_id TEXT NOT NULL,
+                total_limit BIGINT,
+                per_customer_limit BIGINT,
+                used BIGINT NOT NULL DEFAULT 0 CHECK (used >= 0)
+            )""",
+            """CREATE TABLE coupon_customer_uses (
+                code TEXT NOT NULL REFERENCES coupons (code),
+                customer_id TEXT NOT NULL,
+                used BIGINT NOT NULL CHECK (used >= 0),
+                PRIMARY KEY (code, customer_id)
+            )""",
+            """CREATE TABLE coupon_redemptions (
+                id TEXT PRIMARY KEY,
+                code TEXT NOT NULL REFERENCES coupons (code),
+                customer_id TEXT,
+                reference TEXT,
+                redeemed_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX ix_coupon_redemptions_code ON coupon_redemptions (code)",
+        ),
+    ),
 )
