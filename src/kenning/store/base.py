@@ -19,6 +19,7 @@ from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.store.access import AccessTables
 from kenning.store.identity import IdentityTables
 from kenning.store.inventory import InventoryTables
+from kenning.store.ledger import LedgerTables
 from kenning.store.migrations import MIGRATIONS
 
 RecordKey = tuple[str, str]
@@ -98,7 +99,7 @@ def _stamp(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-class Store(IdentityTables, InventoryTables, AccessTables):
+class Store(IdentityTables, InventoryTables, LedgerTables, AccessTables):
     """Persistence for Kenning. Use as a context manager or call close()."""
 
     dialect: str
