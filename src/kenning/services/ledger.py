@@ -1,0 +1,529 @@
+"""The value ledger: post balanced transactions, issue and redeem gift cards and store
+credit, transfer, expire what is due, read balances, verify the books.
+
+Every write runs in one database transaction with its idempotency key's answer (a retry with
+the same key gets the first answer and posts nothing; the same key for another request is
+refused). Holder rows are locked in account id order by their conditional balance update
+before their lots are read, so concurrent debits never overspend and never deadlock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+from typing import Annotated, Any, TypeVar
+
+from pydantic import Field
+
+from kenning.commerce.inventory.stock import stamp
+from kenning.commerce.ledger.cards import code_hash, last4, new_code
+from kenning.commerce.ledger.errors import LedgerError
+from kenning.commerce.ledger.lots import Lot, allocate, next_expiry, spendable
+from kenning.commerce.ledger.postings import (
+    HOLDER_KINDS,
+    SYSTEM_PURPOSES,
+    Account,
+    AccountKind,
+    Posting,
+    Transaction,
+    TransactionKind,
+    check_amount,
+    check_postings,
+    check_unit,
+    customer_account_id,
+    system_account_id,
+)
+from kenning.services.idempotency import once
+from kenning.services.inventory import utcnow
+from kenning.store import Store
+
+SCOPE = "ledger"
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------- posting
+def _is_system(account_id: str) -> bool:
+    return account_id.startswith("system:")
+
+
+# (database URL, system account id) known to exist: they are never deleted.
+_SYSTEM_ACCOUNTS: set[tuple[str, str]] = set()
+
+
+def ensure_system_accounts(store: Store, ids: Iterable[str], when: str) -> None:
+    """Create the system accounts ``ids`` names (``system:PURPOSE:UNIT``) if missing.
+    Called before a write's transaction, so the accounts outlive a write that rolls back."""
+    missing = sorted({i for i in ids if (store.url, i) not in _SYSTEM_ACCOUNTS})
+    rows = []
+    for account_id in missing:
+        _, purpose, unit = [*account_id.split(":"), "", ""][:3]
+        if system_account_id(purpose, check_unit(unit, "system")) != account_id:
+            raise LedgerError("invalid", f"not a system account: {account_id!r}")
+        rows.append((account_id, "system", unit, None, None, None, when))
+    if rows:
+        store.ensure_accounts(rows)
+        _SYSTEM_ACCOUNTS.update((store.url, account_id) for account_id in missing)
+
+
+def _why_not(store: Store, posting: Posting, amount: int) -> LedgerError:
+    rows = store.account_rows([posting.account_id])
+    if not rows:
+        return LedgerError("not_found", f"no account {posting.account_id!r}")
+    _, _, unit, _, balance, _ = rows[0]
+    if unit != posting.unit:
+        return LedgerError(
+            "invalid", f"account {posting.account_id} holds {unit}, not {posting.unit}"
+        )
+    return LedgerError(
+        "insufficient_funds", f"account {posting.account_id} holds {balance} {unit}, not {amount}"
+    )
+
+
+def _debit(store: Store, posting: Posting, when: str) -> list[Posting]:
+    amount = -posting.amount
+    if not store.take_balance(posting.account_id, posting.unit, amount):
+        raise _why_not(store, posting, amount)
+    if posting.lot_id is not None:
+        takes = [(posting.lot_id, amount)]
+    else:
+        lots = [Lot(i, int(r), e, c) for i, r, e, c in store.open_lots(posting.account_id)]
+        takes = allocate(lots, amount, when)
+    if not store.take_from_lots(posting.account_id, takes):
+        raise LedgerError("conflict", f"lot {posting.lot_id} of {posting.account_id} holds less")
+    return [Posting(posting.account_id, posting.unit, -n, lot) for lot, n in takes]
+
+
+def _credit(store: Store, posting: Posting, when: str, new_lots: list[Any]) -> Posting:
+    if not store.add_balance(posting.account_id, posting.unit, posting.amount):
+        raise _why_not(store, posting, posting.amount)
+    lot = posting.lot_id
+    if lot is None:
+        lot = "lot_" + uuid.uuid4().hex
+        new_lots.append((lot, posting.account_id, posting.amount, posting.expires_at, when))
+    elif not store.restore_lot(posting.account_id, lot, posting.amount):
+        raise LedgerError("invalid", f"account {posting.account_id} has no lot {lot}")
+    return Posting(posting.account_id, posting.unit, posting.amount, lot)
+
+
+def post(
+    store: Store,
+    kind: TransactionKind,
+    postings: Sequence[Posting],
+    *,
+    when: str,
+    order_id: str | None = None,
+    customer_id: str | None = None,
+    spend: int | None = None,
+    currency: str | None = None,
+    memo: str = "",
+) -> Transaction:
+    """Write one balanced transaction; the caller holds the database transaction. Debits
+    of holders take soonest-expiring unexpired lots first and are refused (rolling back
+    everything) when the account holds less."""
+    checked = check_postings(postings)
+    final: list[Posting] = []
+    new_lots: list[Any] = []
+    for posting in sorted(checked, key=lambda p: (p.account_id, p.amount)):
+        if _is_system(posting.account_id):
+            final.append(Posting(posting.account_id, posting.unit, posting.amount))
+        elif posting.amount < 0:
+            final += _debit(store, posting, when)
+        else:
+            final.append(_credit(store, posting, when, new_lots))
+    if new_lots:
+        store.add_lots(new_lots)
+    made = Transaction(
+        "txn_" + uuid.uuid4().hex,
+        kind,
+        when,
+        tuple(final),
+        order_id,
+        customer_id,
+        spend,
+        currency,
+        memo,
+    )
+    store.insert_transaction(
+        (made.id, kind, when, order_id, customer_id, spend, currency, memo),
+        [(p.account_id, p.unit, p.amount, p.lot_id) for p in final],
+    )
+    return made
+
+
+def run_once(
+    store: Store,
+    key: str | None,
+    request: Mapping[str, Any],
+    action: Callable[[], T],
+    kind: type[T],
+    system_accounts: Iterable[str] = (),
+    when: str = "",
+) -> T:
+    """``action`` in one database transaction with the key's answer (see ``once``)."""
+    ensure_system_accounts(store, system_accounts, when or stamp(utcnow()))
+    if key is None:
+        with store.transaction():
+            return action()
+    return once(store, SCOPE, key, request, action, kind)
+
+
+def _audit(
+    store: Store,
+    when: str,
+    actor: str,
+    action: str,
+    made: Transaction,
+    reason: str,
+    account_id: str | None = None,
+) -> None:
+    details = {
+        "kind": made.kind,
+        "postings": [[p.account_id, p.unit, p.amount] for p in made.postings],
+    }
+    store.add_audit((when, actor, action, made.customer_id, account_id, made.id, reason), details)
+
+
+# --------------------------------------------------------------------- accounts
+def _account(row: Sequence[Any]) -> Account:
+    id_, kind, unit, customer, balance, four = row
+    return Account(id_, kind, unit, customer, int(balance), four)
+
+
+def get_account(store: Store, account_id: str) -> Account:
+    rows = store.account_rows([account_id])
+    if not rows:
+        raise LedgerError("not_found", f"no account {account_id!r}")
+    account = _account(rows[0])
+    if not account.holder:  # a system account's balance is the sum of its postings
+        account = Account(account.id, "system", account.unit, None, store.posted_sum(account_id))
+    return account
+
+
+def ensure_customer_account(store: Store, kind: AccountKind, customer_id: str, unit: str) -> str:
+    account_id = customer_account_id(kind, customer_id, check_unit(unit, kind))
+    store.ensure_accounts([(account_id, kind, unit, customer_id, None, None, stamp(utcnow()))])
+    return account_id
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCard:
+    """A new gift card. ``code`` is shown once: it is not stored (only its hash), nor kept
+    in the idempotent answer, so a retry of the issue answers without it."""
+
+    account_id: str
+    last4: str
+    unit: str
+    amount: int
+    expires_at: str | None
+    transaction: Transaction
+    code: Annotated[str | None, Field(exclude=True)] = None
+
+
+def issue_gift_card(
+    store: Store,
+    amount: int,
+    currency: str,
+    *,
+    customer_id: str | None = None,
+    expires_at: datetime | None = None,
+    key: str | None = None,
+    now: datetime | None = None,
+    source: str = "issuance",
+    actor: str | None = None,
+    reason: str = "",
+) -> IssuedCard:
+    """A new card holding ``amount`` (sold, or given from ``source``: goodwill)."""
+    when = stamp(now or utcnow())
+    expiry = None if expires_at is None else stamp(expires_at)
+    origin = system_account_id(source, check_unit(currency, "gift_card"))
+
+    def act() -> IssuedCard:
+        check_amount(amount)
+        if expiry is not None and expiry <= when:
+            raise LedgerError("invalid", "a gift card cannot expire before it is issued")
+        code = new_code()
+        account_id = "gc_" + uuid.uuid4().hex
+        store.ensure_accounts(
+            [(account_id, "gift_card", currency, customer_id, code_hash(code), last4(code), when)]
+        )
+        made = post(
+            store,
+            "goodwill" if source == "goodwill" else "issue",
+            [
+                Posting(origin, currency, -amount),
+                Posting(account_id, currency, amount, None, expiry),
+            ],
+            when=when,
+            customer_id=customer_id,
+            memo=reason,
+        )
+        if actor is not None:
+            _audit(store, when, actor, f"gift_card.{made.kind}", made, reason, account_id)
+        return IssuedCard(account_id, last4(code), currency, amount, expiry, made, code)
+
+    request = {
+        "op": "issue_gift_card",
+        "amount": amount,
+        "currency": currency,
+        "customer": customer_id,
+        "expires_at": expiry,
+        "source": source,
+        "actor": actor,
+        "reason": reason,
+    }
+    return run_once(store, key, request, act, IssuedCard, [origin], when)
+
+
+def card_account(store: Store, code: str) -> Account:
+    row = store.account_by_code(code_hash(code))
+    if row is None:
+        raise LedgerError("not_found", "no gift card with that code")
+    return _account(row)
+
+
+def redeem(
+    store: Store,
+    account: Account,
+    amount: int,
+    *,
+    order_id: str | None = None,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> Transaction:
+    """Spend ``amount`` of a holder account on an order: soonest-expiring value first."""
+    when = stamp(now or utcnow())
+    target = system_account_id("redemption", account.unit)
+
+    def act() -> Transaction:
+        check_amount(amount)
+        postings = [
+            Posting(account.id, account.unit, -amount),
+            Posting(target, account.unit, amount),
+        ]
+        return post(
+            store, "redeem", postings, when=when, order_id=order_id, customer_id=account.customer_id
+        )
+
+    request = {"op": "redeem", "account": account.id, "amount": amount, "order": order_id}
+    return run_once(store, key, request, act, Transaction, [target], when)
+
+
+def redeem_gift_card(store: Store, code: str, amount: int, **options: Any) -> Transaction:
+    return redeem(store, card_account(store, code), amount, **options)
+
+
+def issue_to_customer(
+    store: Store,
+    customer_id: str,
+    kind: AccountKind,
+    amount: int,
+    unit: str,
+    *,
+    expires_at: datetime | None = None,
+    key: str | None = None,
+    now: datetime | None = None,
+    source: str = "issuance",
+    actor: str | None = None,
+    reason: str = "",
+) -> Transaction:
+    """Store credit (or points) into the customer's own account, from ``source``."""
+    when = stamp(now or utcnow())
+    expiry = None if expires_at is None else stamp(expires_at)
+    account_id = ensure_customer_account(store, kind, customer_id, unit)
+    origin = system_account_id(source, unit)
+
+    def act() -> Transaction:
+        check_amount(amount)
+        if expiry is not None and expiry <= when:
+            raise LedgerError("invalid", "value cannot expire before it is given")
+        postings = [Posting(origin, unit, -amount), Posting(account_id, unit, amount, None, expiry)]
+        tx_kind: TransactionKind = "goodwill" if source == "goodwill" else "issue"
+        made = post(store, tx_kind, postings, when=when, customer_id=customer_id, memo=reason)
+        if actor is not None:
+            _audit(store, when, actor, f"{kind}.{tx_kind}", made, reason, account_id)
+        return made
+
+    request = {
+        "op": "issue",
+        "customer": customer_id,
+        "kind": kind,
+        "amount": amount,
+        "unit": unit,
+        "expires_at": expiry,
+        "source": source,
+        "actor": actor,
+        "reason": reason,
+    }
+    return run_once(store, key, request, act, Transaction, [origin], when)
+
+
+def customer_account(store: Store, customer_id: str, kind: AccountKind, unit: str) -> Account:
+    return get_account(store, customer_account_id(kind, customer_id, check_unit(unit, kind)))
+
+
+def transfer(
+    store: Store,
+    source: str,
+    target: str,
+    amount: int,
+    unit: str,
+    *,
+    key: str | None = None,
+    now: datetime | None = None,
+    actor: str | None = None,
+    reason: str = "",
+) -> Transaction:
+    """Move value between two holder accounts of one unit (a gift card onto store credit)."""
+    return post_transaction(
+        store,
+        "transfer",
+        [Posting(source, unit, -check_amount(amount)), Posting(target, unit, amount)],
+        key=key,
+        now=now,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def post_transaction(
+    store: Store,
+    kind: TransactionKind,
+    postings: Sequence[Posting],
+    *,
+    key: str | None = None,
+    now: datetime | None = None,
+    order_id: str | None = None,
+    actor: str | None = None,
+    reason: str = "",
+) -> Transaction:
+    """A transaction of any postings that balance (a correction, a transfer …); audited
+    when ``actor`` says who asked."""
+    when = stamp(now or utcnow())
+    if kind in ("expire", "earn", "refund"):
+        raise LedgerError("invalid", f"{kind} transactions are made by their own operation")
+    systems = [p.account_id for p in postings if _is_system(p.account_id)]
+
+    def act() -> Transaction:
+        made = post(store, kind, postings, when=when, order_id=order_id, memo=reason)
+        if actor is not None:
+            _audit(store, when, actor, f"transaction.{kind}", made, reason)
+        return made
+
+    request = {
+        "op": "post",
+        "kind": kind,
+        "postings": [[p.account_id, p.unit, p.amount, p.lot_id, p.expires_at] for p in postings],
+        "order": order_id,
+        "actor": actor,
+        "reason": reason,
+    }
+    return run_once(store, key, request, act, Transaction, systems, when)
+
+
+def get_transaction(store: Store, transaction_id: str) -> Transaction:
+    found = store.transaction_rows(transaction_id)
+    if found is None:
+        raise LedgerError("not_found", f"no transaction {transaction_id!r}")
+    (id_, kind, created, order, customer, spend, currency, memo), rows = found
+    postings = tuple(Posting(*row) for row in rows)
+    spent = None if spend is None else int(spend)
+    return Transaction(id_, kind, created, postings, order, customer, spent, currency, memo)
+
+
+# --------------------------------------------------------------------- expiry
+def expire_due(store: Store, now: datetime | None = None, batch: int = 500) -> int:
+    """Move what is left in every lot past its expiry to the expiry account (breakage),
+    one transaction per account; returns the lots expired."""
+    when = stamp(now or utcnow())
+    expired = 0
+    while True:
+        due = store.due_lots(when, batch)
+        done = 0
+        for account_id, lots in groupby(due, key=lambda lot: lot[1]):
+            group = list(lots)
+            unit = group[0][2]
+            target = system_account_id("expiry", unit)
+            total = sum(remaining for *_, remaining in group)
+            postings = [Posting(account_id, unit, -n, lot) for lot, _, _, n in group]
+            postings.append(Posting(target, unit, total))
+            try:
+                _expire(store, postings, target, when)
+            except LedgerError:
+                continue  # changed meanwhile (another expiry run): the next pass sees it
+            done += len(group)
+        expired += done
+        if len(due) < batch or not done:
+            return expired
+
+
+def _expire(store: Store, postings: list[Posting], target: str, when: str) -> None:
+    def act() -> Transaction:
+        return post(store, "expire", postings, when=when, memo="expired")
+
+    run_once(store, None, {}, act, Transaction, [target], when)
+
+
+# --------------------------------------------------------------------- reading
+@dataclass(frozen=True, slots=True)
+class AccountBalance:
+    account_id: str
+    kind: AccountKind
+    unit: str
+    balance: int  # every lot's remaining value, expired or not (until the job runs)
+    available: int  # what can be spent now: the unexpired lots
+    last4: str | None
+    next_expiry: str | None
+    expiring: int  # how much expires then
+
+
+def account_balance(store: Store, account: Account, now: datetime | None = None) -> AccountBalance:
+    when = stamp(now or utcnow())
+    lots = [Lot(i, int(r), e, c) for i, r, e, c in store.open_lots(account.id)]
+    soon = next_expiry(lots, when)
+    return AccountBalance(
+        account.id,
+        account.kind,
+        account.unit,
+        account.balance,
+        spendable(lots, when),
+        account.last4,
+        soon[0] if soon else None,
+        soon[1] if soon else 0,
+    )
+
+
+def customer_accounts(store: Store, customer_id: str) -> list[Account]:
+    return [_account(row) for row in store.customer_account_rows(customer_id)]
+
+
+def verify(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every rule the books break, with the offending rows; all empty when they balance:
+    each holder's balance is the sum of its postings and of its lots and never negative,
+    each transaction sums to zero in every unit."""
+    return store.ledger_problems()
+
+
+__all__ = [
+    "HOLDER_KINDS",
+    "SYSTEM_PURPOSES",
+    "AccountBalance",
+    "IssuedCard",
+    "account_balance",
+    "card_account",
+    "customer_account",
+    "customer_accounts",
+    "expire_due",
+    "get_account",
+    "get_transaction",
+    "issue_gift_card",
+    "issue_to_customer",
+    "post",
+    "post_transaction",
+    "redeem",
+    "redeem_gift_card",
+    "transfer",
+    "verify",
+]
