@@ -326,4 +326,3 @@ def _show(value: float) -> str:
     if value in (float(UNLIMITED), -float(UNLIMITED)):
         return "unlimited"
     return f"{value:g}"
-

@@ -164,7 +164,12 @@ def earn(
         rule = _rule(programme.rules, channel, line.category)
         base = 0 if rule is None else line.amount * rule.points_per_unit // per_unit
         best = max(
-            (c for c in live if EarnRule(0, c.channel, c.category).matches(channel, line.category)),
+            (
+                c
+                for c in live
+                if c.multiplier_percent != 100
+                and EarnRule(0, c.channel, c.category).matches(channel, line.category)
+            ),
             key=lambda c: c.multiplier_percent,
             default=None,
         )
