@@ -169,15 +169,17 @@ def refund_order(
         total = order_total if order_total is not None else (earned or None)
         remaining = None if total is None else total - refunded
         holdings = [(a, u, lot, n) for a, u, n, lot in store.order_holdings(order_id)]
-        postings = reversal(holdings, amount, remaining)
-        if not postings:
+        if remaining is not None and remaining <= 0:
             raise LedgerError("conflict", f"order {order_id} has nothing left to refund")
+        postings = reversal(holdings, amount, remaining)
         available = {
             p.account_id: _spendable(store, p.account_id, when)
             for p in postings
             if p.amount < 0 and not p.account_id.startswith("system:")
         }
         postings, forgiven = cap_debits(postings, available)
+        if not postings:
+            raise LedgerError("conflict", f"order {order_id} has nothing left to refund")
         back = amount if amount is not None else (remaining or 0)
         made = post(
             store,
