@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from kenning.api import errors
-from kenning.api.routers import reservations, stock
+from kenning.api.routers import ledger, reservations, stock
 from kenning.services.inventory import FavouriteStores, profile_favourite_stores, utcnow
 from kenning.settings import Settings
 from kenning.store.pool import StorePool
@@ -37,7 +37,7 @@ def create_app(
 
     app = FastAPI(
         title="Kenning",
-        summary="Customer data platform for retailers: stock everywhere.",
+        summary="Customer data platform for retailers: stock everywhere, the value ledger.",
         version="0.1.0",
         lifespan=lifespan,
     )
@@ -48,4 +48,5 @@ def create_app(
     errors.install(app)
     app.include_router(stock.router)
     app.include_router(reservations.router)
+    app.include_router(ledger.router)
     return app

@@ -74,6 +74,8 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Session]]:
 
 InventoryReader = Annotated[Session, Depends(require_scope("inventory:read"))]
 InventoryWriter = Annotated[Session, Depends(require_scope("inventory:write"))]
+LedgerReader = Annotated[Session, Depends(require_scope("ledger:read"))]
+LedgerWriter = Annotated[Session, Depends(require_scope("ledger:write"))]
 # Dependencies that do no I/O are async so they run on the event loop, not in a thread.
 
 

@@ -19,6 +19,7 @@ STATUS = {
     "validation_error": 422,
     "not_found": 404,
     "insufficient_stock": 409,
+    "insufficient_funds": 409,
     "conflict": 409,
     "idempotency_mismatch": 409,
     "idempotency_key_required": 400,

@@ -13,7 +13,15 @@ from datetime import UTC, datetime
 from kenning.domain.refusals import Refusal
 from kenning.store import Store
 
-SCOPES = ("admin", "customers:read", "customers:write", "inventory:read", "inventory:write")
+SCOPES = (
+    "admin",
+    "customers:read",
+    "customers:write",
+    "inventory:read",
+    "inventory:write",
+    "ledger:read",
+    "ledger:write",
+)
 SECRET_PREFIX = "kn_sk_"
 
 

@@ -499,6 +499,17 @@ def customer_accounts(store: Store, customer_id: str) -> list[Account]:
     return [_account(row) for row in store.customer_account_rows(customer_id)]
 
 
+_AUDIT_FIELDS = ("at", "actor", "action", "customer_id", "account_id", "transaction_id")
+
+
+def audit_trail(
+    store: Store, customer_id: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Who did what by hand and why, newest first."""
+    names = (*_AUDIT_FIELDS, "reason", "details")
+    return [dict(zip(names, row, strict=True)) for row in store.audit_rows(customer_id, limit)]
+
+
 def verify(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every rule the books break, with the offending rows; all empty when they balance:
     each holder's balance is the sum of its postings and of its lots and never negative,
@@ -512,6 +523,7 @@ __all__ = [
     "AccountBalance",
     "IssuedCard",
     "account_balance",
+    "audit_trail",
     "card_account",
     "customer_account",
     "customer_accounts",
