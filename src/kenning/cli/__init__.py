@@ -1,6 +1,6 @@
 """The ``kenning`` command line: one command group; long work shows progress."""
 
-from kenning.cli import identity, inventory, records
+from kenning.cli import identity, inventory, ledger, records
 from kenning.cli.app import cli, main
 
-__all__ = ["cli", "identity", "inventory", "main", "records"]
+__all__ = ["cli", "identity", "inventory", "ledger", "main", "records"]
