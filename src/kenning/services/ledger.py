@@ -36,9 +36,10 @@ from kenning.commerce.ledger.postings import (
     customer_account_id,
     system_account_id,
 )
-from kenning.services.idempotency import once
+from kenning.services.idempotency import Answering, once, once_saved_by_write
 from kenning.services.inventory import utcnow
 from kenning.store import Store
+from kenning.store.ledger import LedgerChange, LotConflict, LotMove, NewLot
 
 SCOPE = "ledger"
 T = TypeVar("T")
@@ -82,29 +83,29 @@ def _why_not(store: Store, posting: Posting, amount: int) -> LedgerError:
     )
 
 
-def _debit(store: Store, posting: Posting, when: str) -> list[Posting]:
+def _debit(store: Store, posting: Posting, when: str) -> list[LotMove]:
+    """Lock and debit the holder's balance; the lots to take the amount from."""
     amount = -posting.amount
     if not store.take_balance(posting.account_id, posting.unit, amount):
         raise _why_not(store, posting, amount)
     if posting.lot_id is not None:
-        takes = [(posting.lot_id, amount)]
-    else:
-        lots = [Lot(i, int(r), e, c) for i, r, e, c in store.open_lots(posting.account_id)]
-        takes = allocate(lots, amount, when)
-    if not store.take_from_lots(posting.account_id, takes):
-        raise LedgerError("conflict", f"lot {posting.lot_id} of {posting.account_id} holds less")
-    return [Posting(posting.account_id, posting.unit, -n, lot) for lot, n in takes]
+        return [(posting.account_id, posting.lot_id, amount)]
+    lots = [Lot(i, int(r), e, c) for i, r, e, c in store.open_lots(posting.account_id)]
+    return [(posting.account_id, lot, n) for lot, n in allocate(lots, amount, when)]
 
 
-def _credit(store: Store, posting: Posting, when: str, new_lots: list[Any]) -> Posting:
+def _credit(
+    store: Store, posting: Posting, when: str, restores: list[LotMove], new_lots: list[NewLot]
+) -> Posting:
+    """Lock and credit the holder's balance, giving back to a lot or opening one."""
     if not store.add_balance(posting.account_id, posting.unit, posting.amount):
         raise _why_not(store, posting, posting.amount)
     lot = posting.lot_id
     if lot is None:
         lot = "lot_" + uuid.uuid4().hex
         new_lots.append((lot, posting.account_id, posting.amount, posting.expires_at, when))
-    elif not store.restore_lot(posting.account_id, lot, posting.amount):
-        raise LedgerError("invalid", f"account {posting.account_id} has no lot {lot}")
+    else:
+        restores.append((posting.account_id, lot, posting.amount))
     return Posting(posting.account_id, posting.unit, posting.amount, lot)
 
 
@@ -119,22 +120,29 @@ def post(
     spend: int | None = None,
     currency: str | None = None,
     memo: str = "",
+    answering: Answering | None = None,
 ) -> Transaction:
     """Write one balanced transaction; the caller holds the database transaction. Debits
     of holders take soonest-expiring unexpired lots first and are refused (rolling back
-    everything) when the account holds less."""
+    everything) when the account holds less. ``answering``: save the transaction as the
+    idempotency key's answer with it."""
     checked = check_postings(postings)
+    credited = {p.account_id for p in checked if p.amount > 0 and not _is_system(p.account_id)}
+    if any(p.amount < 0 and p.account_id in credited for p in checked):
+        raise LedgerError("invalid", "a transaction either debits or credits an account")
     final: list[Posting] = []
-    new_lots: list[Any] = []
+    takes: list[LotMove] = []
+    restores: list[LotMove] = []
+    new_lots: list[NewLot] = []
     for posting in sorted(checked, key=lambda p: (p.account_id, p.amount)):
         if _is_system(posting.account_id):
             final.append(Posting(posting.account_id, posting.unit, posting.amount))
         elif posting.amount < 0:
-            final += _debit(store, posting, when)
+            moved = _debit(store, posting, when)
+            takes += moved
+            final += [Posting(account, posting.unit, -n, lot) for account, lot, n in moved]
         else:
-            final.append(_credit(store, posting, when, new_lots))
-    if new_lots:
-        store.add_lots(new_lots)
+            final.append(_credit(store, posting, when, restores, new_lots))
     made = Transaction(
         "txn_" + uuid.uuid4().hex,
         kind,
@@ -146,10 +154,19 @@ def post(
         currency,
         memo,
     )
-    store.insert_transaction(
+    change = LedgerChange(
         (made.id, kind, when, order_id, customer_id, spend, currency, memo),
         [(p.account_id, p.unit, p.amount, p.lot_id) for p in final],
+        takes,
+        restores,
+        new_lots,
     )
+    try:
+        store.record_transaction(change, None if answering is None else answering.row(made))
+    except LotConflict as lot:
+        raise LedgerError(
+            "conflict", f"lot {lot.lot_id} of {lot.account_id} cannot take that"
+        ) from None
     return made
 
 
@@ -168,6 +185,25 @@ def run_once(
         with store.transaction():
             return action()
     return once(store, SCOPE, key, request, action, kind)
+
+
+def run_posting(
+    store: Store,
+    key: str | None,
+    request: Mapping[str, Any],
+    action: Callable[[Answering | None], Transaction],
+    system_accounts: Iterable[str],
+    when: str,
+) -> Transaction:
+    """``run_once`` for a write whose answer is the transaction it posts: the answer is
+    saved by the statement that writes the transaction (the hot path: redemptions)."""
+    ensure_system_accounts(store, system_accounts, when)
+
+    def act(answering: Answering | None) -> Transaction:
+        with store.transaction():
+            return action(answering)
+
+    return once_saved_by_write(store, SCOPE, key, request, act, Transaction)
 
 
 def _audit(
@@ -297,18 +333,24 @@ def redeem(
     when = stamp(now or utcnow())
     target = system_account_id("redemption", account.unit)
 
-    def act() -> Transaction:
+    def act(answering: Answering | None) -> Transaction:
         check_amount(amount)
         postings = [
             Posting(account.id, account.unit, -amount),
             Posting(target, account.unit, amount),
         ]
         return post(
-            store, "redeem", postings, when=when, order_id=order_id, customer_id=account.customer_id
+            store,
+            "redeem",
+            postings,
+            when=when,
+            order_id=order_id,
+            customer_id=account.customer_id,
+            answering=answering,
         )
 
     request = {"op": "redeem", "account": account.id, "amount": amount, "order": order_id}
-    return run_once(store, key, request, act, Transaction, [target], when)
+    return run_posting(store, key, request, act, [target], when)
 
 
 def redeem_gift_card(store: Store, code: str, amount: int, **options: Any) -> Transaction:
@@ -406,8 +448,10 @@ def post_transaction(
         raise LedgerError("invalid", f"{kind} transactions are made by their own operation")
     systems = [p.account_id for p in postings if _is_system(p.account_id)]
 
-    def act() -> Transaction:
-        made = post(store, kind, postings, when=when, order_id=order_id, memo=reason)
+    def act(answering: Answering | None) -> Transaction:
+        made = post(
+            store, kind, postings, when=when, order_id=order_id, memo=reason, answering=answering
+        )
         if actor is not None:
             _audit(store, when, actor, f"transaction.{kind}", made, reason)
         return made
@@ -420,7 +464,7 @@ def post_transaction(
         "actor": actor,
         "reason": reason,
     }
-    return run_once(store, key, request, act, Transaction, systems, when)
+    return run_posting(store, key, request, act, systems, when)
 
 
 def get_transaction(store: Store, transaction_id: str) -> Transaction:

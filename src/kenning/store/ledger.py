@@ -13,11 +13,12 @@ their postings), so they are no hot row every writer queues on.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from kenning.store.access import _json
+from kenning.store.access import SAVE_ANSWER, AnswerRow, KeyTaken, _json
 from kenning.store.hooks import SqlHooks
 
 ACCOUNT_COLUMNS = "id, kind, unit, customer_id, balance, last4"
@@ -28,6 +29,33 @@ Row = tuple[Any, ...]
 AccountRow = tuple[str, str, str, str | None, str | None, str | None, str]
 # (account, unit, amount, lot)
 PostingRow = tuple[str, str, int, str | None]
+
+
+# (account, lot, amount)
+LotMove = tuple[str, str, int]
+# (lot, account, amount, expires_at, created_at)
+NewLot = tuple[str, str, int, str | None, str]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerChange:
+    """What a transaction writes besides the balances: header in TRANSACTION_COLUMNS
+    order, postings, and the lots it takes from, gives back to and opens."""
+
+    header: Row
+    postings: Sequence[PostingRow]
+    takes: Sequence[LotMove] = ()
+    restores: Sequence[LotMove] = ()
+    new_lots: Sequence[NewLot] = ()
+
+
+class LotConflict(Exception):
+    """A lot held less than was taken, or is not the account's; nothing was written."""
+
+    def __init__(self, account_id: str, lot_id: str) -> None:
+        super().__init__(f"lot {lot_id} of {account_id}")
+        self.account_id = account_id
+        self.lot_id = lot_id
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -99,34 +127,6 @@ class LedgerTables(SqlHooks):
             (account_id,),
         )
 
-    def take_from_lots(self, account_id: str, takes: Sequence[tuple[str, int]]) -> bool:
-        """Take (lot, amount) from each of the account's lots, all or none (the caller's
-        transaction rolls back on False)."""
-        for lot_id, amount in takes:
-            if not self._query(
-                "UPDATE ledger_lots SET remaining = remaining - ? WHERE id = ? "
-                "AND account_id = ? AND remaining >= ? RETURNING id",
-                (amount, lot_id, account_id, amount),
-            ):
-                return False
-        return True
-
-    def restore_lot(self, account_id: str, lot_id: str, amount: int) -> bool:
-        rows = self._query(
-            "UPDATE ledger_lots SET remaining = remaining + ? WHERE id = ? AND account_id = ? "
-            "RETURNING id",
-            (amount, lot_id, account_id),
-        )
-        return bool(rows)
-
-    def add_lots(self, rows: Sequence[tuple[str, str, int, str | None, str]]) -> None:
-        """(id, account, amount, expires_at, created_at): new lots, full."""
-        self._executemany(
-            "INSERT INTO ledger_lots (id, account_id, amount, remaining, expires_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(i, a, n, n, e, c) for i, a, n, e, c in rows],
-        )
-
     def due_lots(self, now: str, limit: int = 1000) -> list[tuple[str, str, str, int]]:
         """(lot, account, unit, remaining) of lots past their expiry with value left."""
         rows = self._query(
@@ -139,8 +139,33 @@ class LedgerTables(SqlHooks):
         return [(str(i), str(a), str(u), int(r)) for i, a, u, r in rows]
 
     # ----------------------------------------------------------------- transactions
-    def insert_transaction(self, header: Row, postings: Sequence[PostingRow]) -> None:
-        """A transaction (TRANSACTION_COLUMNS order) and its postings, in one statement each."""
+    def record_transaction(self, change: LedgerChange, answer: AnswerRow | None = None) -> None:
+        """Write a transaction whose holder balances the caller has already changed (and so
+        locked): its lots taken from, given back to and opened, the transaction and its
+        postings, and ``answer``, all in the caller's database transaction. LotConflict if
+        a lot holds less than is taken or does not belong to its account; KeyTaken if the
+        answer's key already has one (the caller rolls back either way)."""
+        for account_id, lot_id, amount in change.takes:
+            if not self._query(
+                "UPDATE ledger_lots SET remaining = remaining - ? WHERE id = ? "
+                "AND account_id = ? AND remaining >= ? RETURNING id",
+                (amount, lot_id, account_id, amount),
+            ):
+                raise LotConflict(account_id, lot_id)
+        for account_id, lot_id, amount in change.restores:
+            if not self._query(
+                "UPDATE ledger_lots SET remaining = remaining + ? WHERE id = ? "
+                "AND account_id = ? RETURNING id",
+                (amount, lot_id, account_id),
+            ):
+                raise LotConflict(account_id, lot_id)
+        if change.new_lots:
+            self._executemany(
+                "INSERT INTO ledger_lots (id, account_id, amount, remaining, expires_at, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [(i, a, n, n, e, c) for i, a, n, e, c in change.new_lots],
+            )
+        header = change.header
         self._execute(
             f"INSERT INTO ledger_transactions ({TRANSACTION_COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -148,9 +173,11 @@ class LedgerTables(SqlHooks):
         )
         self._execute(
             "INSERT INTO ledger_postings (transaction_id, account_id, unit, amount, lot_id) "
-            "VALUES " + ", ".join("(?, ?, ?, ?, ?)" for _ in postings),
-            [v for posting in postings for v in (header[0], *posting)],
+            "VALUES " + ", ".join("(?, ?, ?, ?, ?)" for _ in change.postings),
+            [v for posting in change.postings for v in (header[0], *posting)],
         )
+        if answer is not None and not self._query(SAVE_ANSWER, answer.params()):
+            raise KeyTaken
 
     def transaction_rows(self, transaction_id: str) -> tuple[Row, list[PostingRow]] | None:
         rows = self._query(
