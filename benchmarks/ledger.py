@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import random
+import resource
 import sys
 import threading
 import time
@@ -32,6 +34,26 @@ from kenning.services import ledger
 from kenning.store import open_store
 
 CARD_VALUE = 10**12  # minor units: no card runs dry in a run
+
+
+def backend_cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by these PostgreSQL backends (Linux /proc; 0 for SQLite)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            values = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(values[11]) + int(values[12])) / ticks  # utime, stime
+    return total
+
+
+def client_cpu() -> float:
+    """CPU seconds used by this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def seed(url: str, cards: int) -> list[str]:
@@ -49,9 +71,12 @@ def clients(
 ) -> dict[str, Any]:
     """``count`` client threads from index ``first``; their latencies and postings."""
     stores = [open_store(url, migrate=False) for _ in range(count)]
+    postgres = url.startswith("postgresql")
+    pids = [int(s._query("SELECT pg_backend_pid()")[0][0]) for s in stores] if postgres else []
+    cpu_before = backend_cpu(pids)
     guard = threading.Lock()
     latencies: list[float] = []
-    totals = {"postings": 0, "transactions": 0, "refused": 0, "finished": 0.0}
+    totals = {"postings": 0, "transactions": 0, "refused": 0, "finished": 0.0, "db_cpu": 0.0}
 
     def client(index: int) -> None:
         rng = random.Random(index)
@@ -93,6 +118,7 @@ def clients(
         t.start()
     for t in threads:
         t.join()
+    totals["db_cpu"] = backend_cpu(pids) - cpu_before
     for store in stores:
         store.close()
     return {"latencies": latencies, **totals}
@@ -117,6 +143,7 @@ def main() -> None:
         with open_store(url) as store:
             _, _, seeded = store.ledger_counts()
         start = time.time() + 1.0
+        cpu_before = client_cpu()
         share = [
             args.clients // args.processes + (i < args.clients % args.processes)
             for i in range(args.processes)
@@ -138,6 +165,8 @@ def main() -> None:
             results = [queue.get() for _ in procs]
             for p in procs:
                 p.join()
+        database_cpu = sum(r["db_cpu"] for r in results)
+        clients_cpu = client_cpu() - cpu_before
         # From the common start to the last client's last answer.
         wall = max(r["finished"] for r in results) - start
         latencies = [ms for r in results for ms in r["latencies"]]
@@ -163,7 +192,9 @@ def main() -> None:
         print(
             f"| {transactions:,} | {postings:,} | **{postings / wall:,.0f}** | "
             f"{transactions / wall:,.0f} | {quantile(latencies, 0.5):.1f} | "
-            f"{quantile(latencies, 0.99):.1f} | {refused:,} |"
+            f"{quantile(latencies, 0.99):.1f} | {refused:,} | "
+            f"{database_cpu * 1000 / max(1, transactions):.2f} | "
+            f"{clients_cpu * 1000 / max(1, transactions):.2f} |"
         )
         counted = stored - seeded == postings
         balanced = all(int(total) == 0 for _, total in units)
