@@ -3,7 +3,8 @@ transfers both ways never deadlock."""
 
 from __future__ import annotations
 
-from ledger_data import NOW, all_at_once, books_balance
+from concurrent_clients import all_at_once
+from ledger_data import NOW, books_balance
 
 from kenning.commerce.ledger.errors import LedgerError
 from kenning.services import ledger

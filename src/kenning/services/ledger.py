@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypedDict, TypeVar, Unpack
 
 from pydantic import Field
 
@@ -258,59 +258,89 @@ class IssuedCard:
     code: Annotated[str | None, Field(exclude=True)] = None
 
 
+class Giving(TypedDict, total=False):
+    """How value is given: expiring when, under which idempotency key, at what time, from
+    which system account (``issuance``, ``goodwill``), by whom and why (``actor`` set: the
+    gift goes into the audit trail)."""
+
+    expires_at: datetime | None
+    key: str | None
+    now: datetime | None
+    source: str
+    actor: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Gift:
+    when: str
+    expiry: str | None
+    source: str
+    actor: str | None
+    reason: str
+    key: str | None
+
+    @classmethod
+    def of(cls, giving: Giving) -> _Gift:
+        expires_at = giving.get("expires_at")
+        return cls(
+            stamp(giving.get("now") or utcnow()),
+            None if expires_at is None else stamp(expires_at),
+            giving.get("source", "issuance"),
+            giving.get("actor"),
+            giving.get("reason", ""),
+            giving.get("key"),
+        )
+
+    def origin(self, unit: str) -> str:
+        return system_account_id(self.source, unit)
+
+    def request(self, **fields: Any) -> dict[str, Any]:
+        mine = {"expires_at": self.expiry, "source": self.source, "actor": self.actor}
+        return {**fields, **mine, "reason": self.reason}
+
+    def give(
+        self, store: Store, what: str, account_id: str, amount: int, unit: str, customer: str | None
+    ) -> Transaction:
+        """Post ``amount`` from the origin to ``account_id`` (a new lot), audited if an
+        actor gives it; inside the caller's database transaction."""
+        check_amount(amount)
+        if self.expiry is not None and self.expiry <= self.when:
+            raise LedgerError("invalid", "value cannot expire before it is given")
+        kind: TransactionKind = "goodwill" if self.source == "goodwill" else "issue"
+        postings = [
+            Posting(self.origin(unit), unit, -amount),
+            Posting(account_id, unit, amount, None, self.expiry),
+        ]
+        made = post(store, kind, postings, when=self.when, customer_id=customer, memo=self.reason)
+        if self.actor is not None:
+            _audit(store, self.when, self.actor, f"{what}.{kind}", made, self.reason, account_id)
+        return made
+
+
 def issue_gift_card(
     store: Store,
     amount: int,
     currency: str,
     *,
     customer_id: str | None = None,
-    expires_at: datetime | None = None,
-    key: str | None = None,
-    now: datetime | None = None,
-    source: str = "issuance",
-    actor: str | None = None,
-    reason: str = "",
+    **giving: Unpack[Giving],
 ) -> IssuedCard:
-    """A new card holding ``amount`` (sold, or given from ``source``: goodwill)."""
-    when = stamp(now or utcnow())
-    expiry = None if expires_at is None else stamp(expires_at)
-    origin = system_account_id(source, check_unit(currency, "gift_card"))
+    """A new card holding ``amount`` (sold, or given as goodwill)."""
+    gift = _Gift.of(giving)
+    check_unit(currency, "gift_card")
 
     def act() -> IssuedCard:
-        check_amount(amount)
-        if expiry is not None and expiry <= when:
-            raise LedgerError("invalid", "a gift card cannot expire before it is issued")
         code = new_code()
         account_id = "gc_" + uuid.uuid4().hex
-        store.ensure_accounts(
-            [(account_id, "gift_card", currency, customer_id, code_hash(code), last4(code), when)]
-        )
-        made = post(
-            store,
-            "goodwill" if source == "goodwill" else "issue",
-            [
-                Posting(origin, currency, -amount),
-                Posting(account_id, currency, amount, None, expiry),
-            ],
-            when=when,
-            customer_id=customer_id,
-            memo=reason,
-        )
-        if actor is not None:
-            _audit(store, when, actor, f"gift_card.{made.kind}", made, reason, account_id)
-        return IssuedCard(account_id, last4(code), currency, amount, expiry, made, code)
+        row = (account_id, "gift_card", currency, customer_id, code_hash(code), last4(code))
+        store.ensure_accounts([(*row, gift.when)])
+        made = gift.give(store, "gift_card", account_id, amount, currency, customer_id)
+        return IssuedCard(account_id, last4(code), currency, amount, gift.expiry, made, code)
 
-    request = {
-        "op": "issue_gift_card",
-        "amount": amount,
-        "currency": currency,
-        "customer": customer_id,
-        "expires_at": expiry,
-        "source": source,
-        "actor": actor,
-        "reason": reason,
-    }
-    return run_once(store, key, request, act, IssuedCard, [origin], when)
+    request = gift.request(op="issue_gift_card", amount=amount, unit=currency, customer=customer_id)
+    origin = [gift.origin(currency)]
+    return run_once(store, gift.key, request, act, IssuedCard, origin, gift.when)
 
 
 def card_account(store: Store, code: str) -> Account:
@@ -363,43 +393,18 @@ def issue_to_customer(
     kind: AccountKind,
     amount: int,
     unit: str,
-    *,
-    expires_at: datetime | None = None,
-    key: str | None = None,
-    now: datetime | None = None,
-    source: str = "issuance",
-    actor: str | None = None,
-    reason: str = "",
+    **giving: Unpack[Giving],
 ) -> Transaction:
-    """Store credit (or points) into the customer's own account, from ``source``."""
-    when = stamp(now or utcnow())
-    expiry = None if expires_at is None else stamp(expires_at)
+    """Store credit (or points) into the customer's own account."""
+    gift = _Gift.of(giving)
     account_id = ensure_customer_account(store, kind, customer_id, unit)
-    origin = system_account_id(source, unit)
 
     def act() -> Transaction:
-        check_amount(amount)
-        if expiry is not None and expiry <= when:
-            raise LedgerError("invalid", "value cannot expire before it is given")
-        postings = [Posting(origin, unit, -amount), Posting(account_id, unit, amount, None, expiry)]
-        tx_kind: TransactionKind = "goodwill" if source == "goodwill" else "issue"
-        made = post(store, tx_kind, postings, when=when, customer_id=customer_id, memo=reason)
-        if actor is not None:
-            _audit(store, when, actor, f"{kind}.{tx_kind}", made, reason, account_id)
-        return made
+        return gift.give(store, kind, account_id, amount, unit, customer_id)
 
-    request = {
-        "op": "issue",
-        "customer": customer_id,
-        "kind": kind,
-        "amount": amount,
-        "unit": unit,
-        "expires_at": expiry,
-        "source": source,
-        "actor": actor,
-        "reason": reason,
-    }
-    return run_once(store, key, request, act, Transaction, [origin], when)
+    request = gift.request(op="issue", amount=amount, unit=unit, customer=customer_id, kind=kind)
+    origin = [gift.origin(unit)]
+    return run_once(store, gift.key, request, act, Transaction, origin, gift.when)
 
 
 def customer_account(store: Store, customer_id: str, kind: AccountKind, unit: str) -> Account:
@@ -565,6 +570,7 @@ __all__ = [
     "HOLDER_KINDS",
     "SYSTEM_PURPOSES",
     "AccountBalance",
+    "Giving",
     "IssuedCard",
     "account_balance",
     "audit_trail",

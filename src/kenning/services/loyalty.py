@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from kenning.commerce.inventory.stock import stamp
 from kenning.commerce.ledger.errors import LedgerError
@@ -34,6 +34,7 @@ from kenning.commerce.ledger.refunds import cap_debits, reversal
 from kenning.services.inventory import utcnow
 from kenning.services.ledger import (
     AccountBalance,
+    Giving,
     IssuedCard,
     account_balance,
     customer_accounts,
@@ -232,7 +233,7 @@ def goodwill(
     if not customer_id.strip():
         raise LedgerError("invalid", "goodwill is given to a customer")
     check_amount(amount)
-    options: dict[str, Any] = {
+    options: Giving = {
         "expires_at": expires_at,
         "key": key,
         "now": now,
