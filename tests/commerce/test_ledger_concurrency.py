@@ -1,5 +1,5 @@
 """Concurrent writers on both backends: one gift card never overspent, one key posts once,
-transfers both ways never deadlock."""
+transfers both ways never deadlock, one order refunded once."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from concurrent_clients import all_at_once
 from ledger_data import NOW, books_balance
 
 from kenning.commerce.ledger.errors import LedgerError
-from kenning.services import ledger
+from kenning.commerce.ledger.loyalty import EarnLine
+from kenning.services import ledger, loyalty
 from kenning.store import Store
 
 
@@ -60,3 +61,25 @@ def test_transfers_both_ways_at_once_never_deadlock(store: Store, store_url: str
     assert len(all_at_once(store_url, 8, mover)) == 8
     total = ledger.get_account(store, a).balance + ledger.get_account(store, b).balance
     assert total == 20_000 and books_balance(store)
+
+
+def test_concurrent_refunds_of_one_order_refund_it_once(store: Store, store_url: str) -> None:
+    card = ledger.issue_gift_card(store, 10_000, "GBP", customer_id="c1", now=NOW)
+    assert card.code is not None
+    ledger.redeem_gift_card(store, card.code, 4_000, order_id="o1", now=NOW)
+    loyalty.earn_for_order(
+        store, "o1", "c1", [EarnLine("BAG", 4_000)], channel="web", currency="GBP", now=NOW
+    )
+
+    def refund(own: Store) -> str:
+        try:
+            loyalty.refund_order(own, "o1", key=f"refund-{id(own)}", now=NOW)
+            return "ok"
+        except LedgerError as exc:
+            return exc.code
+
+    outcomes = all_at_once(store_url, 6, refund)
+    assert sorted(outcomes) == ["conflict"] * 5 + ["ok"]
+    assert ledger.get_account(store, card.account_id).balance == 10_000
+    assert ledger.get_account(store, loyalty.points_account_id("c1")).balance == 0
+    assert books_balance(store)

@@ -97,6 +97,7 @@ def earn_for_order(
         check_unit(currency, "store_credit")
         if not lines:
             raise LedgerError("invalid", "an order needs at least one line")
+        store.lock_order(order_id)
         if any(row[1] == "earn" for row in store.order_transactions(order_id)):
             raise LedgerError("conflict", f"order {order_id} has already earned its points")
         programme = load_programme(store)
@@ -160,6 +161,7 @@ def refund_order(
     when = stamp(moment)
 
     def act() -> RefundResult:
+        store.lock_order(order_id)
         rows = store.order_transactions(order_id)
         if not rows:
             raise LedgerError("not_found", f"no ledger transactions for order {order_id!r}")

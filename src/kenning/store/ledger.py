@@ -193,6 +193,15 @@ class LedgerTables(SqlHooks):
         )
         return rows[0], [(a, u, int(n), lot) for a, u, n, lot in postings]
 
+    def lock_order(self, order_id: str) -> None:
+        """Hold the order until the caller's transaction ends (on SQLite the writer lock
+        already does); what is read after this sees every earlier earn and refund of it."""
+        self._execute(
+            "INSERT INTO ledger_orders (order_id) VALUES (?) "
+            "ON CONFLICT (order_id) DO UPDATE SET order_id = excluded.order_id",
+            (order_id,),
+        )
+
     def order_transactions(self, order_id: str) -> list[Row]:
         """The order's transactions in TRANSACTION_COLUMNS order, oldest first."""
         return self._query(

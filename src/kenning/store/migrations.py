@@ -250,6 +250,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             "WHERE order_id IS NOT NULL",
             "CREATE INDEX ix_ledger_transactions_spend ON ledger_transactions "
             "(customer_id, created_at) WHERE spend IS NOT NULL",
+            # One row per order the ledger has earned or refunded for: earning and refunding
+            # lock it first, so two of them for one order never run side by side.
+            "CREATE TABLE ledger_orders (order_id TEXT PRIMARY KEY)",
             # Append-only: never updated, never deleted.
             """CREATE TABLE ledger_postings (
                 id {pk},
