@@ -74,8 +74,10 @@ def test_earn_refund_and_balances(client: TestClient, store: Store) -> None:
     assert _post(client, "/v1/customers/c1/store-credit", credit, "sc-1").status_code == 201
     use = {"amount": 500, "currency": "GBP", "order_id": "web-1"}
     assert _post(client, "/v1/customers/c1/store-credit/redeem", use, "sc-2").status_code == 201
-    points = {"amount": 20, "currency": "PTS"}
+    points = {"amount": 20}
     assert _post(client, "/v1/customers/c1/points/redeem", points, "pts-1").status_code == 201
+    no_currency = _post(client, "/v1/customers/c1/store-credit/redeem", {"amount": 1}, "sc-3")
+    assert no_currency.status_code == 422
     view = client.get("/v1/customers/c1/balances").json()
     assert view["tier"] == "gold" and view["rolling_spend"] == 12_000
     held = {a["kind"]: a["balance"] for a in view["accounts"]}

@@ -59,7 +59,9 @@ class RedemptionCreate(_Write):
 
 
 class CustomerRedemptionCreate(RedemptionCreate):
-    currency: str = Currency
+    currency: str | None = Field(
+        default=None, pattern=r"^[A-Z]{3}$", description="The store credit's currency."
+    )
 
 
 class StoreCreditCreate(_Write):

@@ -29,6 +29,7 @@ from kenning.api.ledger_schemas import (
     TransactionPublic,
 )
 from kenning.commerce.inventory.stock import stamp
+from kenning.commerce.ledger.errors import LedgerError
 from kenning.commerce.ledger.loyalty import EarnLine, Programme
 from kenning.commerce.ledger.postings import POINTS, Posting
 from kenning.services import ledger, loyalty
@@ -119,6 +120,8 @@ def _customer_redeem(what: Literal["store_credit", "loyalty_points"], path: str)
     ) -> TransactionPublic:
         key = idempotency_key(header, body.idempotency_key)
         unit = POINTS if what == "loyalty_points" else body.currency
+        if unit is None:
+            raise LedgerError("invalid", "say which currency's store credit to spend")
         made = await db.run(
             lambda store: ledger.redeem(
                 store,
