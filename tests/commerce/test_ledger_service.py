@@ -210,5 +210,9 @@ def test_generic_transactions_and_transfers_must_balance(store: Store) -> None:
         ledger.post_transaction(
             store, "adjust", [Posting(card, "GBP", -1), Posting("system:bank:GBP", "GBP", 1)]
         )
+    with pytest.raises(LedgerError, match="is not in GBP"):
+        ledger.post_transaction(
+            store, "adjust", [Posting(card, "GBP", -1), Posting("system:adjustment:USD", "GBP", 1)]
+        )
     assert (_balance(store, card), _balance(store, credit)) == (600, 401)
     assert books_balance(store)

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from kenning.api.inventory_schemas import _Public, _Write
 
 Currency = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. GBP; PTS for points.")
-Amount = Field(gt=0, description="Minor units (pence, cents) or points.")
+MOST = 10**12  # a trillion minor units in one posting: far beyond any real one
+Amount = Field(gt=0, le=MOST, description="Minor units (pence, cents) or points.")
 Reason = Field(min_length=1, max_length=500)
 
 
@@ -102,7 +103,7 @@ class PostingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     account_id: str = Field(min_length=1, max_length=200)
     unit: str = Currency
-    amount: int
+    amount: int = Field(ge=-MOST, le=MOST, description="Negative takes value out.")
     lot_id: str | None = None
     expires_at: datetime | None = Field(default=None, description="A credit's new lot expires.")
 

@@ -136,6 +136,8 @@ def post(
     new_lots: list[NewLot] = []
     for posting in sorted(checked, key=lambda p: (p.account_id, p.amount)):
         if _is_system(posting.account_id):
+            if not posting.account_id.endswith(f":{posting.unit}"):
+                raise LedgerError("invalid", f"{posting.account_id} is not in {posting.unit}")
             final.append(Posting(posting.account_id, posting.unit, posting.amount))
         elif posting.amount < 0:
             moved = _debit(store, posting, when)
