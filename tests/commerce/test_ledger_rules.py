@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kenning.commerce.ledger.cards import canonical, code_hash, last4, new_code
 from kenning.commerce.ledger.errors import LedgerError
@@ -17,7 +19,12 @@ from kenning.commerce.ledger.loyalty import (
     programme_from_dict,
     tier_for,
 )
-from kenning.commerce.ledger.postings import Posting, check_postings, system_account_id
+from kenning.commerce.ledger.postings import (
+    Posting,
+    check_postings,
+    system_account_id,
+    unbalanced_units,
+)
 from kenning.commerce.ledger.refunds import cap_debits, reversal
 
 NOW = "2026-11-27T10:00:00.000000Z"
@@ -161,3 +168,40 @@ def test_gift_card_codes_are_random_and_typed_any_way() -> None:
     assert code_hash(code) == code_hash(code.lower()) and last4(code) == code[-4:]
     with pytest.raises(LedgerError):
         canonical("0000-1111")
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 10_000), st.sampled_from([None, PAST, SOON, LATER])),
+        min_size=1,
+        max_size=8,
+    ),
+    st.integers(1, 80_000),
+)
+def test_allocation_takes_exactly_the_amount_from_unexpired_lots(
+    lots: list[tuple[int, str | None]], amount: int
+) -> None:
+    given_lots = [Lot(f"l{i}", n, e) for i, (n, e) in enumerate(lots)]
+    by_id = {lot.id: lot for lot in given_lots}
+    if amount > spendable(given_lots, NOW):
+        with pytest.raises(LedgerError):
+            allocate(given_lots, amount, NOW)
+        return
+    taken = allocate(given_lots, amount, NOW)
+    assert sum(n for _, n in taken) == amount
+    assert all(0 < n <= by_id[lot].remaining and not by_id[lot].expired(NOW) for lot, n in taken)
+
+
+@given(st.integers(1, 50_000), st.integers(0, 5_000), st.integers(1, 60_000))
+def test_any_partial_refund_balances(spent: int, points: int, total: int) -> None:
+    holdings = [
+        ("gc_1", "GBP", "lot_a", -spent),
+        ("system:redemption:GBP", "GBP", None, spent),
+        ("loyalty_points:PTS:c1", "PTS", "lot_p", points),
+        ("system:rewards:PTS", "PTS", None, -points),
+    ]
+    for amount in {1, total // 3 or 1, total}:
+        back = reversal(holdings, amount, total)
+        assert not unbalanced_units(back)
+        held = {(a, u): n for a, u, _, n in holdings}
+        assert all(abs(p.amount) <= abs(held[(p.account_id, p.unit)]) for p in back)
