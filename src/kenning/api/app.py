@@ -37,7 +37,7 @@ def create_app(
 
     app = FastAPI(
         title="Kenning",
-        summary="Customer data platform for retailers: stock everywhere, the value ledger.",
+        summary="Customer data platform for retailers: stock everywhere.",
         version="0.1.0",
         lifespan=lifespan,
     )
