@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import TypeVar
 
 import pytest
+from concurrent_clients import all_at_once
 from inventory_data import LOCATIONS, NOW
 
 from kenning.commerce.inventory.errors import InventoryError
@@ -25,37 +23,12 @@ from kenning.services.reservations import (
     release,
     reserve,
 )
-from kenning.store import Store, open_store
-
-T = TypeVar("T")
+from kenning.store import Store
 
 
 def _level(store: Store, sku: str, location: str) -> tuple[int, int, int]:
     level = next(lv for lv in stock_levels(store, sku) if lv.location_id == location)
     return level.on_hand, level.reserved, level.available
-
-
-def _all_at_once(store_url: str, clients: int, act: Callable[[Store], T]) -> list[T]:
-    """``act`` from ``clients`` threads at once, each with its own connection."""
-    stores = [open_store(store_url, migrate=False) for _ in range(clients)]
-    start = threading.Barrier(clients)
-    results: list[T] = []
-    lock = threading.Lock()
-
-    def client(own: Store) -> None:
-        start.wait()
-        result = act(own)
-        with lock:
-            results.append(result)
-
-    threads = [threading.Thread(target=client, args=(s,)) for s in stores]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for s in stores:
-        s.close()
-    return results
 
 
 def test_fifty_concurrent_reservations_for_the_last_three_units(
@@ -71,7 +44,7 @@ def test_fifty_concurrent_reservations_for_the_last_three_units(
         except InventoryError as exc:
             return exc.code
 
-    outcomes = _all_at_once(store_url, clients, shopper)
+    outcomes = all_at_once(store_url, clients, shopper)
     assert outcomes.count("ok") == 3
     assert outcomes.count("insufficient_stock") == clients - 3
     assert _level(inventory, "BAG-1", "LDN") == (5, 3, 0)
@@ -194,7 +167,7 @@ def test_todays_shipments_use_up_a_stores_capacity(inventory: Store) -> None:
 def test_concurrent_retries_with_one_key_hold_once(inventory: Store, store_url: str) -> None:
     inventory.set_stock([("BAG-1", "LDN", 10, 0)])
     lines = [ReservationLine("BAG-1", "LDN", 2)]
-    answers = _all_at_once(store_url, 8, lambda own: reserve(own, lines, key="same", now=NOW))
+    answers = all_at_once(store_url, 8, lambda own: reserve(own, lines, key="same", now=NOW))
     assert len(answers) == 8 and all(a == answers[0] for a in answers)
     assert _level(inventory, "BAG-1", "LDN") == (10, 2, 8)
 

@@ -7,8 +7,8 @@ import itertools
 from decimal import Decimal
 
 import pytest
+from concurrent_clients import all_at_once
 from pricing_data import ENTRIES, NOW
-from test_inventory_reservations import _all_at_once
 
 from kenning.commerce.pricing.engine import Basket, BasketLine
 from kenning.commerce.pricing.errors import PricingError
@@ -74,7 +74,7 @@ def test_total_limit_holds_under_concurrency(priced: Store, store_url: str) -> N
                     raise
         return outcome
 
-    results = _all_at_once(store_url, 12, client)
+    results = all_at_once(store_url, 12, client)
     assert len(results) == 12
     # A retry answers as the first time; exactly the limit succeeded, and was counted once.
     assert all(len(set(r)) == 1 for r in results)

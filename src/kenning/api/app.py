@@ -10,7 +10,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from kenning.api import errors
-from kenning.api.routers import collect, customers, pricing, reservations, stock
+from kenning.api.routers import collect, customers, ledger, pricing, reservations, stock
 from kenning.services.follow import Follower, FollowOutcome, follow
 from kenning.services.inventory import FavouriteStores, profile_favourite_stores, utcnow
 from kenning.services.matching import ModelCache
@@ -73,4 +73,5 @@ def create_app(
     app.include_router(stock.router)
     app.include_router(reservations.router)
     app.include_router(pricing.router)
+    app.include_router(ledger.router)
     return app

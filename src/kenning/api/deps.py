@@ -78,6 +78,8 @@ InventoryReader = Annotated[Session, Depends(require_scope("inventory:read"))]
 InventoryWriter = Annotated[Session, Depends(require_scope("inventory:write"))]
 PricingReader = Annotated[Session, Depends(require_scope("pricing:read"))]
 PricingWriter = Annotated[Session, Depends(require_scope("pricing:write"))]
+LedgerReader = Annotated[Session, Depends(require_scope("ledger:read"))]
+LedgerWriter = Annotated[Session, Depends(require_scope("ledger:write"))]
 # Dependencies that do no I/O are async so they run on the event loop, not in a thread.
 
 

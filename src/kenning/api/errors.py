@@ -20,6 +20,7 @@ STATUS = {
     "not_found": 404,
     "insufficient_stock": 409,
     "coupon_exhausted": 409,
+    "insufficient_funds": 409,
     "conflict": 409,
     "idempotency_mismatch": 409,
     "idempotency_key_required": 400,

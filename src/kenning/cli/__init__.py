@@ -1,6 +1,15 @@
 """The ``kenning`` command line: one command group; long work shows progress."""
 
-from kenning.cli import identity, inventory, pricing, realtime, records
+from kenning.cli import identity, inventory, ledger, pricing, realtime, records
 from kenning.cli.app import cli, main
 
-__all__ = ["cli", "identity", "inventory", "main", "pricing", "realtime", "records"]
+__all__ = [
+    "cli",
+    "identity",
+    "inventory",
+    "ledger",
+    "main",
+    "pricing",
+    "realtime",
+    "records",
+]

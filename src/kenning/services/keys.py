@@ -21,6 +21,8 @@ SCOPES = (
     "inventory:write",
     "pricing:read",
     "pricing:write",
+    "ledger:read",
+    "ledger:write",
 )
 SECRET_PREFIX = "kn_sk_"
 

@@ -19,6 +19,7 @@ from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.store.access import AccessTables
 from kenning.store.identity import IdentityTables
 from kenning.store.inventory import InventoryTables
+from kenning.store.ledger import LedgerTables
 from kenning.store.migrations import MIGRATIONS
 from kenning.store.pricing import PricingTables
 from kenning.store.realtime import RealtimeTables
@@ -100,7 +101,9 @@ def _stamp(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-class Store(IdentityTables, InventoryTables, PricingTables, AccessTables, RealtimeTables):
+class Store(
+    IdentityTables, InventoryTables, PricingTables, LedgerTables, AccessTables, RealtimeTables
+):
     """Persistence for Kenning. Use as a context manager or call close()."""
 
     dialect: str

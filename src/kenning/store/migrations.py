@@ -311,4 +311,88 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_coupon_redemptions_code ON coupon_redemptions (code)",
         ),
     ),
+    Migration(
+        7,
+        "value ledger: accounts, transactions, postings, lots, audit, loyalty programme",
+        (
+            # Gift cards, store credit, loyalty points (holders: balance never below zero,
+            # kept here and changed in the transaction that posts) and system accounts, the
+            # other side of every movement, whose balance is the sum of their postings.
+            # A gift card's code is kept only as its sha256, with its last four characters.
+            """CREATE TABLE ledger_accounts (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                unit TEXT NOT NULL,
+                customer_id TEXT,
+                code_hash TEXT UNIQUE,
+                last4 TEXT,
+                balance BIGINT NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL,
+                CHECK (kind = 'system' OR balance >= 0)
+            )""",
+            "CREATE INDEX ix_ledger_accounts_customer ON ledger_accounts (customer_id) "
+            "WHERE customer_id IS NOT NULL",
+            # spend: the order value a transaction adds to (or, refunded, takes from) the
+            # customer's rolling spend, which sets their loyalty tier.
+            """CREATE TABLE ledger_transactions (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                order_id TEXT,
+                customer_id TEXT,
+                spend BIGINT,
+                currency TEXT,
+                memo TEXT NOT NULL DEFAULT ''
+            )""",
+            "CREATE INDEX ix_ledger_transactions_order ON ledger_transactions (order_id) "
+            "WHERE order_id IS NOT NULL",
+            "CREATE INDEX ix_ledger_transactions_spend ON ledger_transactions "
+            "(customer_id, created_at) WHERE spend IS NOT NULL",
+            # One row per order the ledger has earned or refunded for: earning and refunding
+            # lock it first, so two of them for one order never run side by side.
+            "CREATE TABLE ledger_orders (order_id TEXT PRIMARY KEY)",
+            # Append-only: never updated, never deleted.
+            """CREATE TABLE ledger_postings (
+                id {pk},
+                transaction_id TEXT NOT NULL REFERENCES ledger_transactions (id),
+                account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+                unit TEXT NOT NULL,
+                amount BIGINT NOT NULL CHECK (amount <> 0),
+                lot_id TEXT
+            )""",
+            "CREATE INDEX ix_ledger_postings_account ON ledger_postings (account_id)",
+            "CREATE INDEX ix_ledger_postings_transaction ON ledger_postings (transaction_id)",
+            # Each credit to a holder is a lot with its expiry; the remaining amounts of an
+            # account's lots sum to its balance.
+            """CREATE TABLE ledger_lots (
+                id TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+                amount BIGINT NOT NULL,
+                remaining BIGINT NOT NULL CHECK (remaining >= 0),
+                expires_at TEXT,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX ix_ledger_lots_open ON ledger_lots (account_id) WHERE remaining > 0",
+            "CREATE INDEX ix_ledger_lots_due ON ledger_lots (expires_at) "
+            "WHERE remaining > 0 AND expires_at IS NOT NULL",
+            # Who did what by hand (goodwill, manual transactions, gift cards issued), and why.
+            """CREATE TABLE ledger_audit (
+                id {pk},
+                at TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                customer_id TEXT,
+                account_id TEXT,
+                transaction_id TEXT,
+                reason TEXT NOT NULL,
+                details {json} NOT NULL
+            )""",
+            "CREATE INDEX ix_ledger_audit_customer ON ledger_audit (customer_id)",
+            """CREATE TABLE loyalty_programmes (
+                name TEXT PRIMARY KEY,
+                data {json} NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )

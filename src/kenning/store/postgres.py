@@ -14,6 +14,7 @@ import psycopg.errors
 
 from kenning.store.base import Store
 from kenning.store.postgres_holds import OneStatementHolds
+from kenning.store.postgres_ledger import OneStatementLedger
 
 _MARK = re.compile(r"\?")
 # Any constant works; it names the lock migrations take so two processes never race.
@@ -25,7 +26,7 @@ def _paramstyle(sql: str) -> str:
     return _MARK.sub("%s", sql)
 
 
-class PostgresStore(OneStatementHolds, Store):
+class PostgresStore(OneStatementHolds, OneStatementLedger, Store):
     dialect = "postgresql"
 
     def __init__(self, url: str) -> None:
