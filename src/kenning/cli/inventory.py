@@ -155,10 +155,14 @@ def keys_revoke(ctx: Context, key_id: int) -> None:
 def serve(
     ctx: Context, host: str, port: int, workers: int, log_level: str, database_url: str | None
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
+    """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs), and follow the event
+    log in a second process, resolving identities as events arrive."""
+    import multiprocessing
     import os
 
     import uvicorn
+
+    from kenning.services.follow import follow_forever
 
     if database_url is not None:
         ctx = Context(ctx.settings.model_copy(update={"database_url": database_url}))
@@ -166,11 +170,27 @@ def serve(
         pass
     # Each worker builds its app from the environment, so hand the chosen database on.
     os.environ["KENNING_DATABASE_URL"] = ctx.settings.database_url
-    uvicorn.run(
-        "kenning.api.serve:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-    )
+    follower = None
+    if ctx.settings.follow_events:
+        # One follower for every worker, in a process of its own (see follow_forever).
+        follower = multiprocessing.get_context("spawn").Process(
+            target=follow_forever,
+            args=(ctx.settings.database_url, 0.005, os.getpid()),
+            name="kenning-follower",
+            daemon=True,
+        )
+        follower.start()
+        os.environ["KENNING_FOLLOW_EVENTS"] = "false"
+    try:
+        uvicorn.run(
+            "kenning.api.serve:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+        )
+    finally:
+        if follower is not None:
+            follower.terminate()
+            follower.join(10)

@@ -8,7 +8,9 @@ one store take turns (the cursor moves only from where each found it).
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +23,7 @@ from kenning.resolution.settings import ResolutionSettings
 from kenning.services.collect import KIND_PREFIX
 from kenning.services.identity import MODEL_NAME
 from kenning.services.matching import ModelCache, resolve_records
-from kenning.store import Store
+from kenning.store import Store, open_store
 from kenning.store.realtime import LoggedEvent
 
 CURSOR = "matcher"
@@ -134,6 +136,19 @@ def follow(
             raise RuntimeError("another follower moved the cursor; this run rolls back")
         outcome.events = end - start
     return outcome
+
+
+def follow_forever(url: str, interval: float = 0.005, parent: int | None = None) -> None:
+    """Follow the log of the store at ``url`` until the parent process is gone: the
+    server's follower, in a process of its own so that resolving never holds up requests.
+    Polls a cheap read (the log's end against the cursor) every ``interval`` seconds."""
+    models = ModelCache()
+    with open_store(url, migrate=False) as store:
+        while parent is None or os.getppid() == parent:
+            if store.last_event_seq() > store.cursor(CURSOR):
+                follow(store, models)
+            else:
+                time.sleep(interval)
 
 
 class Follower:

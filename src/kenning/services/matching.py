@@ -20,14 +20,14 @@ Ids are carried over as in batch; merges and splits go to the change feed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from kenning.domain.normalised import NORMALISED_FIELDS
-from kenning.resolution.blocking import BlockingRule, record_keys
+from kenning.resolution.blocking import BlockingRule, lookup_key, record_keys
 from kenning.resolution.comparisons import default_comparisons
 from kenning.resolution.features import IDENTIFIERS, build_features
 from kenning.resolution.ids import IdentityChange, assign_ids
@@ -96,6 +96,21 @@ def _keys_of(
     return [table.keys[i] for i in records.tolist()], keys.tolist(), names
 
 
+def identifier_keys(rows: Iterable[Mapping[str, Any]]) -> set[int]:
+    """The stable keys of the identifiers these normalised records hold (e-mail, phone,
+    loyalty id, address), computed from the values as the features derive them."""
+    keys: set[int] = set()
+    for values in rows:
+        for column in ("email", "phone", "loyalty_id"):
+            if values.get(column):
+                keys.add(lookup_key(column, values[column]))
+        number, street, unit = values.get("house_number"), values.get("street"), values.get("unit")
+        if number and street:
+            address = f"{number} {street.replace(' ', '')}" + (f" {unit}" if unit else "")
+            keys.add(lookup_key("address_key", address))
+    return keys
+
+
 def index_records(
     store: Store, keys: Sequence[RecordKey], settings: ResolutionSettings
 ) -> tuple[list[int], list[int]]:
@@ -150,9 +165,8 @@ def resolve_records(
     core = _whole_components(store, seeds)
     core_rows = _rows(store, core)
     # Every holder of the identifiers held here, so that sharing is counted over them all.
-    _, core_keys, names = _keys_of(core_rows, settings.rules())
-    big = store.big_blocks(core_keys)
-    held = {k for k, name in zip(core_keys, names, strict=True) if name in _IDENTIFYING} - big
+    big = store.big_blocks_of(core)
+    held = identifier_keys(values for _, values in core_rows) - big
     core_set = {key for key, _ in core_rows}
     holders = set(store.records_with_keys(held)) - core_set
     table = RecordTable.from_rows(core_rows + _rows(store, holders), NORMALISED_FIELDS)

@@ -238,6 +238,18 @@ class RealtimeTables(SqlHooks):
         self._executemany("DELETE FROM big_blocks WHERE key = ?", [(k,) for k in set(keys)])
         self._executemany("INSERT INTO big_blocks (key, size) VALUES (?, ?)", big)
 
+    def big_blocks_of(self, records: Sequence[RecordKey]) -> set[int]:
+        """The keys of big blocks these records are in."""
+        out: set[int] = set()
+        for source, ids in by_source(records):
+            rows = self._query(
+                "SELECT b.key FROM record_keys k JOIN big_blocks b ON b.key = k.key "
+                f"WHERE k.source = ? AND k.record_id IN ({_marks(len(ids))})",
+                (source, *ids),
+            )
+            out.update(int(key) for (key,) in rows)
+        return out
+
     def big_blocks(self, keys: Iterable[int]) -> set[int]:
         """Those of ``keys`` whose blocks are too big to compare."""
         out: set[int] = set()
