@@ -22,6 +22,6 @@ def test_identifier_keys_from_values_equal_the_features_keys(batch_retailer: Pat
                 ((row["source"], row["record_id"]), dict(zip(NORMALISED_FIELDS, norm, strict=True)))
             )
     table = RecordTable.from_rows(rows, NORMALISED_FIELDS)
-    records, keys, names = record_keys(build_features(table.columns), DEFAULT_RULES)
+    _, keys, names = record_keys(build_features(table.columns), DEFAULT_RULES)
     expected = {k for k, name in zip(keys.tolist(), names, strict=True) if name in IDENTIFIERS}
     assert expected and identifier_keys(values for _, values in rows) == expected
