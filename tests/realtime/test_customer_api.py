@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from kenning.api.customer_schemas import CustomerPublic
 from kenning.services.follow import follow
 from kenning.services.identity import MODEL_NAME
 from kenning.services.keys import create_key
@@ -50,6 +51,8 @@ def test_lookup_by_each_identifier(
     by_id = app_client.get("/v1/customers/lookup", params={"user_id": "w-1", "source": "web"})
     assert by_id.status_code == 200, by_id.text
     customer = by_id.json()
+    # Written straight to JSON: the shape must stay the declared model's.
+    assert CustomerPublic.model_validate(customer).model_dump() == customer
     assert {(r["source"], r["record_id"]) for r in customer["records"]} == {
         ("web", "w-1"), ("pos", "p-1")}  # fmt: skip
     for params in (

@@ -38,18 +38,21 @@ class CustomerView:
 
 
 def customer(store: Store, customer_id: str) -> CustomerView:
-    keys = store.customer_records(customer_id)
-    if not keys:
+    rows, visitors = store.customer_view(customer_id, _SHOWN)
+    if not rows:
         raise Refusal("not_found", f"no customer {customer_id}")
-    rows = store.normalised_rows(keys, _SHOWN)
     identifiers: dict[str, set[str]] = {name: set() for name in _IDENTIFIERS.values()}
     records = []
-    for (source, record_id), values in sorted(rows):
-        records.append({"source": source, "record_id": record_id, **values})
+    for source, record_id, *values in rows:
+        record = {
+            "source": source,
+            "record_id": record_id,
+            **dict(zip(_SHOWN, values, strict=True)),
+        }
+        records.append(record)
         for column, name in _IDENTIFIERS.items():
-            if values.get(column):
-                identifiers[name].add(str(values[column]))
-    visitors = store.anonymous_ids_of(keys)
+            if record[column]:
+                identifiers[name].add(str(record[column]))
     return CustomerView(
         customer_id,
         records,
@@ -68,13 +71,6 @@ def _normalised(column: str, value: str, country: str | None) -> str:
     if cleaned.value is None:
         raise Refusal("invalid", f"{value!r} is not a usable {column.replace('_', ' ')}")
     return cleaned.value
-
-
-def _records_of(store: Store, column: str, value: str) -> list[RecordKey]:
-    """Records holding the normalised value (a lookup of the record keys, then a check)."""
-    found = store.records_with_keys([lookup_key(column, value)])
-    rows = store.normalised_rows(found, (column,))
-    return [key for key, values in rows if values[column] == value]
 
 
 def lookup(
@@ -109,21 +105,24 @@ def lookup(
             "anonymous_id or record_id (with source)",
         )
     ((kind, value),) = given.items()
-    sources = [source] if source else [s.name for s in store.sources()]
     if kind in _IDENTIFIERS:
-        keys = _records_of(store, kind, _normalised(kind, value, country))
-        if source:
-            keys = [k for k in keys if k[0] == source]
-    elif kind == "anonymous_id":
-        keys = []
-        for name in sources:
-            record = store.anonymous_record(name, value)
-            keys.append((name, record or ANONYMOUS_RECORD + value))
+        normalised = _normalised(kind, value, country)
+        key = lookup_key(kind, normalised)
+        return _the_one(store, store.customers_holding(key, kind, normalised, source), kind, value)
+    if kind == "record_id" and not source:
+        raise Refusal("invalid", "record_id needs its source")
+    sources = [source] if source else [s.name for s in store.sources()]
+    if kind == "anonymous_id":
+        keys = [
+            (name, store.anonymous_record(name, value) or ANONYMOUS_RECORD + value)
+            for name in sources
+        ]
     else:
-        if kind == "record_id" and not source:
-            raise Refusal("invalid", "record_id needs its source")
         keys = [(name, value) for name in sources]
-    customers = sorted(set(store.customers_of(keys).values()))
+    return _the_one(store, sorted(set(store.customers_of(keys).values())), kind, value)
+
+
+def _the_one(store: Store, customers: list[str], kind: str, value: str) -> CustomerView:
     if not customers:
         raise Refusal("not_found", f"no customer with {kind.replace('_', ' ')} {value}")
     if len(customers) > 1:

@@ -299,5 +299,41 @@ class RealtimeTables(SqlHooks):
             out += [((row[0], row[1]), dict(zip(fields, row[2:], strict=True))) for row in rows]
         return out
 
+    def customers_holding(
+        self, key: int, column: str, value: str, source: str | None = None
+    ) -> list[str]:
+        """The customers of the records (of ``source``, if given) whose ``column`` is
+        ``value``, found through the record key of that value."""
+        rows = self._query(
+            "SELECT DISTINCT c.customer_id FROM record_keys k "
+            "JOIN source_records r ON r.source = k.source AND r.record_id = k.record_id "
+            "JOIN customer_records c ON c.source = k.source AND c.record_id = k.record_id "
+            f"WHERE k.key = ? AND r.{column} = ? "
+            + ("AND k.source = ? " if source else "")
+            + "ORDER BY c.customer_id",
+            (key, value, source) if source else (key, value),
+        )
+        return [str(customer) for (customer,) in rows]
+
+    def customer_view(
+        self, customer_id: str, fields: Sequence[str]
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[str, str]]]:
+        """A customer's records (source, record_id, *fields) in key order, and the
+        (source, anonymous_id) of the visitors she turned out to be: two queries."""
+        records = self._query(
+            f"SELECT r.source, r.record_id, {', '.join('r.' + f for f in fields)} "
+            "FROM customer_records c JOIN source_records r "
+            "ON r.source = c.source AND r.record_id = c.record_id "
+            "WHERE c.customer_id = ? ORDER BY r.source, r.record_id",
+            (customer_id,),
+        )
+        visitors = self._query(
+            "SELECT a.source, a.anonymous_id FROM customer_records c JOIN anonymous_ids a "
+            "ON a.source = c.source AND a.record_id = c.record_id "
+            "WHERE c.customer_id = ? ORDER BY a.source, a.anonymous_id",
+            (customer_id,),
+        )
+        return records, [(s, a) for s, a in visitors]
+
     def customers_of(self, records: Sequence[RecordKey]) -> Mapping[RecordKey, str]:
         return {key: customer for key, (customer, _) in self.placements(records).items()}

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
+from kenning.api.answers import json_answer
 from kenning.api.customer_schemas import (
     ChangePage,
     ChangePublic,
@@ -35,7 +36,7 @@ async def lookup(
     source: str | None = None,
     record_id: str | None = None,
     country: Annotated[str | None, Query(description="Country of a national phone number")] = None,
-) -> CustomerPublic:
+) -> Response:
     """The customer one identifier belongs to (409 `ambiguous` when several hold it)."""
     view = await session.run(
         lambda store: customers.lookup(
@@ -51,13 +52,13 @@ async def lookup(
             country=country,
         )
     )
-    return CustomerPublic(**asdict(view))
+    return json_answer(view)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerPublic)
-async def get_customer(session: CustomerReader, customer_id: str) -> CustomerPublic:
+async def get_customer(session: CustomerReader, customer_id: str) -> Response:
     view = await session.run(lambda store: customers.customer(store, customer_id))
-    return CustomerPublic(**asdict(view))
+    return json_answer(view)
 
 
 @router.get("/customers/{customer_id}/events", response_model=EventPage)
