@@ -9,7 +9,7 @@ of the run. Capped blocks are reported, never silently dropped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 
@@ -20,6 +20,8 @@ from kenning.resolution.arrays import distinct
 from kenning.resolution.features import Features
 
 IntArray = npt.NDArray[np.int64]
+# Rule name -> stable keys of its blocks too big to compare (see candidate_pairs).
+Oversized = Mapping[str, IntArray]
 
 # Identifier columns whose shared values (see Features.shared) must not form blocks.
 _SHARED_AWARE = ("email", "phone", "loyalty_id", "address_key")
@@ -178,20 +180,21 @@ def candidate_pairs(
     *,
     max_block: int = 200,
     warn_pairs_per_record: float = 50.0,
-    oversized: npt.NDArray[np.int64] | None = None,
+    oversized: Oversized | None = None,
 ) -> tuple[IntArray, IntArray, BlockingReport]:
     """The union of every rule's pairs, each pair once, sorted by (left, right).
 
-    `oversized` holds stable keys of blocks known to be too big elsewhere: the records
+    `oversized` holds stable keys of blocks known to be too big elsewhere, by rule: the records
     here are a part of a larger store, whose blocks are capped as a whole."""
     report = BlockingReport()
     n = features.n
     ids: list[IntArray] = []
     for rule in rules:
         keys = _rule_keys(features, rule)
-        if oversized is not None and len(oversized):
+        big = (oversized or {}).get(rule.name)
+        if big is not None and len(big):
             stable, _ = stable_keys(features, rule)
-            keys[np.isin(stable, oversized)] = -1
+            keys[np.isin(stable, big)] = -1
         left, right, skipped_blocks, skipped_pairs = pairs_within_blocks(keys, max_block)
         report.pairs_by_rule[rule.name] = len(left)
         if skipped_blocks:

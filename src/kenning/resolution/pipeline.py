@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import connected_components
 from kenning.resolution.blocking import (
     BlockingReport,
     BlockingRule,
+    Oversized,
     candidate_pairs,
     stable_keys,
 )
@@ -107,12 +108,12 @@ def _labelled_levels(
 _BIG_MEANS_SHARED = ("email", "phone", "loyalty_id")
 
 
-def _shared_when_big(features: Features, oversized: npt.NDArray[np.int64] | None) -> None:
-    if oversized is None or not len(oversized):
-        return
+def _shared_when_big(features: Features, oversized: Oversized | None) -> None:
     for column in _BIG_MEANS_SHARED:
-        keys, valid = stable_keys(features, BlockingRule((column,)))
-        features.shared[column] |= valid & np.isin(keys, oversized)
+        big = (oversized or {}).get(column)  # the one-column rule is named by its column
+        if big is not None and len(big):
+            keys, valid = stable_keys(features, BlockingRule((column,)))
+            features.shared[column] |= valid & np.isin(keys, big)
 
 
 def _weigh(
@@ -135,7 +136,7 @@ def direct_links(
     focus: npt.NDArray[np.bool_],
     model: Model,
     settings: ResolutionSettings | None = None,
-    oversized: npt.NDArray[np.int64] | None = None,
+    oversized: Oversized | None = None,
 ) -> list[tuple[RecordKey, RecordKey]]:
     """The pairs above the threshold that hold a `focus` record: what new records link to
     directly. The real-time matcher resolves again only the components these touch."""
@@ -177,7 +178,7 @@ def resolve(
     cannot_link: Sequence[tuple[RecordKey, RecordKey]] = (),
     labelled: Sequence[tuple[RecordKey, RecordKey, bool]] = (),
     core: npt.NDArray[np.bool_] | None = None,
-    oversized: npt.NDArray[np.int64] | None = None,
+    oversized: Oversized | None = None,
     progress: Progress | None = None,
 ) -> Resolution:
     """Resolve every record. Training (when no model is given) learns from the records
@@ -187,8 +188,8 @@ def resolve(
     With `core`, only pairs of core records are scored and clustered: the other records
     are there only so that what is counted over all holders of a value (which e-mails and
     phones are shared) comes out as over the whole store. The real-time matcher resolves a
-    neighbourhood so, passing the stable keys of blocks too big in the whole store as
-    `oversized`."""
+    neighbourhood so, passing the stable keys of blocks too big in the whole store, by rule,
+    as `oversized`."""
     settings = settings or ResolutionSettings()
     say = progress or (lambda _: None)
     comparisons: tuple[Comparison, ...] = default_comparisons()

@@ -28,7 +28,8 @@ from kenning.store import Store
 MODEL_NAME = "default"
 RecordKey = tuple[str, str]
 LabelledPair = tuple[RecordKey, RecordKey, bool]
-RecordKeyRow = tuple[int, str, str]  # two records, and whether one person
+RecordKeyRow = tuple[int, str, str]
+BigBlock = tuple[int, str, int]  # stable key, rule, records  # two records, and whether one person
 
 
 @dataclass
@@ -124,9 +125,9 @@ def _resolve_store(
         store.append_identity_changes(change_rows(changes))
     say("indexing for real time")
     settings = settings or ResolutionSettings()
-    records, keys, _ = record_keys(resolution.features, settings.rules())
+    records, keys, rules = record_keys(resolution.features, settings.rules())
     store.replace_all_record_keys(_record_key_rows(table.keys, records, keys))
-    store.replace_big_blocks(_big_blocks(keys, settings.max_block))
+    store.replace_big_blocks(_big_blocks(keys, rules, settings.max_block))
     return ResolveOutcome(
         records=len(table),
         customers=len(ids),
@@ -155,12 +156,18 @@ def _record_key_rows(
         yield (key, *keys_of[record])
 
 
-def _big_blocks(keys: np.ndarray, max_block: int) -> list[tuple[int, int]]:
-    """(key, size) of the blocks of more than max_block records."""
-    ordered = np.sort(keys)
+def _big_blocks(keys: np.ndarray, rules: Sequence[str], max_block: int) -> list[BigBlock]:
+    """(key, rule, size) of the blocks of more than max_block records."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
     starts, sizes = runs(ordered)
     big = sizes > max_block
-    return list(zip(ordered[starts[big]].tolist(), sizes[big].tolist(), strict=True))
+    return [
+        (key, rules[int(order[start])], size)
+        for key, start, size in zip(
+            ordered[starts[big]].tolist(), starts[big].tolist(), sizes[big].tolist(), strict=True
+        )
+    ]
 
 
 def export_customers(store: Store, out: Path) -> int:

@@ -113,9 +113,10 @@ def identifier_keys(rows: Iterable[Mapping[str, Any]]) -> set[int]:
 
 def index_records(
     store: Store, keys: Sequence[RecordKey], settings: ResolutionSettings
-) -> tuple[list[int], list[int]]:
-    """Store the record keys of these records (replacing theirs); returns their keys, and
-    those of them that say who someone is (e-mail, phone, loyalty id, address)."""
+) -> tuple[list[int], list[str], list[int]]:
+    """Store the record keys of these records (replacing theirs); returns their keys with
+    the rule of each, and those of them that say who someone is (e-mail, phone, loyalty
+    id, address)."""
     rows = _rows(store, keys)
     holders, stable, names = _keys_of(rows, settings.rules())
     store.replace_record_keys(
@@ -123,7 +124,7 @@ def index_records(
         sorted({(k, s, r) for k, (s, r) in zip(stable, holders, strict=True)}),
     )
     identifying = [k for k, name in zip(stable, names, strict=True) if name in _IDENTIFYING]
-    return stable, identifying
+    return stable, names, identifying
 
 
 def resolve_records(
@@ -143,18 +144,15 @@ def resolve_records(
     settings = settings or ResolutionSettings()
     if not keys:
         return MatchOutcome(0)
-    stable, identifying = index_records(store, keys, settings)
-    store.recount_blocks(stable, settings.max_block)
-    big = store.big_blocks(stable)
+    stable, rules, identifying = index_records(store, keys, settings)
+    store.recount_blocks(list(zip(stable, rules, strict=True)), settings.max_block)
+    oversized = {rule: np.array(k, np.int64) for rule, k in store.big_blocks().items()}
+    big = {int(k) for keys_ in oversized.values() for k in keys_}
     candidates = store.records_with_keys(set(stable) - big)
     near = RecordTable.from_rows(_rows(store, {*keys, *candidates}), NORMALISED_FIELDS)
     asked = set(keys)
     links = direct_links(
-        near,
-        np.array([key in asked for key in near.keys], bool),
-        model,
-        settings,
-        oversized=np.array(sorted(big), np.int64),
+        near, np.array([key in asked for key in near.keys], bool), model, settings, oversized
     )
     seeds = asked | {key for pair in links for key in pair}
     seeds |= set(store.records_with_keys(set(identifying) - big))
@@ -165,7 +163,6 @@ def resolve_records(
     core = _whole_components(store, seeds)
     core_rows = _rows(store, core)
     # Every holder of the identifiers held here, so that sharing is counted over them all.
-    big = store.big_blocks_of(core)
     held = identifier_keys(values for _, values in core_rows) - big
     core_set = {key for key, _ in core_rows}
     holders = set(store.records_with_keys(held)) - core_set
@@ -178,7 +175,7 @@ def resolve_records(
         must_link=[(c.a, c.b) for c in corrections if c.kind == "must_link"],
         cannot_link=[(c.a, c.b) for c in corrections if c.kind == "cannot_link"],
         core=in_core,
-        oversized=np.array(sorted(big), np.int64),
+        oversized=oversized,
     )
     return _save(store, table.keys, in_core, resolution.labels, resolution.components, keys)
 

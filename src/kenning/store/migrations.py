@@ -235,7 +235,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_record_keys_record ON record_keys (source, record_id)",
             # The keys more records hold than a block may (settings.max_block): batch never
             # compares within them, so neither does the real-time matcher.
-            "CREATE TABLE big_blocks (key BIGINT PRIMARY KEY, size BIGINT NOT NULL)",
+            "CREATE TABLE big_blocks (key BIGINT PRIMARY KEY, rule TEXT NOT NULL, "
+            "size BIGINT NOT NULL)",
             # The component of each record (records linked above the threshold, directly or
             # not): customers never cross one, so one can be resolved again alone.
             "ALTER TABLE customer_records ADD COLUMN component TEXT",

@@ -219,45 +219,33 @@ class RealtimeTables(SqlHooks):
             found.update((source, record_id) for source, record_id in rows)
         return sorted(found)
 
-    def replace_big_blocks(self, sizes: Iterable[tuple[int, int]]) -> None:
-        """(key, size) of every block too big to compare (a batch run)."""
+    def replace_big_blocks(self, blocks: Iterable[tuple[int, str, int]]) -> None:
+        """(key, rule, size) of every block too big to compare (a batch run)."""
         with self.transaction():
             self._execute("DELETE FROM big_blocks")
-            self._executemany("INSERT INTO big_blocks (key, size) VALUES (?, ?)", sizes)
+            self._executemany("INSERT INTO big_blocks (key, rule, size) VALUES (?, ?, ?)", blocks)
 
-    def recount_blocks(self, keys: Sequence[int], limit: int) -> None:
-        """Count these keys' blocks again after records changed: those now holding more
-        than ``limit`` records are big, the others not."""
-        big: list[tuple[int, int]] = []
-        for part in chunks(sorted(set(keys))):
-            big += self._query(
+    def recount_blocks(self, keys: Sequence[tuple[int, str]], limit: int) -> None:
+        """Count these (key, rule) blocks again after records changed: those now holding
+        more than ``limit`` records are big, the others not."""
+        rules = dict(keys)
+        big: list[tuple[int, str, int]] = []
+        for part in chunks(sorted(rules)):
+            rows = self._query(
                 f"SELECT key, COUNT(*) FROM record_keys WHERE key IN ({_marks(len(part))}) "
                 "GROUP BY key HAVING COUNT(*) > ?",
                 (*part, limit),
             )
-        self._executemany("DELETE FROM big_blocks WHERE key = ?", [(k,) for k in set(keys)])
-        self._executemany("INSERT INTO big_blocks (key, size) VALUES (?, ?)", big)
+            big += [(int(key), rules[int(key)], int(size)) for key, size in rows]
+        self._executemany("DELETE FROM big_blocks WHERE key = ?", [(k,) for k in rules])
+        self._executemany("INSERT INTO big_blocks (key, rule, size) VALUES (?, ?, ?)", big)
 
-    def big_blocks_of(self, records: Sequence[RecordKey]) -> set[int]:
-        """The keys of big blocks these records are in."""
-        out: set[int] = set()
-        for source, ids in by_source(records):
-            rows = self._query(
-                "SELECT b.key FROM record_keys k JOIN big_blocks b ON b.key = k.key "
-                f"WHERE k.source = ? AND k.record_id IN ({_marks(len(ids))})",
-                (source, *ids),
-            )
-            out.update(int(key) for (key,) in rows)
-        return out
-
-    def big_blocks(self, keys: Iterable[int]) -> set[int]:
-        """Those of ``keys`` whose blocks are too big to compare."""
-        out: set[int] = set()
-        for part in chunks(sorted(set(keys))):
-            rows = self._query(
-                f"SELECT key FROM big_blocks WHERE key IN ({_marks(len(part))})", part
-            )
-            out.update(int(key) for (key,) in rows)
+    def big_blocks(self) -> dict[str, list[int]]:
+        """Rule -> keys of its blocks too big to compare (a few dozen in a million
+        records, so read whole)."""
+        out: dict[str, list[int]] = {}
+        for key, rule in self._query("SELECT key, rule FROM big_blocks ORDER BY key"):
+            out.setdefault(rule, []).append(int(key))
         return out
 
     # ----------------------------------------------------------------- placements
