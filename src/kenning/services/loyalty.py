@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Literal
 
 from kenning.commerce.inventory.stock import stamp
@@ -44,6 +45,7 @@ from kenning.services.ledger import (
     post,
     run_once,
 )
+from kenning.services.pricing import issue_customer_coupon
 from kenning.store import Store
 
 PROGRAMME = "default"
@@ -230,10 +232,7 @@ def goodwill(
 ) -> GoodwillResult:
     """An associate gives a customer a gift card, store credit or points, from the goodwill
     account, with a reason; who, whom, what and why go into the audit trail."""
-    if not reason.strip() or not associate_id.strip():
-        raise LedgerError("invalid", "goodwill needs a reason and the associate's id")
-    if not customer_id.strip():
-        raise LedgerError("invalid", "goodwill is given to a customer")
+    _check_goodwill(customer_id, reason, associate_id)
     check_amount(amount)
     options: Giving = {
         "expires_at": expires_at,
@@ -248,6 +247,93 @@ def goodwill(
         return GoodwillResult(card.transaction, card)
     made = issue_to_customer(store, customer_id, kind, amount, unit, **options)
     return GoodwillResult(made)
+
+
+def _check_goodwill(customer_id: str, reason: str, associate_id: str) -> None:
+    if not reason.strip() or not associate_id.strip():
+        raise LedgerError("invalid", "goodwill needs a reason and the associate's id")
+    if not customer_id.strip():
+        raise LedgerError("invalid", "goodwill is given to a customer")
+
+
+@dataclass(frozen=True, slots=True)
+class GoodwillCoupon:
+    """A single-use coupon for one customer; a retry with the same key answers with it."""
+
+    code: str
+    promotion_id: str
+    customer_id: str
+    percent_off: Decimal | None
+    amount_off: int | None  # minor units of currency
+    currency: str | None
+    expires_at: datetime | None
+
+
+def goodwill_coupon(
+    store: Store,
+    customer_id: str,
+    *,
+    percent_off: Decimal | None = None,
+    amount_off: int | None = None,
+    currency: str | None = None,
+    reason: str,
+    associate_id: str,
+    expires_at: datetime | None = None,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> GoodwillCoupon:
+    """An associate gives a customer a discount coupon (a percentage or an amount off the
+    basket) with a reason: a promotion only that customer's basket takes, once, priced by
+    ``POST /v1/price`` like any other; audited like the other goodwill."""
+    _check_goodwill(customer_id, reason, associate_id)
+    moment = now or utcnow()
+    when = stamp(moment)
+
+    def act() -> GoodwillCoupon:
+        promotion = issue_customer_coupon(
+            store,
+            customer_id,
+            percent_off=percent_off,
+            amount_off=amount_off,
+            currency=currency,
+            expires_at=expires_at,
+            name="Goodwill",
+            now=moment,
+        )
+        assert promotion.coupon is not None
+        made = GoodwillCoupon(
+            promotion.coupon.code,
+            promotion.id,
+            customer_id,
+            percent_off,
+            amount_off,
+            currency,
+            expires_at,
+        )
+        details = {
+            "kind": "coupon",
+            "promotion_id": promotion.id,
+            "code": made.code,
+            "percent_off": None if percent_off is None else str(percent_off),
+            "amount_off": amount_off,
+            "currency": currency,
+            "expires_at": None if expires_at is None else stamp(expires_at),
+        }
+        audit = (when, associate_id, "coupon.goodwill", customer_id, None, None, reason)
+        store.add_audit(audit, details)
+        return made
+
+    request = {
+        "op": "goodwill_coupon",
+        "customer": customer_id,
+        "percent_off": None if percent_off is None else str(percent_off),
+        "amount_off": amount_off,
+        "currency": currency,
+        "expires_at": None if expires_at is None else stamp(expires_at),
+        "actor": associate_id,
+        "reason": reason,
+    }
+    return run_once(store, key, request, act, GoodwillCoupon, (), when)
 
 
 # --------------------------------------------------------------------- balances
