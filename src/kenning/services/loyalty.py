@@ -32,6 +32,7 @@ from kenning.commerce.ledger.postings import (
     system_account_id,
 )
 from kenning.commerce.ledger.refunds import cap_debits, reversal
+from kenning.services.aliases import customer_ids
 from kenning.services.inventory import utcnow
 from kenning.services.ledger import (
     AccountBalance,
@@ -65,10 +66,11 @@ def save_programme(store: Store, programme: Programme, now: datetime | None = No
     return checked
 
 
-def rolling_spend(store: Store, customer_id: str, programme: Programme, now: datetime) -> int:
-    """What the customer spent (all currencies' minor units together) in the tier window."""
+def rolling_spend(store: Store, ids: Sequence[str], programme: Programme, now: datetime) -> int:
+    """What the customer (by ``ids``: theirs and those merged into it) spent, all
+    currencies' minor units together, in the tier window."""
     since = stamp(now - timedelta(days=programme.tier_window_days))
-    return sum(store.rolling_spend(customer_id, since).values())
+    return sum(n for c in ids for n in store.rolling_spend(c, since).values())
 
 
 # --------------------------------------------------------------------- earn
@@ -94,6 +96,7 @@ def earn_for_order(
     moment = now or utcnow()
     when = stamp(moment)
     source = system_account_id("rewards", POINTS)
+    ids = customer_ids(store, customer_id)  # the tier counts the spend of merged ids too
 
     def act() -> EarnResult:
         check_unit(currency, "store_credit")
@@ -103,7 +106,7 @@ def earn_for_order(
         if any(row[1] == "earn" for row in store.order_transactions(order_id)):
             raise LedgerError("conflict", f"order {order_id} has already earned its points")
         programme = load_programme(store)
-        spend = rolling_spend(store, customer_id, programme, moment)
+        spend = rolling_spend(store, ids, programme, moment)
         earned = earn(programme, lines, channel=channel, currency=currency, at=when, spend=spend)
         if earned.points == 0:
             return EarnResult(earned, None)
@@ -348,12 +351,14 @@ class CustomerBalances:
 def customer_balances(
     store: Store, customer_id: str, now: datetime | None = None
 ) -> CustomerBalances:
-    """Every account the customer holds (store credit, points, gift cards given to them)
-    with what is spendable now and what expires next, and their loyalty tier."""
+    """Every account the customer holds (store credit, points, gift cards given to them),
+    and those of the ids merged into them, with what is spendable now and what expires
+    next, and their loyalty tier (from the spend of all those ids)."""
     moment = now or utcnow()
-    accounts = [account_balance(store, a, moment) for a in customer_accounts(store, customer_id)]
+    ids = customer_ids(store, customer_id)
+    accounts = [account_balance(store, a, moment) for c in ids for a in customer_accounts(store, c)]
     programme = load_programme(store)
-    spend = rolling_spend(store, customer_id, programme, moment)
+    spend = rolling_spend(store, ids, programme, moment)
     tier = tier_for(programme.tiers, spend)
     return CustomerBalances(customer_id, accounts, tier.name if tier else None, spend)
 

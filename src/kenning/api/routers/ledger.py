@@ -124,9 +124,11 @@ def _customer_redeem(what: Literal["store_credit", "loyalty_points"], path: str)
         if unit is None:
             raise LedgerError("invalid", "say which currency's store credit to spend")
         made = await db.run(
-            lambda store: ledger.redeem(
+            lambda store: ledger.redeem_customer(
                 store,
-                ledger.customer_account(store, customer_id, what, unit),
+                customer_id,
+                what,
+                unit,
                 body.amount,
                 order_id=body.order_id,
                 key=key,
