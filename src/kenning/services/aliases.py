@@ -30,6 +30,8 @@ def follow_identity_changes(store: Store, limit: int = 1000) -> int:
         try:
             with store.transaction():
                 changes = store.identity_changes(start, limit)
+                if not changes:
+                    return passed
                 for change in changes:
                     if change.kind == "merge":
                         others = [str(o) for o in change.payload.get("others", ())]
