@@ -83,3 +83,33 @@ def test_concurrent_refunds_of_one_order_refund_it_once(store: Store, store_url:
     assert ledger.get_account(store, card.account_id).balance == 10_000
     assert ledger.get_account(store, loyalty.points_account_id("c1")).balance == 0
     assert books_balance(store)
+
+
+def test_concurrent_spending_on_a_merged_customer_never_overspends(
+    store: Store, store_url: str
+) -> None:
+    for customer in ("cus_a", "cus_b", "cus_c"):
+        ledger.issue_to_customer(store, customer, "store_credit", 1_000, "GBP", now=NOW)
+    with store.transaction():
+        store.append_identity_changes([("merge", "cus_a", {"others": ["cus_b", "cus_c"]})])
+
+    counter = iter(range(1000))
+
+    def shopper(own: Store) -> str:
+        # Most spend as the survivor (following the merge at once), some as a merged id.
+        who = "cus_b" if next(counter) % 5 == 0 else "cus_a"
+        try:
+            ledger.redeem_customer(own, who, "store_credit", "GBP", 400, now=NOW)
+            return "ok"
+        except LedgerError as exc:
+            return exc.code
+
+    outcomes = all_at_once(store_url, 20, shopper)
+    assert set(outcomes) <= {"ok", "insufficient_funds"}
+    assert outcomes.count("ok") * 400 <= 3_000
+    left = sum(
+        ledger.get_account(store, f"store_credit:GBP:{c}").balance
+        for c in ("cus_a", "cus_b", "cus_c")
+    )
+    assert left == 3_000 - outcomes.count("ok") * 400 and left < 400
+    assert books_balance(store)

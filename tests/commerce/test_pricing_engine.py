@@ -125,6 +125,10 @@ def test_targeting() -> None:
     assert _total([trait], ("TAG-2", 1), traits={"tier": "blue"}) == D("10.00")
     later = Promotion("l", "percent_off", D(50), starts_at=NOW + DAY)
     assert _total([later], ("TAG-2", 1)) == D("10.00")
+    hers = Promotion("h", "percent_off", D(50), target=Target(customers=frozenset({"c1"})))
+    assert _total([hers], ("TAG-2", 1), customer_id="c1") == D("5.00")
+    assert _total([hers], ("TAG-2", 1), customer_id="c2") == D("10.00")
+    assert _total([hers], ("TAG-2", 1)) == D("10.00")
 
 
 def test_coupons_need_their_code_and_uses_left() -> None:

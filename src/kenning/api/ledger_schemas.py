@@ -4,9 +4,10 @@ numbers in minor units (pence, cents) or points, never decimals."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kenning.api.inventory_schemas import _Public, _Write
 
@@ -163,17 +164,48 @@ class RefundPublic(_Public):
 
 class GoodwillCreate(_Write):
     customer_id: str = Field(min_length=1, max_length=200)
-    kind: Literal["gift_card", "store_credit", "loyalty_points"]
-    amount: int = Amount
-    currency: str = Currency
+    kind: Literal["gift_card", "store_credit", "loyalty_points", "coupon"]
+    amount: int | None = Field(
+        default=None, gt=0, le=MOST, description="Minor units or points; a coupon's amount off."
+    )
+    currency: str | None = Field(
+        default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. GBP; PTS for points."
+    )
+    percent_off: Decimal | None = Field(
+        default=None, gt=0, le=100, description="A coupon's percentage off the basket."
+    )
     reason: str = Reason
     associate_id: str = Field(min_length=1, max_length=200)
     expires_at: datetime | None = None
 
+    @model_validator(mode="after")
+    def _one_value(self) -> Self:
+        if self.kind == "coupon":
+            if (self.percent_off is None) == (self.amount is None):
+                raise ValueError("a coupon takes percent_off or an amount (with its currency)")
+        elif self.percent_off is not None:
+            raise ValueError("percent_off is for coupons")
+        if self.amount is not None and self.currency is None:
+            raise ValueError("an amount needs its currency")
+        if self.kind != "coupon" and self.amount is None:
+            raise ValueError(f"{self.kind} goodwill needs an amount and its currency")
+        return self
+
+
+class GoodwillCouponPublic(_Public):
+    code: str = Field(description="The coupon to give the customer: one use, theirs only.")
+    promotion_id: str
+    customer_id: str
+    percent_off: Decimal | None
+    amount_off: int | None
+    currency: str | None
+    expires_at: datetime | None
+
 
 class GoodwillPublic(_Public):
-    transaction: TransactionPublic
-    card: GiftCardIssuedPublic | None
+    transaction: TransactionPublic | None = Field(description="None for a coupon.")
+    card: GiftCardIssuedPublic | None = None
+    coupon: GoodwillCouponPublic | None = None
 
 
 class AuditPublic(BaseModel):

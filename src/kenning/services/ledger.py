@@ -36,6 +36,7 @@ from kenning.commerce.ledger.postings import (
     customer_account_id,
     system_account_id,
 )
+from kenning.services.aliases import customer_ids
 from kenning.services.idempotency import Answering, once, once_saved_by_write
 from kenning.services.inventory import utcnow
 from kenning.store import Store
@@ -360,21 +361,25 @@ def redeem(
     order_id: str | None = None,
     key: str | None = None,
     now: datetime | None = None,
+    pooled: Sequence[str] = (),
 ) -> Transaction:
-    """Spend ``amount`` of a holder account on an order: soonest-expiring value first."""
+    """Spend ``amount`` of a holder account on an order: soonest-expiring value first.
+    ``pooled``: more accounts of its unit spent with it, soonest-expiring first across all
+    of them (a customer's and those of the ids merged into it)."""
     when = stamp(now or utcnow())
     target = system_account_id("redemption", account.unit)
+    pool = sorted({account.id, *pooled})
 
     def act(answering: Answering | None) -> Transaction:
         check_amount(amount)
-        postings = [
-            Posting(account.id, account.unit, -amount),
-            Posting(target, account.unit, amount),
-        ]
+        if len(pool) == 1:
+            debits = [Posting(account.id, account.unit, -amount)]
+        else:
+            debits = _spread(store, pool, account.unit, amount, when)
         return post(
             store,
             "redeem",
-            postings,
+            [*debits, Posting(target, account.unit, amount)],
             when=when,
             order_id=order_id,
             customer_id=account.customer_id,
@@ -383,6 +388,35 @@ def redeem(
 
     request = {"op": "redeem", "account": account.id, "amount": amount, "order": order_id}
     return run_posting(store, key, request, act, [target], when)
+
+
+def _spread(store: Store, pool: Sequence[str], unit: str, amount: int, when: str) -> list[Posting]:
+    """Debits taking ``amount`` from the lots of the accounts in ``pool``, soonest-expiring
+    first across them; the accounts are locked (in id order) before their lots are read."""
+    store.lock_holders(pool)
+    owner: dict[str, str] = {}
+    lots: list[Lot] = []
+    for account_id in pool:
+        for i, r, e, c in store.open_lots(account_id):
+            owner[i] = account_id
+            lots.append(Lot(i, int(r), e, c))
+    return [Posting(owner[lot], unit, -n, lot) for lot, n in allocate(lots, amount, when)]
+
+
+def redeem_customer(
+    store: Store, customer_id: str, kind: AccountKind, unit: str, amount: int, **options: Any
+) -> Transaction:
+    """Spend the customer's store credit or points in ``unit``: theirs and what the ids
+    merged into them hold (see aliases.py), soonest-expiring first across all."""
+    wanted = [
+        customer_account_id(kind, c, check_unit(unit, kind))
+        for c in customer_ids(store, customer_id)
+    ]
+    found = {row[0]: _account(row) for row in store.account_rows(wanted)}
+    if not found:
+        raise LedgerError("not_found", f"no account {wanted[0]!r}")
+    own = found.get(wanted[0]) or Account(wanted[0], kind, unit, customer_id, 0)
+    return redeem(store, own, amount, pooled=sorted(found), **options)
 
 
 def redeem_gift_card(store: Store, code: str, amount: int, **options: Any) -> Transaction:
@@ -587,6 +621,7 @@ __all__ = [
     "post",
     "post_transaction",
     "redeem",
+    "redeem_customer",
     "redeem_gift_card",
     "transfer",
     "verify",

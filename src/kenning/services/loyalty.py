@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Literal
 
 from kenning.commerce.inventory.stock import stamp
@@ -31,6 +32,7 @@ from kenning.commerce.ledger.postings import (
     system_account_id,
 )
 from kenning.commerce.ledger.refunds import cap_debits, reversal
+from kenning.services.aliases import customer_ids
 from kenning.services.inventory import utcnow
 from kenning.services.ledger import (
     AccountBalance,
@@ -44,6 +46,7 @@ from kenning.services.ledger import (
     post,
     run_once,
 )
+from kenning.services.pricing import issue_customer_coupon
 from kenning.store import Store
 
 PROGRAMME = "default"
@@ -63,10 +66,11 @@ def save_programme(store: Store, programme: Programme, now: datetime | None = No
     return checked
 
 
-def rolling_spend(store: Store, customer_id: str, programme: Programme, now: datetime) -> int:
-    """What the customer spent (all currencies' minor units together) in the tier window."""
+def rolling_spend(store: Store, ids: Sequence[str], programme: Programme, now: datetime) -> int:
+    """What the customer (by ``ids``: theirs and those merged into it) spent, all
+    currencies' minor units together, in the tier window."""
     since = stamp(now - timedelta(days=programme.tier_window_days))
-    return sum(store.rolling_spend(customer_id, since).values())
+    return sum(n for c in ids for n in store.rolling_spend(c, since).values())
 
 
 # --------------------------------------------------------------------- earn
@@ -92,6 +96,7 @@ def earn_for_order(
     moment = now or utcnow()
     when = stamp(moment)
     source = system_account_id("rewards", POINTS)
+    ids = customer_ids(store, customer_id)  # the tier counts the spend of merged ids too
 
     def act() -> EarnResult:
         check_unit(currency, "store_credit")
@@ -101,7 +106,7 @@ def earn_for_order(
         if any(row[1] == "earn" for row in store.order_transactions(order_id)):
             raise LedgerError("conflict", f"order {order_id} has already earned its points")
         programme = load_programme(store)
-        spend = rolling_spend(store, customer_id, programme, moment)
+        spend = rolling_spend(store, ids, programme, moment)
         earned = earn(programme, lines, channel=channel, currency=currency, at=when, spend=spend)
         if earned.points == 0:
             return EarnResult(earned, None)
@@ -230,10 +235,7 @@ def goodwill(
 ) -> GoodwillResult:
     """An associate gives a customer a gift card, store credit or points, from the goodwill
     account, with a reason; who, whom, what and why go into the audit trail."""
-    if not reason.strip() or not associate_id.strip():
-        raise LedgerError("invalid", "goodwill needs a reason and the associate's id")
-    if not customer_id.strip():
-        raise LedgerError("invalid", "goodwill is given to a customer")
+    _check_goodwill(customer_id, reason, associate_id)
     check_amount(amount)
     options: Giving = {
         "expires_at": expires_at,
@@ -250,6 +252,93 @@ def goodwill(
     return GoodwillResult(made)
 
 
+def _check_goodwill(customer_id: str, reason: str, associate_id: str) -> None:
+    if not reason.strip() or not associate_id.strip():
+        raise LedgerError("invalid", "goodwill needs a reason and the associate's id")
+    if not customer_id.strip():
+        raise LedgerError("invalid", "goodwill is given to a customer")
+
+
+@dataclass(frozen=True, slots=True)
+class GoodwillCoupon:
+    """A single-use coupon for one customer; a retry with the same key answers with it."""
+
+    code: str
+    promotion_id: str
+    customer_id: str
+    percent_off: Decimal | None
+    amount_off: int | None  # minor units of currency
+    currency: str | None
+    expires_at: datetime | None
+
+
+def goodwill_coupon(
+    store: Store,
+    customer_id: str,
+    *,
+    percent_off: Decimal | None = None,
+    amount_off: int | None = None,
+    currency: str | None = None,
+    reason: str,
+    associate_id: str,
+    expires_at: datetime | None = None,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> GoodwillCoupon:
+    """An associate gives a customer a discount coupon (a percentage or an amount off the
+    basket) with a reason: a promotion only that customer's basket takes, once, priced by
+    ``POST /v1/price`` like any other; audited like the other goodwill."""
+    _check_goodwill(customer_id, reason, associate_id)
+    moment = now or utcnow()
+    when = stamp(moment)
+
+    def act() -> GoodwillCoupon:
+        promotion = issue_customer_coupon(
+            store,
+            customer_id,
+            percent_off=percent_off,
+            amount_off=amount_off,
+            currency=currency,
+            expires_at=expires_at,
+            name="Goodwill",
+            now=moment,
+        )
+        assert promotion.coupon is not None
+        made = GoodwillCoupon(
+            promotion.coupon.code,
+            promotion.id,
+            customer_id,
+            percent_off,
+            amount_off,
+            currency,
+            expires_at,
+        )
+        details = {
+            "kind": "coupon",
+            "promotion_id": promotion.id,
+            "code": made.code,
+            "percent_off": None if percent_off is None else str(percent_off),
+            "amount_off": amount_off,
+            "currency": currency,
+            "expires_at": None if expires_at is None else stamp(expires_at),
+        }
+        audit = (when, associate_id, "coupon.goodwill", customer_id, None, None, reason)
+        store.add_audit(audit, details)
+        return made
+
+    request = {
+        "op": "goodwill_coupon",
+        "customer": customer_id,
+        "percent_off": None if percent_off is None else str(percent_off),
+        "amount_off": amount_off,
+        "currency": currency,
+        "expires_at": None if expires_at is None else stamp(expires_at),
+        "actor": associate_id,
+        "reason": reason,
+    }
+    return run_once(store, key, request, act, GoodwillCoupon, (), when)
+
+
 # --------------------------------------------------------------------- balances
 @dataclass(frozen=True, slots=True)
 class CustomerBalances:
@@ -262,12 +351,14 @@ class CustomerBalances:
 def customer_balances(
     store: Store, customer_id: str, now: datetime | None = None
 ) -> CustomerBalances:
-    """Every account the customer holds (store credit, points, gift cards given to them)
-    with what is spendable now and what expires next, and their loyalty tier."""
+    """Every account the customer holds (store credit, points, gift cards given to them),
+    and those of the ids merged into them, with what is spendable now and what expires
+    next, and their loyalty tier (from the spend of all those ids)."""
     moment = now or utcnow()
-    accounts = [account_balance(store, a, moment) for a in customer_accounts(store, customer_id)]
+    ids = customer_ids(store, customer_id)
+    accounts = [account_balance(store, a, moment) for c in ids for a in customer_accounts(store, c)]
     programme = load_programme(store)
-    spend = rolling_spend(store, customer_id, programme, moment)
+    spend = rolling_spend(store, ids, programme, moment)
     tier = tier_for(programme.tiers, spend)
     return CustomerBalances(customer_id, accounts, tier.name if tier else None, spend)
 

@@ -22,11 +22,19 @@ import orjson
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from kenning.commerce.ledger.cards import new_code
 from kenning.commerce.pricing.engine import Basket, PricedBasket, price_basket
 from kenning.commerce.pricing.errors import PricingError
-from kenning.commerce.pricing.money import parse_amount
+from kenning.commerce.pricing.money import minor_unit, parse_amount
 from kenning.commerce.pricing.pricebook import PriceBook, PriceEntry, check_entry
-from kenning.commerce.pricing.promotions import Promotion, check_promotion, coupon_code
+from kenning.commerce.pricing.promotions import (
+    Coupon,
+    Promotion,
+    PromotionKind,
+    Target,
+    check_promotion,
+    coupon_code,
+)
 from kenning.services.idempotency import once
 from kenning.services.inventory import FileReport, _csv_rows, _header, location_set
 from kenning.store import Store
@@ -246,6 +254,14 @@ _REFUSALS = {
 }
 
 
+def _bound_to(store: Store, code: str) -> frozenset[str]:
+    """The customers a coupon is for (empty: anyone)."""
+    for p in catalogue(store).promotions:
+        if p.coupon is not None and coupon_code(p.coupon.code) == code:
+            return p.target.customers
+    return frozenset()
+
+
 def redeem_coupon(
     store: Store,
     code: str,
@@ -260,6 +276,9 @@ def redeem_coupon(
     request = {"code": normal, "customer_id": customer_id, "reference": reference}
 
     def act() -> Redemption:
+        bound = _bound_to(store, normal)
+        if bound and customer_id not in bound:
+            raise PricingError("invalid", f"coupon {normal!r} is for another customer")
         redemption_id = str(uuid.uuid4())
         try:
             uses, limit = store.redeem_coupon(
@@ -271,3 +290,44 @@ def redeem_coupon(
         return Redemption(redemption_id, normal, customer_id, reference, uses, limit, now)
 
     return once(store, f"{SCOPE}:coupon", key, request, act, Redemption)
+
+
+def issue_customer_coupon(
+    store: Store,
+    customer_id: str,
+    *,
+    percent_off: Decimal | None = None,
+    amount_off: int | None = None,
+    currency: str | None = None,
+    expires_at: datetime | None = None,
+    name: str = "",
+    now: datetime,
+) -> Promotion:
+    """A new single-use coupon for one customer: ``percent_off`` the basket, or
+    ``amount_off`` (minor units of ``currency``) off it, until ``expires_at`` (None: no end).
+    Only that customer's basket takes it, and it counts one use in all."""
+    if (percent_off is None) == (amount_off is None):
+        raise PricingError("invalid", "a coupon takes a percentage or an amount off, not both")
+    kind: PromotionKind = "basket_percent_off"
+    if amount_off is not None:
+        if not currency or amount_off < 1:
+            raise PricingError("invalid", "an amount off is a whole number of minor units > 0")
+        kind, value = "basket_amount_off", amount_off * minor_unit(currency)
+    elif percent_off is not None and 0 < percent_off <= 100:
+        value, currency = percent_off, None
+    else:
+        raise PricingError("invalid", "a percentage off is more than 0 and at most 100")
+    if expires_at is not None and _stamp(expires_at) <= _stamp(now):
+        raise PricingError("invalid", "a coupon cannot expire before it is given")
+    promotion = Promotion(
+        "coupon_" + uuid.uuid4().hex,
+        kind,
+        value,
+        name=name,
+        currency=currency,
+        target=Target(customers=frozenset({customer_id})),
+        coupon=Coupon(new_code(), total_limit=1, per_customer_limit=1),
+        ends_at=expires_at,
+    )
+    save_promotions(store, [promotion], now)
+    return promotion

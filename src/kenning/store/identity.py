@@ -135,6 +135,41 @@ class IdentityTables(SqlHooks):
             for seq, kind, customer, payload, at in rows
         ]
 
+    # ----------------------------------------------------------------- aliases
+    def changes_position(self, cursor: str) -> tuple[int, int]:
+        """(where the cursor ``cursor`` is, the last identity change's seq)."""
+        rows = self._query(
+            "SELECT (SELECT seq FROM cursors WHERE name = ?), "
+            "(SELECT MAX(seq) FROM identity_changes)",
+            (cursor,),
+        )
+        at, last = rows[0]
+        return int(at or 0), int(last or 0)
+
+    def merge_aliases(self, customer_id: str, others: Sequence[str]) -> None:
+        """``others`` and every id merged into them belong to ``customer_id`` now, which
+        is no one's alias any more."""
+        merged = [o for o in others if o != customer_id]
+        for old in merged:
+            self._execute(
+                "UPDATE customer_aliases SET customer_id = ? WHERE customer_id = ?",
+                (customer_id, old),
+            )
+        self._executemany(
+            "INSERT INTO customer_aliases (old_id, customer_id) VALUES (?, ?) "
+            "ON CONFLICT (old_id) DO UPDATE SET customer_id = excluded.customer_id",
+            [(old, customer_id) for old in merged],
+        )
+        self._execute("DELETE FROM customer_aliases WHERE old_id = ?", (customer_id,))
+
+    def customer_aliases(self, customer_id: str) -> list[str]:
+        """The ids merged into ``customer_id``."""
+        rows = self._query(
+            "SELECT old_id FROM customer_aliases WHERE customer_id = ? ORDER BY old_id",
+            (customer_id,),
+        )
+        return [str(row[0]) for row in rows]
+
     def save_model(self, name: str, data: Mapping[str, Any]) -> None:
         self._execute(
             "INSERT INTO models (name, data, trained_at) VALUES (?, ?, ?) "

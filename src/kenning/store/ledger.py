@@ -110,6 +110,14 @@ class LedgerTables(SqlHooks):
         )
         return bool(rows)
 
+    def lock_holders(self, ids: Sequence[str]) -> None:
+        """Lock holder rows, in id order, until the transaction ends (on SQLite the writer
+        lock already does): what is read of their lots after this stays true."""
+        for account_id in sorted(ids):
+            self._execute(
+                "UPDATE ledger_accounts SET balance = balance WHERE id = ?", (account_id,)
+            )
+
     def add_balance(self, account_id: str, unit: str, amount: int) -> bool:
         """Credit a holder; False if there is no such holder in ``unit``."""
         rows = self._query(

@@ -396,4 +396,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    # Version 8 is another change's; a database lacking any version gets it, gaps or not.
+    Migration(
+        9,
+        "customer aliases: the ids merged into each customer",
+        (
+            # old_id now belongs to customer_id (kept current along chains of merges), from
+            # the merges of identity_changes; the cursor "customer_aliases" says how far.
+            """CREATE TABLE customer_aliases (
+                old_id TEXT PRIMARY KEY,
+                customer_id TEXT NOT NULL
+            )""",
+            "CREATE INDEX ix_customer_aliases_customer ON customer_aliases (customer_id)",
+        ),
+    ),
 )

@@ -18,6 +18,7 @@ from kenning.api.ledger_schemas import (
     EarnPublic,
     GiftCardCreate,
     GiftCardIssuedPublic,
+    GoodwillCouponPublic,
     GoodwillCreate,
     GoodwillPublic,
     LineEarnPublic,
@@ -123,9 +124,11 @@ def _customer_redeem(what: Literal["store_credit", "loyalty_points"], path: str)
         if unit is None:
             raise LedgerError("invalid", "say which currency's store credit to spend")
         made = await db.run(
-            lambda store: ledger.redeem(
+            lambda store: ledger.redeem_customer(
                 store,
-                ledger.customer_account(store, customer_id, what, unit),
+                customer_id,
+                what,
+                unit,
                 body.amount,
                 order_id=body.order_id,
                 key=key,
@@ -207,15 +210,33 @@ async def refund(
 async def goodwill(
     body: GoodwillCreate, db: LedgerWriter, header: IdempotencyHeader, now: Now
 ) -> GoodwillPublic:
-    """An associate gives a gift card, store credit or points with a reason; audited."""
+    """An associate gives a gift card, store credit, points or a single-use discount
+    coupon for that customer, with a reason; audited."""
     key = idempotency_key(header, body.idempotency_key)
+    if body.kind == "coupon":
+        coupon = await db.run(
+            lambda store: loyalty.goodwill_coupon(
+                store,
+                body.customer_id,
+                percent_off=body.percent_off,
+                amount_off=body.amount,
+                currency=body.currency,
+                reason=body.reason,
+                associate_id=body.associate_id,
+                expires_at=body.expires_at,
+                key=key,
+                now=now,
+            )
+        )
+        return GoodwillPublic(transaction=None, coupon=GoodwillCouponPublic.of(coupon))
+    kind, amount, currency = body.kind, body.amount or 0, body.currency or ""
     result = await db.run(
         lambda store: loyalty.goodwill(
             store,
             body.customer_id,
-            body.kind,
-            body.amount,
-            body.currency,
+            kind,
+            amount,
+            currency,
             reason=body.reason,
             associate_id=body.associate_id,
             expires_at=body.expires_at,

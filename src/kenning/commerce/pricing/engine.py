@@ -6,7 +6,7 @@ The order, always the same:
    customer-group, then channel, then base price). Line subtotal = unit price × quantity,
    rounded to the currency's minor unit.
 2. **Eligibility.** A promotion counts if it is in effect at ``now``, its currency is the
-   basket's, its target matches the basket (channel, store, market, segments, traits) and,
+   basket's, its target matches the basket (channel, store, market, segments, traits, customer) and,
    for a coupon promotion, the basket carries the code and the code has uses left.
 3. **Exclusivity.** An *exclusive* promotion never combines with any other. The engine
    prices the basket once with every non-exclusive promotion and once with each exclusive
@@ -130,6 +130,8 @@ def _targets(p: Promotion, basket: Basket) -> str | None:
         return "not for this customer's segments"
     if any(basket.traits.get(k) != v for k, v in t.traits.items()):
         return "not for this customer's traits"
+    if t.customers and basket.customer_id not in t.customers:
+        return "for another customer"
     return None
 
 

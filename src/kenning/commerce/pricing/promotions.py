@@ -13,9 +13,10 @@ Kinds, by the stage they apply at (see engine.py for the order):
 
 Any kind may need a basket threshold: ``min_subtotal`` (the targeted lines' amount when the
 promotion's turn comes) and ``min_quantity`` (their units). ``target`` narrows it to
-channels, stores, markets, a product set (SKUs), customer segments (any of) and traits
-(all of); an empty field targets everything. A promotion with a ``coupon`` applies only
-when the basket carries its code (case does not matter) and the code has uses left.
+channels, stores, markets, a product set (SKUs), customer segments (any of), traits
+(all of) and customer ids (a coupon given to one customer); an empty field targets
+everything. A promotion with a ``coupon`` applies only when the basket carries its code
+(case does not matter) and the code has uses left.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Target:
     skus: frozenset[str] = frozenset()
     segments: frozenset[str] = frozenset()
     traits: Mapping[str, str] = field(default_factory=dict)
+    customers: frozenset[str] = frozenset()
 
     def channel_specific(self) -> bool:
         return bool(self.channels)
