@@ -6,11 +6,14 @@ the issue's figures), works on a copy of it, starts `kenning serve` (uvicorn, wh
 the event log in a thread) and loads it over loopback with keep-alive HTTP/1.1 connections
 (benchmarks/http_load.py), phase after phase:
 
-  * ingest: POST /v1/batch of 100 track events; an answer means the events are committed;
+  * ingest: POST /v1/batch of 100 track events (shoppers browsing); an answer means the
+    events are committed;
   * identify: POST /v1/batch of 50 identify calls — half of them shoppers already in the
-    store (their e-mail and name), half new people — timed until the follower has resolved
-    every one of them; meanwhile a probe sends single identifies and asks the customer API
-    for each new user id until it answers: the time from sending to visible;
+    store (their e-mail and name), half new people — as fast as they are taken, timed until
+    the follower has resolved every one of them;
+  * visible: identify calls arriving at a steady --rate, and a probe that sends single
+    identifies and asks the customer API for each new user id until it answers: the time
+    from sending to visible;
   * lookup: GET /v1/customers/lookup?email= for e-mails of resolved customers.
 
     python benchmarks/realtime_api.py /tmp/rt1m/kenning.db
@@ -81,7 +84,7 @@ def track_batch(rng: random.Random, n: int, p: dict[str, Any]) -> Call:
     batch = [
         {
             "type": "track",
-            "userId": f"user-{rng.randrange(100_000)}",
+            "anonymousId": f"visitor-{rng.randrange(100_000)}",
             "event": "Product Viewed",
             "properties": {"sku": f"SKU-{rng.randrange(2000)}", "price": 129.0},
             "messageId": f"{p['nonce']}-t-{n}-{i}",
@@ -128,7 +131,46 @@ def probe(base: str, p: dict[str, Any], stop: threading.Event, out: list[float])
             if time.perf_counter() - began > 30:
                 raise SystemExit(f"{user} not visible after 30 s")
         out.append((time.perf_counter() - began) * 1000)
-        stop.wait(0.02)  # a few probes a second: a sample, not load
+        stop.wait(0.05)  # a sample, not load
+
+
+def paced_identifies(
+    base: str, p: dict[str, Any], rate: float, stop: threading.Event, sent: list[int]
+) -> None:
+    """Batches of 10 identify calls at ``rate`` calls a second until stopped."""
+    rng = random.Random(9)
+    client = httpx.Client(base_url=base, auth=(p["write_key"], ""))
+    started, n = time.perf_counter(), 0
+    while not stop.is_set():
+        _, path, body, _ = identify_batch(rng, 10**6 + n, p)
+        batch = orjson.loads(body or b"{}")["batch"][:10]
+        client.post(path, content=orjson.dumps({"batch": batch})).raise_for_status()
+        n += 1
+        sent.append(len(batch))
+        delay = started + n * 10 / rate - time.perf_counter()
+        if delay > 0:
+            stop.wait(delay)
+
+
+def visibility(base: str, url: str, p: dict[str, Any], rate: float, seconds: float) -> str:
+    """Probes of identify-to-visible time while other identify calls arrive at ``rate``."""
+    stop, visible, sent = threading.Event(), [], []
+    threads = [
+        threading.Thread(target=paced_identifies, args=(base, p, rate, stop, sent)),
+        threading.Thread(target=probe, args=(base, p, stop, visible)),
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    caught_up(url)
+    return (
+        f"visible: with {sum(sent) / seconds:,.0f} identify calls/s arriving, a new identify is "
+        f"visible through the customer API after p50 {quantile(visible, 0.5):.1f} ms, "
+        f"p99 {quantile(visible, 0.99):.1f} ms ({len(visible)} probes)"
+    )
 
 
 def caught_up(url: str, seconds: float = 300) -> float:
@@ -152,7 +194,10 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="load processes")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--pool", type=int, default=16, help="database connections per worker")
-    parser.add_argument("--phases", default="ingest,identify,lookup")
+    parser.add_argument("--phases", default="ingest,identify,visible,lookup")
+    parser.add_argument(
+        "--rate", type=float, default=250, help="identify calls/s behind the visibility probes"
+    )
     parser.add_argument("--keep", action="store_true", help="work on the store, not a copy")
     args = parser.parse_args()
     wanted = set(args.phases.split(","))
@@ -182,10 +227,6 @@ def main() -> None:
             ):
                 if name not in wanted:
                     continue
-                stop, visible = threading.Event(), []
-                prober = threading.Thread(target=probe, args=(base, params, stop, visible))
-                if name == "identify":
-                    prober.start()
                 served = cpu_seconds(pid)
                 began = time.perf_counter()
                 out = load(base, secret, make, params, 10**6, clients, args.processes,
@@ -193,15 +234,10 @@ def main() -> None:
                 done = len(out.latencies)
                 if name == "identify":
                     finished = caught_up(url)
-                    stop.set()
-                    prober.join()
                     ok = out.statuses.count(200) * 50
                     notes.append(
-                        f"identify: {ok:,} identify calls resolved in "
-                        f"{finished - began:.1f} s = {ok / (finished - began):,.0f}/s; "
-                        f"visible through the customer API after p50 "
-                        f"{quantile(visible, 0.5):.1f} ms, p99 {quantile(visible, 0.99):.1f} ms "
-                        f"({len(visible)} probes)"
+                        f"identify: {ok:,} identify calls resolved in {finished - began:.1f} s "
+                        f"= {ok / (finished - began):,.0f}/s"
                     )
                 if name == "ingest":
                     ok = out.statuses.count(200) * 100
@@ -209,6 +245,8 @@ def main() -> None:
                 served = cpu_seconds(pid) - served
                 cpu = f" {served * 1000 / done:.2f} | {out.client_cpu * 1000 / done:.2f} |"
                 print(row(name, clients, out.latencies, out.statuses, out.wall) + cpu)
+            if "visible" in wanted:
+                notes.append(visibility(base, url, params, args.rate, args.seconds))
         print()
         for note in notes:
             print(f"- {note}")
