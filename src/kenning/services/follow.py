@@ -8,6 +8,7 @@ one store take turns (the cursor moves only from where each found it).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -17,15 +18,16 @@ from typing import Any
 
 from kenning.domain.records import RecordError, SourceRecord, build_record
 from kenning.domain.segment import Message, identity_fields
-from kenning.ingest.importer import ImportReport, RecordWriter
+from kenning.ingest.importer import RECORD_UPSERTED, ImportReport, RecordWriter
 from kenning.ingest.prepare import prepare_record
 from kenning.resolution.settings import ResolutionSettings
 from kenning.services.collect import KIND_PREFIX
 from kenning.services.identity import MODEL_NAME
-from kenning.services.matching import ModelCache, resolve_records
+from kenning.services.matching import ModelCache, index_records, resolve_records
 from kenning.store import Store, open_store
 from kenning.store.realtime import LoggedEvent
 
+log = logging.getLogger("kenning.follow")
 CURSOR = "matcher"
 # The record of a visitor who gave identifiers without a user id (a newsletter form).
 ANONYMOUS_RECORD = "anonymous:"
@@ -58,6 +60,7 @@ class _Batch:
         self.fields: dict[RecordKey, dict[str, Any]] = {}
         self.aliases: list[tuple[RecordKey, RecordKey]] = []
         self.visitors: list[tuple[str, str, str]] = []  # source, anonymous id, record id
+        self.imported: set[RecordKey] = set()  # records written by an import (or by us)
 
     def add(self, event: LoggedEvent) -> None:
         message = _message(event)
@@ -103,10 +106,11 @@ def follow(
     models: ModelCache,
     settings: ResolutionSettings | None = None,
     *,
-    limit: int = 500,
+    limit: int = 2000,
 ) -> FollowOutcome:
-    """Apply the next events of the log (at most ``limit`` collected ones); an outcome of 0
-    events means the follower has caught up (``events`` counts the log entries passed)."""
+    """Apply the next events of the log (at most ``limit``); an outcome of 0 events means
+    the follower has caught up. Collected events are resolved at once; records that came
+    by file are indexed (their blocking keys stored) for the matcher to find."""
     outcome = FollowOutcome()
     with store.transaction():
         start = store.cursor(CURSOR)
@@ -115,12 +119,15 @@ def follow(
         end = store.last_event_seq()
         if end <= start:
             return outcome
-        events = store.events_after(start, end, limit, KIND_PREFIX)
+        events = store.events_after(start, end, limit)
         if len(events) == limit:
             end = events[-1].seq
         batch = _Batch()
         for event in events:
-            batch.add(event)
+            if event.kind.startswith(KIND_PREFIX):
+                batch.add(event)
+            elif event.kind == RECORD_UPSERTED and event.record_id is not None:
+                batch.imported.add((event.source, event.record_id))
         for source, anonymous_id, record_id in batch.visitors:
             store.link_anonymous(source, anonymous_id, record_id)
         for a, b in batch.aliases:
@@ -132,6 +139,10 @@ def follow(
             outcome.unresolved = len(touched)
         else:
             outcome.resolved = resolve_records(store, sorted(set(touched)), model, settings).records
+        # Records that came by file are indexed for the matcher; `kenning resolve` places them.
+        imported = sorted(batch.imported - set(touched))
+        if imported:
+            index_records(store, imported, settings or ResolutionSettings())
         if not store.advance_cursor(CURSOR, start, end):
             raise RuntimeError("another follower moved the cursor; this run rolls back")
         outcome.events = end - start
@@ -145,10 +156,14 @@ def follow_forever(url: str, interval: float = 0.005, parent: int | None = None)
     models = ModelCache()
     with open_store(url, migrate=False) as store:
         while parent is None or os.getppid() == parent:
-            if store.last_event_seq() > store.cursor(CURSOR):
-                follow(store, models)
-            else:
-                time.sleep(interval)
+            try:
+                if store.last_event_seq() > store.cursor(CURSOR):
+                    follow(store, models)
+                    continue
+            except Exception:  # the run rolled back; its events are followed again
+                log.exception("following the event log failed; trying again")
+                time.sleep(1)
+            time.sleep(interval)
 
 
 class Follower:

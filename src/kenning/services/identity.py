@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from kenning.domain.normalised import NORMALISED_FIELDS
-from kenning.resolution.arrays import distinct, runs
-from kenning.resolution.blocking import record_keys
+from kenning.resolution.arrays import distinct
 from kenning.resolution.comparisons import default_comparisons
 from kenning.resolution.evaluation import Evaluation, evaluate
 from kenning.resolution.explain import Explanation, explain_pair
@@ -28,8 +27,7 @@ from kenning.store import Store
 MODEL_NAME = "default"
 RecordKey = tuple[str, str]
 LabelledPair = tuple[RecordKey, RecordKey, bool]
-RecordKeyRow = tuple[int, str, str]
-BigBlock = tuple[int, str, int]  # stable key, rule, records  # two records, and whether one person
+# two records, and whether one person
 
 
 @dataclass
@@ -121,13 +119,9 @@ def _resolve_store(
             previous,
             components=components,
             previous_components=store.component_assignments() if previous else {},
+            remove=_vanished(store, previous, assignments),
         )
         store.append_identity_changes(change_rows(changes))
-    say("indexing for real time")
-    settings = settings or ResolutionSettings()
-    records, keys, rules = record_keys(resolution.features, settings.rules())
-    store.replace_all_record_keys(_record_key_rows(table.keys, records, keys))
-    store.replace_big_blocks(_big_blocks(keys, rules, settings.max_block))
     return ResolveOutcome(
         records=len(table),
         customers=len(ids),
@@ -142,32 +136,19 @@ def _resolve_store(
     )
 
 
+def _vanished(
+    store: Store, previous: Mapping[RecordKey, str], resolved: Mapping[RecordKey, str]
+) -> list[RecordKey]:
+    """Records with a customer that this run did not see and that are gone from the store.
+    One the real-time matcher placed while this run was working is still there: kept."""
+    unseen = [key for key in previous if key not in resolved]
+    still = store.record_states(unseen)
+    return [key for key in unseen if key not in still]
+
+
 def _component_labels(keys: Sequence[RecordKey], smallest: np.ndarray) -> dict[RecordKey, str]:
     labels = {i: component_label(keys[i]) for i in distinct(smallest).tolist()}
     return dict(zip(keys, map(labels.__getitem__, smallest.tolist()), strict=True))
-
-
-def _record_key_rows(
-    keys_of: Sequence[RecordKey], records: np.ndarray, keys: np.ndarray
-) -> Iterator[RecordKeyRow]:
-    """Every record's stable blocking keys, in key order (the order the index wants)."""
-    order = np.lexsort((records, keys))
-    for key, record in zip(keys[order].tolist(), records[order].tolist(), strict=True):
-        yield (key, *keys_of[record])
-
-
-def _big_blocks(keys: np.ndarray, rules: Sequence[str], max_block: int) -> list[BigBlock]:
-    """(key, rule, size) of the blocks of more than max_block records."""
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    starts, sizes = runs(ordered)
-    big = sizes > max_block
-    return [
-        (key, rules[int(order[start])], size)
-        for key, start, size in zip(
-            ordered[starts[big]].tolist(), starts[big].tolist(), sizes[big].tolist(), strict=True
-        )
-    ]
 
 
 def export_customers(store: Store, out: Path) -> int:

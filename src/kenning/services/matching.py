@@ -123,6 +123,7 @@ def index_records(
         [key for key, _ in rows],
         sorted({(k, s, r) for k, (s, r) in zip(stable, holders, strict=True)}),
     )
+    store.recount_blocks(list(zip(stable, names, strict=True)), settings.max_block)
     identifying = [k for k, name in zip(stable, names, strict=True) if name in _IDENTIFYING]
     return stable, names, identifying
 
@@ -144,8 +145,7 @@ def resolve_records(
     settings = settings or ResolutionSettings()
     if not keys:
         return MatchOutcome(0)
-    stable, rules, identifying = index_records(store, keys, settings)
-    store.recount_blocks(list(zip(stable, rules, strict=True)), settings.max_block)
+    stable, _, identifying = index_records(store, keys, settings)
     oversized = {rule: np.array(k, np.int64) for rule, k in store.big_blocks().items()}
     big = {int(k) for keys_ in oversized.values() for k in keys_}
     candidates = store.records_with_keys(set(stable) - big)
@@ -214,7 +214,6 @@ def _save(
         previous,
         components=comps,
         previous_components={key: comp for key, (_, comp) in previous_places.items()},
-        remove_missing=False,
     )
     store.append_identity_changes(change_rows(changes))
     return MatchOutcome(

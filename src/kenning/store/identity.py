@@ -60,13 +60,12 @@ class IdentityTables(SqlHooks):
         components: Mapping[RecordKey, str] | None = None,
         previous_components: Mapping[RecordKey, str | None] | None = None,
         rebuild_index_above: int = 100_000,
-        remove_missing: bool = True,
+        remove: Sequence[RecordKey] = (),
     ) -> int:
-        """Write what changed since ``previous`` (the stored state); returns rows written.
+        """Write what changed since ``previous`` (the stored state) and drop the records
+        in ``remove`` (gone from the store); returns rows written.
 
         ``components`` (see Resolution.components) are written with the customers.
-        ``remove_missing`` drops stored records absent from ``assignments`` (a whole-store
-        run); a run over part of the store leaves the rest alone.
         """
         comps = components or {}
         before = previous_components or {}
@@ -75,7 +74,7 @@ class IdentityTables(SqlHooks):
             for (s, r), c in assignments.items()
             if previous.get((s, r)) != c or before.get((s, r)) != comps.get((s, r))
         ]
-        gone = [key for key in previous if key not in assignments] if remove_missing else []
+        gone = list(remove)
         # Rewriting much of the table: the customer index is cheaper built once afterwards
         # than kept up row by row (half the time of a first run's million rows).
         rebuild = len(changed) > rebuild_index_above

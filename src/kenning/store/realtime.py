@@ -110,14 +110,11 @@ class RealtimeTables(SqlHooks):
             written += len(found)
         return written
 
-    def events_after(
-        self, seq: int, until: int, limit: int, kind_prefix: str = ""
-    ) -> list[LoggedEvent]:
-        """Events with seq in (seq, until] whose kind starts with ``kind_prefix``."""
+    def events_after(self, seq: int, until: int, limit: int) -> list[LoggedEvent]:
+        """Events with seq in (seq, until], in order."""
         rows = self._query(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? AND kind LIKE ? "
-            "ORDER BY seq LIMIT ?",
-            (seq, until, kind_prefix + "%", limit),
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+            (seq, until, limit),
         )
         return [_event(row) for row in rows]
 
@@ -187,14 +184,6 @@ class RealtimeTables(SqlHooks):
         return sorted((s, a) for s, a in found)
 
     # ----------------------------------------------------------------- record keys
-    def replace_all_record_keys(self, rows: Iterable[tuple[int, str, str]]) -> None:
-        """Every record's keys at once (a batch run), written in key order."""
-        with self.transaction():
-            self._execute("DELETE FROM record_keys")
-            self._executemany(
-                "INSERT INTO record_keys (key, source, record_id) VALUES (?, ?, ?)", rows
-            )
-
     def replace_record_keys(
         self, records: Sequence[RecordKey], rows: Sequence[tuple[int, str, str]]
     ) -> None:
@@ -218,12 +207,6 @@ class RealtimeTables(SqlHooks):
             )
             found.update((source, record_id) for source, record_id in rows)
         return sorted(found)
-
-    def replace_big_blocks(self, blocks: Iterable[tuple[int, str, int]]) -> None:
-        """(key, rule, size) of every block too big to compare (a batch run)."""
-        with self.transaction():
-            self._execute("DELETE FROM big_blocks")
-            self._executemany("INSERT INTO big_blocks (key, rule, size) VALUES (?, ?, ?)", blocks)
 
     def recount_blocks(self, keys: Sequence[tuple[int, str]], limit: int) -> None:
         """Count these (key, rule) blocks again after records changed: those now holding
