@@ -39,6 +39,10 @@ from kenning.store.base import (
 )
 
 RECORD_UPSERTED = "record.upserted"
+# A record the collection API's events made (services/follow.py): replayed like the others,
+# but already indexed and resolved when it was written.
+RECORD_COLLECTED = "record.collected"
+RECORD_KINDS = (RECORD_UPSERTED, RECORD_COLLECTED)
 _UPDATED_AT = RECORD_COLUMNS.index("updated_at")
 
 
@@ -83,9 +87,10 @@ def _is_stale(stored: str | None, incoming: str | None) -> bool:
 class RecordWriter:
     """Applies prepared records to the store in batches, the same way for files and replays."""
 
-    def __init__(self, store: Store, report: ImportReport) -> None:
+    def __init__(self, store: Store, report: ImportReport, kind: str = RECORD_UPSERTED) -> None:
         self.store = store
         self.report = report
+        self.kind = kind
 
     def write(self, records: Sequence[Prepared], log: bool = True) -> None:
         if not records or self._write_all_new(records, log):
@@ -114,12 +119,12 @@ class RecordWriter:
             batch[key] = RecordState(digest, updated_at)
             rows.append(row)
         if log:
-            self.store.append_events(_events(rows))
+            self.store.append_events(_events(rows, self.kind))
         self.store.upsert_records(rows)
 
     def _write_all_new(self, records: Sequence[Prepared], log: bool) -> bool:
         rows = [row for row, _ in records]
-        if not self.store.insert_new_records(rows, _events(rows) if log else []):
+        if not self.store.insert_new_records(rows, _events(rows, self.kind) if log else []):
             return False
         self.report.imported += len(records)
         for _, dropped in records:
@@ -132,9 +137,9 @@ class RecordWriter:
             self.report.dropped[name_verdict] += 1
 
 
-def _events(rows: Sequence[RecordRow]) -> list[EventRow]:
+def _events(rows: Sequence[RecordRow], kind: str) -> list[EventRow]:
     # The event carries the record as received: the row's last column.
-    return cast(list[EventRow], [(RECORD_UPSERTED, r[0], r[1], None, r[-1]) for r in rows])
+    return cast(list[EventRow], [(kind, r[0], r[1], None, r[-1]) for r in rows])
 
 
 def _prepare_chunk(

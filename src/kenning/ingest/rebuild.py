@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kenning.ingest.importer import RECORD_UPSERTED, ImportReport, RecordWriter
+from kenning.ingest.importer import RECORD_KINDS, ImportReport, RecordWriter
 from kenning.ingest.prepare import prepare_payloads
 from kenning.store.base import Store
 
@@ -24,7 +24,9 @@ def rebuild_records(
     with store.transaction():
         store.delete_all_records()
         batch: list[dict[str, Any]] = []
-        for event in store.iter_events(RECORD_UPSERTED):
+        for event in store.iter_events():
+            if event.kind not in RECORD_KINDS:
+                continue
             batch.append(event.payload)
             if len(batch) >= batch_size:
                 writer.write(prepare_payloads(batch), log=False)

@@ -18,7 +18,12 @@ from typing import Any
 
 from kenning.domain.records import RecordError, SourceRecord, build_record
 from kenning.domain.segment import Message, identity_fields
-from kenning.ingest.importer import RECORD_UPSERTED, ImportReport, RecordWriter
+from kenning.ingest.importer import (
+    RECORD_COLLECTED,
+    RECORD_UPSERTED,
+    ImportReport,
+    RecordWriter,
+)
 from kenning.ingest.prepare import prepare_record
 from kenning.resolution.settings import ResolutionSettings
 from kenning.services.collect import KIND_PREFIX
@@ -60,7 +65,7 @@ class _Batch:
         self.fields: dict[RecordKey, dict[str, Any]] = {}
         self.aliases: list[tuple[RecordKey, RecordKey]] = []
         self.visitors: list[tuple[str, str, str]] = []  # source, anonymous id, record id
-        self.imported: set[RecordKey] = set()  # records written by an import (or by us)
+        self.imported: set[RecordKey] = set()  # records written by an import
 
     def add(self, event: LoggedEvent) -> None:
         message = _message(event)
@@ -96,7 +101,7 @@ def _write_records(store: Store, batch: _Batch, outcome: FollowOutcome) -> list[
         except RecordError as exc:
             outcome.rejected.append(f"{source}:{record_id}: {exc}")
     report = ImportReport(files=["<collected events>"])
-    RecordWriter(store, report).write(prepared)
+    RecordWriter(store, report, RECORD_COLLECTED).write(prepared)
     outcome.records += report.imported + report.updated
     return [(str(row[0]), str(row[1])) for row, _ in prepared]
 

@@ -243,10 +243,10 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_customer_records_component ON customer_records (component)",
             # Events of anonymous visitors, found again when they identify themselves.
             "ALTER TABLE events ADD COLUMN anonymous_id TEXT",
-            # Behaviour only: imported records' upserts are not indexed, so a file import
-            # of a million records pays nothing for them.
+            # Behaviour only: records' upserts are not indexed, so a file import of a
+            # million records pays nothing for them.
             "CREATE INDEX ix_events_record ON events (source, record_id) "
-            "WHERE kind <> 'record.upserted'",
+            "WHERE kind NOT IN ('record.upserted', 'record.collected')",
             "CREATE INDEX ix_events_anonymous ON events (source, anonymous_id) "
             "WHERE anonymous_id IS NOT NULL",
             # Which record an anonymous visitor turned out to be (identify with both ids).

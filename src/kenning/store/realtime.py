@@ -130,7 +130,7 @@ class RealtimeTables(SqlHooks):
             f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq IN ("
             "SELECT e.seq FROM events e JOIN customer_records c "
             "ON e.source = c.source AND e.record_id = c.record_id "
-            "WHERE c.customer_id = ? AND e.kind <> 'record.upserted' "
+            "WHERE c.customer_id = ? AND e.kind NOT IN ('record.upserted', 'record.collected') "
             "UNION SELECT e.seq FROM events e JOIN anonymous_ids a "
             "ON e.source = a.source AND e.anonymous_id = a.anonymous_id "
             "JOIN customer_records c ON c.source = a.source AND c.record_id = a.record_id "
