@@ -18,6 +18,7 @@ from kenning.domain.segment import Message, identity_fields
 from kenning.ingest.importer import ImportReport, RecordWriter
 from kenning.ingest.prepare import prepare_record
 from kenning.resolution.settings import ResolutionSettings
+from kenning.services.activity import record_activity
 from kenning.services.collect import KIND_PREFIX
 from kenning.services.identity import MODEL_NAME
 from kenning.services.matching import ModelCache, resolve_records
@@ -124,6 +125,7 @@ def follow(
         for a, b in batch.aliases:
             store.add_correction("must_link", a, b, "alias")
         touched = _write_records(store, batch, outcome)
+        record_activity(store, events)
         touched += [key for pair in batch.aliases for key in pair if store.get_record(*key)]
         model = models.get(store, MODEL_NAME)
         if model is None:
