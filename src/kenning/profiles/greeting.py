@@ -23,5 +23,5 @@ def greeting(first_name: str | None, owned: Mapping[str, int], limit: int = 3) -
     if not parts:
         return f"{hello}, welcome back."
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    more = " …" if len(ranked) > limit else ""
-    return f"{hello}, thanks for owning {listed}{more}."
+    end = " …" if len(ranked) > limit else "."
+    return f"{hello}, thanks for owning {listed}{end}"

@@ -159,8 +159,9 @@ def price_range(orders: Sequence[Order], currency: str) -> dict[str, str] | None
     prices = sorted(line.unit_price for o in orders if o.currency == currency for line in o.lines)
     if not prices:
         return None
-    q1 = prices[(len(prices) - 1) // 4]
-    q3 = prices[(3 * (len(prices) - 1) + 3) // 4]
+    n = len(prices)
+    q1 = prices[max(0, -(-n // 4) - 1)]  # nearest rank
+    q3 = prices[max(0, -(-3 * n // 4) - 1)]
     return {"currency": currency, "low": _money(q1), "high": _money(q3)}
 
 
