@@ -48,7 +48,7 @@ def test_trust_order_is_configurable() -> None:
 
 def test_agreeing_records_and_missing_attributes() -> None:
     golden = golden_record(
-        RECORDS[:1] + [rec("web", "w1", "2022", first_name="Tess")], Survivorship()
+        [*RECORDS[:1], rec("web", "w1", "2022", first_name="Tess")], Survivorship()
     )
     assert golden["first_name"].rule == "agreed"
     assert "date_of_birth" not in golden
@@ -77,6 +77,9 @@ def test_addresses_once_each_newest_first() -> None:
         ("b", "W11 2JD"),
         ("c", "M1 4BT"),
     ]
-    golden = golden_record([addr("a", "2019", "14 Elgin Crescent", "W11 2JD"),
-                            addr("c", "2020", "2 Mill Lane", "M1 4BT")], Survivorship())  # fmt: skip
-    assert (golden["address"].value["postcode"], golden["address"].rule) == ("M1 4BT", "recent")
+    two = [
+        addr("a", "2019", "14 Elgin Crescent", "W11 2JD"),
+        addr("c", "2020", "2 Mill Lane", "M1"),
+    ]
+    golden = golden_record(two, Survivorship())
+    assert (golden["address"].value["postcode"], golden["address"].rule) == ("M1", "recent")

@@ -34,7 +34,7 @@ HISTORY = Activity(
             lines=(PURSE, PURSE),
             returned=8_000,
             returned_skus=("PU-1",),
-        ),  # fmt: skip
+        ),
         order("o3", "2026-10-20T10:00:00Z", 20_000, channel="web", store="", lines=(BAG,)),
         order(
             "o4",
@@ -43,12 +43,12 @@ HISTORY = Activity(
             store="S201",
             currency="USD",
             lines=(Line("SC-2", 1, 50_000, "SC2", "suitcase"),),
-        ),  # fmt: skip
+        ),
     ],
     owned=[
         Owned("SC1", "SC-1", "Aldgate", "suitcase", "S101", "2021-03-05"),
         Owned("SC9", "SC-9", "Fishtown", "suitcase", "S201", "2025-01-01"),
-    ],  # fmt: skip
+    ],
     repairs=[
         Repair(
             "R1",
@@ -64,7 +64,7 @@ HISTORY = Activity(
             "2026-10-25",
             (("received", "2026-10-25", "S101"), ("ready_for_pickup", "2026-10-30", "S101")),
         ),
-    ],  # fmt: skip
+    ],
     email={"send": (10, "2026-10-01"), "open": (6, "2026-10-02"), "click": (2, "2026-09-02")},
     addresses=[
         ("London", "GB", "W11 2JD", "2025-01-01"),
