@@ -23,8 +23,7 @@ from kenning.services.identity import resolve_store
 from kenning.services.keys import create_key
 from kenning.settings import Settings
 from kenning.store import Store
-
-THERESA_LOYALTY = "loyalty"
+from profiles_helpers import theresa_keys
 
 
 @pytest.fixture(scope="session")
@@ -32,15 +31,6 @@ def retailer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("profile-retailer")
     generate(DatagenConfig(people=60, seed=11), out)
     return out
-
-
-def theresa_keys(retailer: Path) -> list[tuple[str, str]]:
-    lines = (retailer / "truth.csv").read_text(encoding="utf-8").splitlines()[1:]
-    return sorted(
-        (parts[0], parts[1])
-        for parts in (line.split(",") for line in lines)
-        if parts[2] == "P-THERESA"
-    )
 
 
 @pytest.fixture
