@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
+from profiles_helpers import theresa_keys
 
 from kenning.api.app import create_app
 from kenning.datagen import DatagenConfig, generate
@@ -23,7 +24,6 @@ from kenning.services.identity import resolve_store
 from kenning.services.keys import create_key
 from kenning.settings import Settings
 from kenning.store import Store
-from profiles_helpers import theresa_keys
 
 
 @pytest.fixture(scope="session")

@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from profiles_helpers import theresa_keys
 
 from kenning.services.activity import import_activity
 from kenning.services.follow import follow
 from kenning.services.matching import ModelCache
 from kenning.services.sources import add_source
 from kenning.store import Store
-from profiles_helpers import theresa_keys
 
 
 def _follow(store: Store) -> None:
@@ -79,8 +79,8 @@ def test_collected_ecommerce_events_reach_the_profile(
     assert p["traits"]["owned_by_category"]["suitcase"] == 5
     assert p["recent_browsing"][0]["sku"] == "PU-FIS-XB-TAN"
     assert p["traits"]["email_engagement"]["opens"] == before["email_engagement"]["opens"] + 1
-    _track(client, key, {"userId": pos[1], "event": "Order Refunded", "properties": {
-        "order_id": "T101-NEW-1", "products": [{"sku": "SC-ALD-55-GRA", "price": 245.0}]}})  # fmt: skip
+    refund = {"order_id": "T101-NEW-1", "products": [{"sku": "SC-ALD-55-GRA", "price": 245.0}]}
+    _track(client, key, {"userId": pos[1], "event": "Order Refunded", "properties": refund})
     _follow(loaded)
     after = client.get(f"/v1/customers/{theresa}/profile").json()["traits"]
     assert after["owned_by_category"]["suitcase"] == 4
