@@ -92,7 +92,7 @@ def test_each_repair_status_emails_the_owner(
     _, key = add_source(loaded, "registrations")
     for n, status in enumerate(("received", "in_repair", "ready_for_pickup", "ready_for_pickup")):
         event = {"type": "track", "userId": registration[1], "event": "Repair Status Changed",
-                 "timestamp": "2026-11-0%dT10:00:00Z" % (2 + min(n, 2)),
+                 "timestamp": f"2026-11-0{2 + min(n, 2)}T10:00:00Z",
                  "properties": {"repair_id": "RP-NEW", "serial_number": owned[0],
                                 "status": status, "store_id": "S101"}}  # fmt: skip
         assert client.post("/v1/track", json=event, auth=(key, "")).status_code == 200
