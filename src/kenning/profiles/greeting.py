@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 _PLURALS = {"accessory": "accessories", "laptop bag": "laptop bags", "bag": "bags"}
 
@@ -14,11 +14,17 @@ def plural(category: str, n: int) -> str:
     return f"{n} {_PLURALS.get(name, name if name.endswith('s') else name + 's')}"
 
 
-def greeting(first_name: str | None, owned: Mapping[str, int], limit: int = 3) -> str:
-    """ "Hello Theresa, thanks for owning 4 suitcases, 3 laptop bags and 3 purses." — the
-    categories she owns most, largest first."""
+def greeting(
+    first_name: str | None,
+    owned: Mapping[str, int],
+    limit: int = 3,
+    registered: Collection[str] = (),
+) -> str:
+    """Hello and what she owns ("Hello Theresa, thanks for owning 4 suitcases, 3 laptop
+    bags and 3 purses."): what she registered first (the products she cared to register),
+    then the rest, most first."""
     hello = f"Hello {first_name}" if first_name else "Hello"
-    ranked = sorted(owned.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranked = sorted(owned.items(), key=lambda kv: (kv[0] not in registered, -kv[1], kv[0]))
     parts = [plural(c, n) for c, n in ranked[:limit] if n > 0]
     if not parts:
         return f"{hello}, welcome back."

@@ -124,7 +124,11 @@ def history(store: Store, customer_id: str, settings: ProfileSettings) -> dict[s
     stores = favourite_stores(data.activity.orders, data.shops)
     return {
         "customer_id": customer_id,
-        "greeting": greeting(str(first.value) if first else None, owned),
+        "greeting": greeting(
+            str(first.value) if first else None,
+            owned,
+            registered={o.category for o in data.activity.owned},
+        ),
         "first_name": first.value if first else None,
         "owned": [
             {"serial_number": o.serial_number, "sku": o.sku, "name": o.name, "category": o.category}
