@@ -107,28 +107,28 @@ class ActivityTables(SqlHooks):
         currency, total_minor) of the records' orders."""
         return self._by_records("activity_orders", ", ".join(_TABLES["activity_orders"]), records)
 
-    def lines_of(self, order_ids: Sequence[str]) -> list[tuple[Any, ...]]:
-        """(order_id, line_no, sku, quantity, unit_price_minor, serial_number, category)."""
+    def _by_ids(self, select: str, column: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
         out: list[tuple[Any, ...]] = []
-        for part in chunks(order_ids):
-            out += self._query(
-                "SELECT l.order_id, l.line_no, l.sku, l.quantity, l.unit_price_minor, "
-                "l.serial_number, (SELECT MIN(p.category) FROM activity_products p "
-                "WHERE p.sku = l.sku) FROM activity_order_lines l "
-                f"WHERE l.order_id IN ({_marks(len(part))})",
-                part,
-            )
+        for part in chunks(ids):
+            out += self._query(f"{select} WHERE {column} IN ({_marks(len(part))})", part)
         return out
 
+    def lines_of(self, order_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """(order_id, line_no, sku, quantity, unit_price_minor, serial_number, category)."""
+        return self._by_ids(
+            "SELECT l.order_id, l.line_no, l.sku, l.quantity, l.unit_price_minor, "
+            "l.serial_number, (SELECT MIN(p.category) FROM activity_products p "
+            "WHERE p.sku = l.sku) FROM activity_order_lines l",
+            "l.order_id",
+            order_ids,
+        )
+
     def returns_of(self, order_ids: Sequence[str]) -> list[tuple[Any, ...]]:
-        out: list[tuple[Any, ...]] = []
-        for part in chunks(order_ids):
-            out += self._query(
-                "SELECT order_id, sku, returned_at, amount_minor FROM activity_returns "
-                f"WHERE order_id IN ({_marks(len(part))})",
-                part,
-            )
-        return out
+        return self._by_ids(
+            "SELECT order_id, sku, returned_at, amount_minor FROM activity_returns",
+            "order_id",
+            order_ids,
+        )
 
     def registrations_of(self, records: Sequence[RecordKey]) -> list[tuple[Any, ...]]:
         """(serial_number, sku, store_id, purchased_on, registered_at, source, record_id,
@@ -140,13 +140,6 @@ class ActivityTables(SqlHooks):
             "(SELECT MIN(p.category) FROM activity_products p WHERE p.sku = r.sku)",
             records,
         )
-
-    def owners_of_serial(self, serial_number: str) -> list[RecordKey]:
-        rows = self._query(
-            "SELECT source, record_id FROM activity_registrations WHERE serial_number = ?",
-            (serial_number,),
-        )
-        return [(s, r) for s, r in rows]
 
     def repairs_of(self, records: Sequence[RecordKey]) -> list[tuple[Any, ...]]:
         """(repair_id, serial_number, store_id, received_at) of the records' repairs."""
@@ -164,14 +157,12 @@ class ActivityTables(SqlHooks):
 
     def repair_events_of(self, repair_ids: Sequence[str]) -> list[tuple[Any, ...]]:
         """(repair_id, status, at, store_id), oldest first."""
-        out: list[tuple[Any, ...]] = []
-        for part in chunks(repair_ids):
-            out += self._query(
-                "SELECT repair_id, status, at, store_id FROM activity_repair_events "
-                f"WHERE repair_id IN ({_marks(len(part))}) ORDER BY at",
-                part,
-            )
-        return sorted(out, key=lambda r: (r[2], r[0]))
+        rows = self._by_ids(
+            "SELECT repair_id, status, at, store_id FROM activity_repair_events",
+            "repair_id",
+            repair_ids,
+        )
+        return sorted(rows, key=lambda r: (r[2], r[0]))
 
     def email_counts_of(self, records: Sequence[RecordKey]) -> list[tuple[Any, ...]]:
         """(event, count, last at) of the records' e-mail events."""
