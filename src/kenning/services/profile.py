@@ -49,8 +49,8 @@ def _record_values(r: StoredRecord) -> RecordValues:
     return RecordValues(r.source, r.record_id, r.normalised.get("updated_at"), r.raw, r.normalised)
 
 
-def _orders(store: Store, keys: list[RecordKey]) -> list[Order]:
-    heads = store.orders_of(keys)
+def _orders(store: Store, customer_id: str) -> list[Order]:
+    heads = store.orders_of(customer_id)
     ids = [str(h[0]) for h in heads]
     lines: dict[str, list[Line]] = defaultdict(list)
     for order_id, _, sku, qty, price, serial, category in sorted(store.lines_of(ids)):
@@ -66,8 +66,8 @@ def _orders(store: Store, keys: list[RecordKey]) -> list[Order]:
     ]  # fmt: skip
 
 
-def _repairs(store: Store, keys: list[RecordKey]) -> list[Repair]:
-    heads = store.repairs_of(keys)
+def _repairs(store: Store, customer_id: str) -> list[Repair]:
+    heads = store.repairs_of(customer_id)
     history: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for repair_id, status, at, store_id in store.repair_events_of([str(h[0]) for h in heads]):
         history[repair_id].append((status, str(at), store_id))
@@ -84,7 +84,7 @@ def gather(store: Store, customer_id: str) -> CustomerData:
     records = [_record_values(r) for r in store.get_records(keys)]
     owned = [
         Owned(serial, sku, name or sku, category or "", sid or "", str(at))
-        for serial, sku, sid, _, at, _, _, name, category in store.registrations_of(keys)
+        for serial, sku, sid, _, at, _, _, name, category in store.registrations_of(customer_id)
     ]
     addresses = [
         (str(c.value.get("city", "")), str(c.value.get("country", "")),
@@ -101,10 +101,10 @@ def gather(store: Store, customer_id: str) -> CustomerData:
                 "enrolled_at": str(attributes.get("enrolled_at") or r.updated_at or ""),
             }
     activity = Activity(
-        orders=_orders(store, keys),
+        orders=_orders(store, customer_id),
         owned=sorted(owned, key=lambda o: o.registered_at),
-        repairs=_repairs(store, keys),
-        email={e: (int(n), str(at)) for e, n, at in store.email_counts_of(keys)},
+        repairs=_repairs(store, customer_id),
+        email={e: (int(n), str(at)) for e, n, at in store.email_counts_of(customer_id)},
         addresses=addresses,
         loyalty=loyalty,
     )
@@ -113,9 +113,33 @@ def gather(store: Store, customer_id: str) -> CustomerData:
 
 
 def _order_view(o: Order) -> dict[str, Any]:
-    view = asdict(o)
-    view["lines"] = [asdict(line) for line in o.lines]
-    return view
+    return {
+        "order_id": o.order_id,
+        "channel": o.channel,
+        "store_id": o.store_id,
+        "associate_id": o.associate_id,
+        "at": o.at,
+        "currency": o.currency,
+        "total": o.total,
+        "returned": o.returned,
+        "lines": [
+            {"sku": li.sku, "quantity": li.quantity, "unit_price": li.unit_price,
+             "serial_number": li.serial_number, "category": li.category}
+            for li in o.lines
+        ],
+    }  # fmt: skip
+
+
+def _repair_view(r: Repair) -> dict[str, Any]:
+    return {
+        "repair_id": r.repair_id,
+        "serial_number": r.serial_number,
+        "store_id": r.store_id,
+        "received_at": r.received_at,
+        "status": r.status,
+        "open": r.open,
+        "history": [{"status": s, "at": at, "store_id": sid} for s, at, sid in r.history],
+    }
 
 
 def customer_profile(
@@ -131,7 +155,7 @@ def customer_profile(
     computed = traits(data.activity, data.shops, moment, settings.lapsed_days)
     orders = sorted(data.activity.orders, key=lambda o: o.at, reverse=True)[:RECENT_ORDERS]
     visitors = [a for _, a in store.anonymous_ids_of(data.keys)]
-    browsing = store.browsing_of(data.keys, visitors, RECENT_BROWSING)
+    browsing = store.browsing_of(customer_id, visitors, RECENT_BROWSING)
     balances = None
     if customer_accounts(store, customer_id):
         balances = asdict(customer_balances(store, customer_id, moment))
@@ -140,15 +164,7 @@ def customer_profile(
         "golden": {name: asdict(lineage) for name, lineage in golden.items()},
         "traits": computed,
         "owned": [asdict(o) for o in data.activity.owned],
-        "repairs": [
-            {
-                **asdict(r),
-                "status": r.status,
-                "open": r.open,
-                "history": [{"status": s, "at": at, "store_id": sid} for s, at, sid in r.history],
-            }
-            for r in data.activity.repairs
-        ],
+        "repairs": [_repair_view(r) for r in data.activity.repairs],
         "recent_orders": [_order_view(o) for o in orders],
         "recent_browsing": [
             {"event": e, "sku": sku or None, "at": str(at)} for e, sku, at, _ in browsing

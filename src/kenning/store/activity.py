@@ -16,6 +16,8 @@ from kenning.store.hooks import SqlHooks
 from kenning.store.realtime import by_source, chunks
 
 RecordKey = tuple[str, str]
+# A customer id, or some records.
+Who = str | Sequence[RecordKey]
 
 _TABLES: dict[str, tuple[str, ...]] = {
     "activity_stores": ("store_id", "name", "city", "country", "postcode", "lat", "lon", "kind"),
@@ -91,18 +93,27 @@ class ActivityTables(SqlHooks):
 
     # ----------------------------------------------------------------- a customer's activity
     def _by_records(
-        self, table: str, columns: str, records: Sequence[RecordKey], tail: str = ""
+        self, table: str, columns: str, who: Who, tail: str = "", where: str = ""
     ) -> list[tuple[Any, ...]]:
+        """Rows of ``who``: a customer id (her records, in one query through the customer's
+        index) or a list of record keys."""
+        if isinstance(who, str):
+            return self._query(
+                f"SELECT {columns} FROM {table} WHERE (source, record_id) IN "
+                f"(SELECT source, record_id FROM customer_records WHERE customer_id = ?)"
+                f"{where}{tail}",
+                (who,),
+            )
         out: list[tuple[Any, ...]] = []
-        for source, ids in by_source(records):
+        for source, ids in by_source(who):
             out += self._query(
                 f"SELECT {columns} FROM {table} "
-                f"WHERE source = ? AND record_id IN ({_marks(len(ids))}){tail}",
+                f"WHERE source = ? AND record_id IN ({_marks(len(ids))}){where}{tail}",
                 (source, *ids),
             )
         return out
 
-    def orders_of(self, records: Sequence[RecordKey]) -> list[tuple[Any, ...]]:
+    def orders_of(self, records: Who) -> list[tuple[Any, ...]]:
         """(order_id, source, record_id, channel, store_id, associate_id, ordered_at,
         currency, total_minor) of the records' orders."""
         return self._by_records("activity_orders", ", ".join(_TABLES["activity_orders"]), records)
@@ -130,7 +141,7 @@ class ActivityTables(SqlHooks):
             order_ids,
         )
 
-    def registrations_of(self, records: Sequence[RecordKey]) -> list[tuple[Any, ...]]:
+    def registrations_of(self, records: Who) -> list[tuple[Any, ...]]:
         """(serial_number, sku, store_id, purchased_on, registered_at, source, record_id,
         product name, category)."""
         return self._by_records(
@@ -141,7 +152,7 @@ class ActivityTables(SqlHooks):
             records,
         )
 
-    def repairs_of(self, records: Sequence[RecordKey]) -> list[tuple[Any, ...]]:
+    def repairs_of(self, records: Who) -> list[tuple[Any, ...]]:
         """(repair_id, serial_number, store_id, received_at) of the records' repairs."""
         return self._by_records(
             "activity_repairs", "repair_id, serial_number, store_id, received_at", records
@@ -164,7 +175,7 @@ class ActivityTables(SqlHooks):
         )
         return sorted(rows, key=lambda r: (r[2], r[0]))
 
-    def email_counts_of(self, records: Sequence[RecordKey]) -> list[tuple[Any, ...]]:
+    def email_counts_of(self, records: Who) -> list[tuple[Any, ...]]:
         """(event, count, last at) of the records' e-mail events."""
         rows = self._by_records(
             "activity_email", "event, COUNT(*), MAX(at)", records, " GROUP BY event"
@@ -176,12 +187,16 @@ class ActivityTables(SqlHooks):
         return [(e, n, at) for e, (n, at) in sorted(merged.items())]
 
     def browsing_of(
-        self, records: Sequence[RecordKey], anonymous_ids: Sequence[str], limit: int
+        self, records: Who, anonymous_ids: Sequence[str], limit: int
     ) -> list[tuple[Any, ...]]:
         """(event, sku, at, anonymous_id) of the records' and visitors' browsing, newest first."""
         cols = "event, sku, at, anonymous_id"
         rows = self._by_records(
-            "activity_browsing", cols, records, f" ORDER BY at DESC LIMIT {int(limit)}"
+            "activity_browsing",
+            cols,
+            records,
+            f" ORDER BY at DESC LIMIT {int(limit)}",
+            " AND record_id <> ''",
         )
         for part in chunks(anonymous_ids):
             rows += self._query(
