@@ -85,3 +85,30 @@ def test_collected_ecommerce_events_reach_the_profile(
     after = client.get(f"/v1/customers/{theresa}/profile").json()["traits"]
     assert after["owned_by_category"]["suitcase"] == 4
     assert after["lifetime_spend"] == before["lifetime_spend"]
+
+
+def test_a_visitors_browsing_and_a_registration_become_hers(
+    client: TestClient, loaded: Store, theresa: str, retailer: Path
+) -> None:
+    pos = next(k for k in theresa_keys(retailer) if k[0] == "pos")
+    _, key = add_source(loaded, "pos")
+    _track(client, key, {"anonymousId": "visit-9", "event": "Product Added",
+                         "properties": {"sku": "LB-BLO-B15-OLI", "cart_id": "c1"}})  # fmt: skip
+    _track(client, key, {"anonymousId": "visit-9", "event": "Checkout Started",
+                         "properties": {"checkout_id": "k1", "products": [
+                             {"sku": "LB-BLO-B15-OLI"}, {"sku": "AC-PIL-BLA"}]}})  # fmt: skip
+    _follow(loaded)
+    browsing = client.get(f"/v1/customers/{theresa}/profile").json()["recent_browsing"]
+    assert "checkout_started" not in {b["event"] for b in browsing}  # not hers yet
+    _track(client, key, {"userId": pos[1], "anonymousId": "visit-9", "event": "Product Registered",
+                         "properties": {"serial_number": "lb-2611-new", "sku": "LB-BLO-B15-OLI",
+                                        "store_id": "S101"}})  # fmt: skip
+    _follow(loaded)
+    p = client.get(f"/v1/customers/{theresa}/profile").json()
+    events = [(b["event"], b["sku"]) for b in p["recent_browsing"][:3]]
+    assert ("checkout_started", "AC-PIL-BLA") in events and (
+        "product_added",
+        "LB-BLO-B15-OLI",
+    ) in events
+    assert "LB2611NEW" in {o["serial_number"] for o in p["owned"]}
+    assert p["traits"]["owned_by_category"]["laptop bag"] == 4
