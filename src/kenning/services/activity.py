@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kenning.domain.normalise.identifiers import normalise_identifier
+from kenning.services.collect import KIND_PREFIX
 from kenning.services.mail import queue_repair_mail
 from kenning.store import Store
 from kenning.store.activity import ACTIVITY_TABLES
@@ -217,8 +218,10 @@ def record_activity(store: Store, events: Sequence[LoggedEvent]) -> list[str]:
     rows = _Rows()
     repairs: list[tuple[str, str, str, str]] = []  # repair id, status, at, store
     for event in events:
+        if not event.kind.startswith(KIND_PREFIX):
+            continue  # records imported from files: no activity of their own
         payload = event.payload
-        kind = str(payload.get("type") or event.kind.rsplit(".", 1)[-1])
+        kind = event.kind.removeprefix(KIND_PREFIX)
         at = str(payload.get("timestamp") or payload.get("receivedAt") or event.recorded_at)
         user = event.record_id or payload.get("userId")
         key: RecordKey = (event.source, str(user)) if user else ("", "")
