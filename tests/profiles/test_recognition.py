@@ -13,7 +13,7 @@ from profiles_helpers import theresa_keys
 
 from conftest import Inbox
 from kenning.domain.refusals import Refusal
-from kenning.profiles.codes import MAX_ATTEMPTS
+from kenning.profiles.codes import MAX_ATTEMPTS, MAX_CODES_PER_HOUR
 from kenning.services import accounts
 from kenning.services.follow import follow
 from kenning.services.mail import deliver_mail
@@ -108,3 +108,15 @@ def test_each_repair_status_emails_the_owner(
     p = client.get(f"/v1/customers/{theresa}/profile").json()
     mine = next(r for r in p["repairs"] if r["repair_id"] == "RP-NEW")
     assert (mine["status"], mine["open"]) == ("ready_for_pickup", True)
+
+
+def test_codes_to_one_address_are_rationed(loaded: Store) -> None:
+    settings = accounts.AccountSettings(ttl_seconds=600)
+    now = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    for _ in range(MAX_CODES_PER_HOUR):
+        accounts.start(loaded, "Zed.Quill@fastmail.co.uk", settings, now, lambda *_: None)
+    with pytest.raises(Refusal) as stopped:
+        accounts.start(loaded, "zed.quill@fastmail.co.uk", settings, now, lambda *_: None)
+    assert stopped.value.code == "too_many_requests"
+    later = now + timedelta(hours=1)
+    assert accounts.start(loaded, "zed.quill@fastmail.co.uk", settings, later, lambda *_: None)

@@ -32,6 +32,7 @@ STATUS = {
     "wrong_code": 422,
     "expired": 410,
     "too_many_attempts": 429,
+    "too_many_requests": 429,
     "unavailable": 503,
 }
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}

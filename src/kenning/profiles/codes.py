@@ -9,6 +9,8 @@ import secrets
 
 CODE_DIGITS = 6
 MAX_ATTEMPTS = 5
+# Codes one e-mail address may be sent within an hour (whoever asks).
+MAX_CODES_PER_HOUR = 5
 
 
 def new_code() -> str:

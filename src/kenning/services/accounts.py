@@ -14,7 +14,13 @@ from typing import Any
 
 from kenning.domain.normalise import normalise_email
 from kenning.domain.refusals import Refusal
-from kenning.profiles.codes import MAX_ATTEMPTS, code_matches, hash_code, new_code
+from kenning.profiles.codes import (
+    MAX_ATTEMPTS,
+    MAX_CODES_PER_HOUR,
+    code_matches,
+    hash_code,
+    new_code,
+)
 from kenning.profiles.golden import distinct_addresses, golden_record
 from kenning.profiles.greeting import greeting
 from kenning.profiles.traits import favourite_stores, owned_by_category
@@ -61,15 +67,19 @@ def start(
     cleaned = normalise_email(email).value
     if cleaned is None:
         raise Refusal("invalid", f"{email!r} is not a usable e-mail address")
+    address = email.strip().lower()
     verification_id = "av_" + secrets.token_urlsafe(16)
     code = new_code()
     expires = now + timedelta(seconds=settings.ttl_seconds)
+    recent = (now - timedelta(hours=1) + timedelta(seconds=settings.ttl_seconds)).isoformat()
     with store.transaction():
+        if store.codes_sent_since(address, recent) >= MAX_CODES_PER_HOUR:
+            raise Refusal("too_many_requests", "too many codes for this e-mail; try later")
         store.add_verification(
             Verification(
                 verification_id,
                 _known_customer(store, email),
-                email.strip(),
+                address,
                 hash_code(verification_id, code),
                 expires.isoformat(),
                 0,
@@ -78,7 +88,7 @@ def start(
         )
     minutes = max(1, settings.ttl_seconds // 60)
     send(
-        email.strip(),
+        address,
         f"Your code: {code}",
         f"Your verification code is {code}. It is valid for {minutes} minutes.\n\n"
         "If you did not ask for it, ignore this e-mail.",

@@ -239,6 +239,14 @@ class ActivityTables(SqlHooks):
         )
         return Verification(*rows[0]) if rows else None
 
+    def codes_sent_since(self, email: str, expires_after: str) -> int:
+        """Codes sent to ``email`` that expire after ``expires_after`` (recent ones)."""
+        rows = self._query(
+            "SELECT COUNT(*) FROM account_verifications WHERE email = ? AND expires_at > ?",
+            (email, expires_after),
+        )
+        return int(rows[0][0])
+
     def count_verification_attempt(self, verification_id: str) -> None:
         self._execute(
             "UPDATE account_verifications SET attempts = attempts + 1 WHERE id = ?",

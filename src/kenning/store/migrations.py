@@ -507,6 +507,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                 attempts INTEGER NOT NULL DEFAULT 0,
                 verified_at TEXT
             )""",
+            "CREATE INDEX ix_account_verifications_email ON account_verifications "
+            "(email, expires_at)",
             # Mail to send (repair status changes, codes), sent once each by its key.
             """CREATE TABLE outbox (
                 id {pk},
