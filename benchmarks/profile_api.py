@@ -203,6 +203,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--events", type=int, default=300, help="Order Completed events sent")
     parser.add_argument("--pool", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -218,12 +219,12 @@ def main() -> None:
             records = sum(store.record_counts().values())
         print(f"seeded in {time.perf_counter() - began:.1f} s", file=sys.stderr)
         print(f"\nSQLite, {records:,} records, {len(targets)} customers with five years of "
-              f"history, 1 uvicorn worker, pool {args.pool}\n")  # fmt: skip
+              f"history, {args.workers} uvicorn worker(s), pool {args.pool}\n")  # fmt: skip
         print("| phase | clients | requests | p50 ms | p99 ms | requests/s | statuses "
               "| server CPU ms/request |")  # fmt: skip
         print("|---|---|---|---|---|---|---|---|")
         params = {"customers": [t[0] for t in targets]}
-        with server(url, free_port(), 1, args.pool) as (base, pid):
+        with server(url, free_port(), args.workers, args.pool) as (base, pid):
             for clients in (1, args.clients):
                 served = cpu_seconds(pid)
                 out = load(base, secret, profile_call, params, args.requests, clients,
