@@ -66,8 +66,12 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_demo_links_the_story_customer(tmp_path: Path) -> None:
     code, output = _run(
-        tmp_path / "k.db", "demo", "--people", "300", "--out", str(tmp_path / "demo")
+        tmp_path / "k.db", "demo", "--people", "300", "--out", str(tmp_path / "demo"), "--no-serve"
     )
     assert code == 0, output
     assert "Kenning linked them into" in output
     assert "Theresa's" in output and "records are now one customer." in output
+    # The story after: one customer, her bags, her repairs, the greeting.
+    assert "her golden record" in output and "Her repairs" in output
+    assert "ready for pickup" in output
+    assert "Hello Theresa, thanks for owning 4 suitcases, 3 laptop bags" in output

@@ -24,3 +24,15 @@ class Settings(BaseSettings):
     # never split into several parcels.
     sourcing_rules: str = "pickup_store_first,fewest_shipments,nearest,capacity_left"
     sourcing_min_split_value: float = 0.0
+    # Where Kenning sends mail (verification codes, repair updates): smtp://host:port; empty
+    # sends none. The sender address of that mail.
+    smtp_url: str = ""
+    mail_from: str = "Kenning <no-reply@kenning.local>"
+    # Golden record survivorship: sources from most to least trusted, and per-attribute rule
+    # chains (trust, recent, frequent), e.g. "email:recent+trust,address:trust".
+    source_trust: str = "loyalty,web,pos,registrations,email"
+    survivorship: str = ""
+    # A customer is lapsed after this many days without a purchase.
+    lapsed_days: int = 365
+    # How long a sign-up verification code stays valid.
+    verification_ttl_seconds: int = 600

@@ -10,11 +10,23 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from kenning.api import errors
-from kenning.api.routers import collect, customers, ledger, pricing, reservations, stock
+from kenning.api.routers import (
+    collect,
+    customers,
+    ledger,
+    pricing,
+    profiles,
+    reservations,
+    stock,
+)
+from kenning.profiles.golden import Survivorship
+from kenning.services.accounts import AccountSettings, Sender, smtp_sender
 from kenning.services.follow import Follower, FollowOutcome, follow
-from kenning.services.inventory import FavouriteStores, profile_favourite_stores, utcnow
+from kenning.services.inventory import FavouriteStores, utcnow
+from kenning.services.mail import MailError, deliver_mail
 from kenning.services.matching import ModelCache
 from kenning.services.pricing import CustomerFacts, profile_customer_facts
+from kenning.services.profile import ProfileSettings, profile_favourite_stores
 from kenning.settings import Settings
 from kenning.store.pool import StorePool
 
@@ -27,19 +39,38 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
     favourite_stores: FavouriteStores = profile_favourite_stores,
     customer_facts: CustomerFacts = profile_customer_facts,
+    mail_sender: Sender | None = None,
+    demo_key: str | None = None,
 ) -> FastAPI:
     """The Kenning API over the store ``settings`` names.
 
     ``clock``, ``favourite_stores`` and ``customer_facts`` are the seams tests and later
     issues plug into: the time every write is stamped with, where a customer's favourite
     stores come from, and where a customer's segments and traits (for pricing) come from.
+    ``mail_sender`` sends sign-up codes (SMTP by default); ``demo_key`` serves the demo
+    shop page at /demo with that secret key.
     """
     pool = StorePool(settings.database_url, settings.pool_size)
     models = ModelCache()
 
+    account_settings = AccountSettings(
+        settings.smtp_url,
+        settings.mail_from,
+        settings.verification_ttl_seconds,
+        ProfileSettings(
+            Survivorship.parse(settings.source_trust, settings.survivorship),
+            settings.lapsed_days,
+        ),
+    )
+
     def follow_log() -> FollowOutcome:
         with pool.store() as store:
-            return follow(store, models)
+            outcome = follow(store, models)
+            try:  # repair updates the run queued, once it has committed
+                deliver_mail(store, settings.smtp_url, settings.mail_from)
+            except MailError as exc:
+                log.warning("mail not sent (kept for the next run): %s", exc)
+            return outcome
 
     follower = Follower(follow_log, on_error=lambda exc: log.exception("follower", exc_info=exc))
 
@@ -67,6 +98,9 @@ def create_app(
     app.state.models = models
     app.state.follower = follower
     app.state.customer_facts = customer_facts
+    app.state.account_settings = account_settings
+    app.state.mail_sender = mail_sender or smtp_sender(account_settings)
+    app.state.demo_key = demo_key
     errors.install(app)
     app.include_router(collect.router)
     app.include_router(customers.router)
@@ -74,4 +108,6 @@ def create_app(
     app.include_router(reservations.router)
     app.include_router(pricing.router)
     app.include_router(ledger.router)
+    app.include_router(profiles.router)
+    app.include_router(profiles.demo_router)
     return app

@@ -29,6 +29,11 @@ STATUS = {
     "invalid_request": 400,
     "too_large": 400,
     "ambiguous": 409,
+    "wrong_code": 422,
+    "expired": 410,
+    "too_many_attempts": 429,
+    "too_many_requests": 429,
+    "unavailable": 503,
 }
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
 

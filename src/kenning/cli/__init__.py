@@ -1,6 +1,6 @@
 """The ``kenning`` command line: one command group; long work shows progress."""
 
-from kenning.cli import identity, inventory, ledger, pricing, realtime, records
+from kenning.cli import identity, inventory, ledger, pricing, profiles, realtime, records
 from kenning.cli.app import cli, main
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "ledger",
     "main",
     "pricing",
+    "profiles",
     "realtime",
     "records",
 ]

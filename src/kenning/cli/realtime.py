@@ -7,8 +7,7 @@ from rich.table import Table
 
 from kenning.cli.app import Context, cli, console, out, pass_context, progress_bar
 from kenning.domain.refusals import Refusal
-from kenning.services.follow import CURSOR, follow
-from kenning.services.matching import ModelCache
+from kenning.services.follow import CURSOR, catch_up
 from kenning.services.sources import add_source
 
 
@@ -50,17 +49,14 @@ def sources_list(ctx: Context) -> None:
 def follow_command(ctx: Context) -> None:
     """Apply the log entries not yet applied: resolve collected events, index imported
     records for the real-time matcher (the server does this as they arrive)."""
-    models = ModelCache()
-    events = records = resolved = 0
     with ctx.open() as store, progress_bar() as progress:
         task = progress.add_task(
             "Following the event log", total=store.last_event_seq() - store.cursor(CURSOR)
         )
-        while (outcome := follow(store, models)).events:
-            events += outcome.events
-            records += outcome.records
-            resolved += outcome.resolved
-            progress.advance(task, outcome.events)
-            for reason in outcome.rejected:
-                console.print(f"[yellow]rejected[/] {reason}", highlight=False)
-    out.print(f"{events:,} log entries passed, {records:,} records written, {resolved:,} resolved.")
+        outcome = catch_up(store, progress=lambda n: progress.advance(task, n))
+    for reason in outcome.rejected:
+        console.print(f"[yellow]rejected[/] {reason}", highlight=False)
+    out.print(
+        f"{outcome.events:,} log entries passed, {outcome.records:,} records written, "
+        f"{outcome.resolved:,} resolved."
+    )

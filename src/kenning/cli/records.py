@@ -11,13 +11,16 @@ import click
 from rich.table import Table
 
 from kenning.cli.app import Context, cli, console, out, pass_context, progress_bar
+from kenning.cli.profiles import demo_mail, print_story_after, profile_settings, run_activity_import
 from kenning.datagen import DatagenConfig, DatagenReport, generate
 from kenning.domain.normalise import normalise_country
 from kenning.domain.records import RecordError, check_source_name
 from kenning.ingest.importer import Importer, ImportReport
 from kenning.ingest.readers import SourceFileError, check_readable, estimate_rows
 from kenning.ingest.rebuild import rebuild_records
+from kenning.services.follow import catch_up
 from kenning.services.identity import evaluate_store, resolve_store
+from kenning.services.profile import customer_profile
 from kenning.store import Store
 
 
@@ -179,9 +182,12 @@ def rebuild(ctx: Context) -> None:
     default=Path("demo-data"),
     show_default=True,
 )
+@click.option("--no-serve", is_flag=True, help="Stop after the story (do not serve the API).")
+@click.option("--port", default=8000, show_default=True, type=int, help="Where to serve.")
 @pass_context
-def demo(ctx: Context, people: int, seed: int, out_dir: Path) -> None:
-    """The whole story on demo data: generate a retailer, import it, link it into customers."""
+def demo(ctx: Context, people: int, seed: int, out_dir: Path, no_serve: bool, port: int) -> None:
+    """The whole story on demo data: generate a retailer, import it, link it into customers,
+    tell one shopper's story, then serve the API and a demo shop (unless --no-serve)."""
     report = _generate(DatagenConfig(people=people, seed=seed), out_dir)
     files = sorted((out_dir / "records").glob("*.csv"))
     truth = out_dir / "truth.csv"
@@ -200,6 +206,8 @@ def demo(ctx: Context, people: int, seed: int, out_dir: Path) -> None:
         with console.status("Linking records into customers"):
             outcome = resolve_store(store)
             result = evaluate_store(store, truth)
+        with console.status("Indexing them for lookups and real time"):
+            catch_up(store)
         customers = {store.customer_of(*key) for key in story}
         out.print(
             f"Kenning linked them into {outcome.customers:,} customers "
@@ -208,6 +216,31 @@ def demo(ctx: Context, people: int, seed: int, out_dir: Path) -> None:
             f"Theresa's {len(story)} records are now "
             + ("one customer." if len(customers) == 1 else f"{len(customers)} customers.")
         )
+        run_activity_import(store, out_dir)
+        customer = next(iter(customers))
+        if customer is not None:
+            print_story_after(customer_profile(store, customer, profile_settings(ctx.settings)))
+    if not no_serve and customer is not None:
+        serve_demo(ctx, customer, port)
+
+
+def serve_demo(ctx: Context, customer: str, port: int) -> None:
+    """The API with a demo shop page at /demo; codes are shown here instead of mailed."""
+    import uvicorn
+
+    from kenning.api.app import create_app
+    from kenning.services.keys import create_key
+
+    with ctx.open() as store:
+        _, secret = create_key(store, "demo shop", ["customers:write"])
+    app = create_app(ctx.settings, mail_sender=demo_mail, demo_key=secret)
+    out.print(
+        f"\nServing the API on http://127.0.0.1:{port} (Ctrl-C stops). Open "
+        f"http://127.0.0.1:{port}/demo and sign up with theresa.whitfield@gmail.com; the code "
+        f"appears here. Her profile: GET /v1/customers/{customer}/profile with "
+        f"Authorization: Bearer {secret}"
+    )
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 def _story_keys(truth: Path, person: str = "P-THERESA") -> list[tuple[str, str]]:

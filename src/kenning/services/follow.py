@@ -26,6 +26,7 @@ from kenning.ingest.importer import (
 )
 from kenning.ingest.prepare import prepare_record
 from kenning.resolution.settings import ResolutionSettings
+from kenning.services.activity import record_activity
 from kenning.services.collect import KIND_PREFIX
 from kenning.services.identity import MODEL_NAME
 from kenning.services.matching import ModelCache, index_records, resolve_records
@@ -138,6 +139,7 @@ def follow(
         for a, b in batch.aliases:
             store.add_correction("must_link", a, b, "alias")
         touched = _write_records(store, batch, outcome)
+        record_activity(store, events)
         touched += [key for pair in batch.aliases for key in pair if store.get_record(*key)]
         model = models.get(store, MODEL_NAME)
         if model is None:
@@ -152,6 +154,23 @@ def follow(
             raise RuntimeError("another follower moved the cursor; this run rolls back")
         outcome.events = end - start
     return outcome
+
+
+def catch_up(
+    store: Store, models: ModelCache | None = None, progress: Callable[[int], None] | None = None
+) -> FollowOutcome:
+    """Follow the log to its end (after an import: index the new records for lookups and
+    the matcher); ``progress`` hears how many log entries each run passed."""
+    models = models or ModelCache()
+    total = FollowOutcome()
+    while (outcome := follow(store, models)).events:
+        total.events += outcome.events
+        total.records += outcome.records
+        total.resolved += outcome.resolved
+        total.rejected += outcome.rejected
+        if progress:
+            progress(outcome.events)
+    return total
 
 
 def follow_forever(url: str, interval: float = 0.005, parent: int | None = None) -> None:

@@ -17,6 +17,7 @@ import orjson
 
 from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.store.access import AccessTables
+from kenning.store.activity import ActivityTables
 from kenning.store.identity import IdentityTables
 from kenning.store.inventory import InventoryTables
 from kenning.store.ledger import LedgerTables
@@ -102,7 +103,13 @@ def _stamp(value: Any) -> str:
 
 
 class Store(
-    IdentityTables, InventoryTables, PricingTables, LedgerTables, AccessTables, RealtimeTables
+    IdentityTables,
+    InventoryTables,
+    PricingTables,
+    LedgerTables,
+    AccessTables,
+    RealtimeTables,
+    ActivityTables,
 ):
     """Persistence for Kenning. Use as a context manager or call close()."""
 
@@ -216,6 +223,25 @@ class Store(
         row = rows[0]
         normalised = dict(zip(NORMALISED_FIELDS, row[3:-1], strict=True))
         return StoredRecord(row[0], row[1], row[2], normalised, _json(row[-1]))
+
+    def get_records(self, keys: Sequence[RecordKey]) -> list[StoredRecord]:
+        """The stored records of ``keys`` that exist, in key order."""
+        found: list[StoredRecord] = []
+        by_source: dict[str, list[str]] = {}
+        for source, record_id in keys:
+            by_source.setdefault(source, []).append(record_id)
+        for source, ids in by_source.items():
+            for start in range(0, len(ids), _KEYS_PER_QUERY):
+                chunk = ids[start : start + _KEYS_PER_QUERY]
+                rows = self._query(
+                    f"SELECT {', '.join(RECORD_COLUMNS)} FROM source_records "
+                    f"WHERE source = ? AND record_id IN ({', '.join('?' for _ in chunk)})",
+                    (source, *chunk),
+                )
+                for row in rows:
+                    normalised = dict(zip(NORMALISED_FIELDS, row[3:-1], strict=True))
+                    found.append(StoredRecord(row[0], row[1], row[2], normalised, _json(row[-1])))
+        return sorted(found, key=lambda r: (r.source, r.record_id))
 
     def _record_pages(self, columns: str, batch: int) -> Iterator[tuple[Any, ...]]:
         """Rows of source_records (source and record_id first) in key order, fetched a page

@@ -396,7 +396,132 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
-    # Version 8 is another change's; a database lacking any version gets it, gaps or not.
+    Migration(
+        8,
+        "activity: orders, returns, registrations, repairs, e-mail, browsing; accounts, mail",
+        (
+            # Reference data of the retailer: stores and products (one row per currency).
+            """CREATE TABLE activity_stores (
+                store_id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                city TEXT NOT NULL,
+                country TEXT NOT NULL,
+                postcode TEXT NOT NULL,
+                lat DOUBLE PRECISION,
+                lon DOUBLE PRECISION,
+                kind TEXT NOT NULL
+            )""",
+            """CREATE TABLE activity_products (
+                sku TEXT NOT NULL,
+                currency TEXT NOT NULL,
+                name TEXT NOT NULL,
+                category TEXT NOT NULL,
+                price_minor BIGINT NOT NULL,
+                PRIMARY KEY (sku, currency)
+            )""",
+            # What people did, each row keyed by the source record that did it: a customer's
+            # activity is her records' activity, so identity changes rewrite nothing here.
+            """CREATE TABLE activity_orders (
+                order_id TEXT PRIMARY KEY,
+                source TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                channel TEXT NOT NULL,
+                store_id TEXT NOT NULL DEFAULT '',
+                associate_id TEXT NOT NULL DEFAULT '',
+                ordered_at TEXT NOT NULL,
+                currency TEXT NOT NULL,
+                total_minor BIGINT NOT NULL
+            )""",
+            "CREATE INDEX ix_activity_orders_record ON activity_orders (source, record_id)",
+            """CREATE TABLE activity_order_lines (
+                order_id TEXT NOT NULL,
+                line_no INTEGER NOT NULL,
+                sku TEXT NOT NULL,
+                quantity INTEGER NOT NULL,
+                unit_price_minor BIGINT NOT NULL,
+                serial_number TEXT NOT NULL DEFAULT '',
+                PRIMARY KEY (order_id, line_no)
+            )""",
+            """CREATE TABLE activity_returns (
+                order_id TEXT NOT NULL,
+                sku TEXT NOT NULL,
+                returned_at TEXT NOT NULL,
+                amount_minor BIGINT NOT NULL,
+                PRIMARY KEY (order_id, sku, returned_at)
+            )""",
+            """CREATE TABLE activity_registrations (
+                source TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                serial_number TEXT NOT NULL,
+                sku TEXT NOT NULL,
+                store_id TEXT NOT NULL DEFAULT '',
+                purchased_on TEXT NOT NULL DEFAULT '',
+                registered_at TEXT NOT NULL,
+                PRIMARY KEY (source, record_id, serial_number)
+            )""",
+            "CREATE INDEX ix_activity_registrations_serial ON activity_registrations "
+            "(serial_number)",
+            """CREATE TABLE activity_repairs (
+                repair_id TEXT PRIMARY KEY,
+                serial_number TEXT NOT NULL,
+                source TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                store_id TEXT NOT NULL,
+                received_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX ix_activity_repairs_record ON activity_repairs (source, record_id)",
+            """CREATE TABLE activity_repair_events (
+                repair_id TEXT NOT NULL,
+                status TEXT NOT NULL,
+                at TEXT NOT NULL,
+                store_id TEXT NOT NULL DEFAULT '',
+                PRIMARY KEY (repair_id, status, at)
+            )""",
+            """CREATE TABLE activity_email (
+                source TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                campaign_id TEXT NOT NULL,
+                event TEXT NOT NULL,
+                at TEXT NOT NULL,
+                url TEXT NOT NULL DEFAULT '',
+                PRIMARY KEY (source, record_id, campaign_id, event, at)
+            )""",
+            """CREATE TABLE activity_browsing (
+                anonymous_id TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                source TEXT NOT NULL DEFAULT '',
+                record_id TEXT NOT NULL DEFAULT '',
+                event TEXT NOT NULL,
+                sku TEXT NOT NULL DEFAULT '',
+                at TEXT NOT NULL,
+                PRIMARY KEY (anonymous_id, session_id, event, sku, at)
+            )""",
+            "CREATE INDEX ix_activity_browsing_record ON activity_browsing (source, record_id) "
+            "WHERE record_id <> ''",
+            # Sign-up recognition: a code e-mailed to a known customer, kept only as a hash.
+            """CREATE TABLE account_verifications (
+                id TEXT PRIMARY KEY,
+                customer_id TEXT NOT NULL,
+                email TEXT NOT NULL,
+                code_hash TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                verified_at TEXT
+            )""",
+            "CREATE INDEX ix_account_verifications_email ON account_verifications "
+            "(email, expires_at)",
+            # Mail to send (repair status changes, codes), sent once each by its key.
+            """CREATE TABLE outbox (
+                id {pk},
+                key TEXT NOT NULL UNIQUE,
+                recipient TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                body TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                sent_at TEXT
+            )""",
+        ),
+    ),
     Migration(
         9,
         "customer aliases: the ids merged into each customer",

@@ -1,0 +1,280 @@
+"""What customers do, into the activity tables: from the retailer's files (orders, lines,
+returns, registrations, repairs, e-mail, browsing) and from collected events named as in
+Segment's e-commerce and e-mail specs (``Order Completed``, ``Product Viewed``,
+``Email Opened`` …) plus ``Product Registered`` and ``Repair Status Changed``.
+
+A repair's new status queues an e-mail to its owner in the outbox (sent by ``services.mail``).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from kenning.domain.normalise.identifiers import normalise_identifier
+from kenning.services.collect import KIND_PREFIX
+from kenning.services.mail import queue_repair_mail
+from kenning.store import Store
+from kenning.store.activity import ACTIVITY_TABLES
+from kenning.store.realtime import LoggedEvent
+
+RecordKey = tuple[str, str]
+_BATCH = 5000
+REPAIR_STATUSES = ("received", "in_repair", "ready_for_pickup", "shipped", "collected")
+_BROWSING = {
+    "Product Viewed": "product_viewed",
+    "Product Added": "product_added",
+    "Product Removed": "product_removed",
+    "Cart Viewed": "cart_viewed",
+    "Checkout Started": "checkout_started",
+}
+_EMAIL = {"Email Delivered": "send", "Email Opened": "open", "Email Link Clicked": "click"}
+
+
+def minor(amount: Any) -> int:
+    """Whole minor units (pence, cents) of a decimal amount given as text or number."""
+    try:
+        return int((Decimal(str(amount)) * 100).quantize(Decimal(1)))
+    except (InvalidOperation, ValueError):
+        return 0
+
+
+def serial(value: Any) -> str:
+    return normalise_identifier(str(value) if value else None).value or ""
+
+
+# --------------------------------------------------------------------- files
+@dataclass
+class ActivityReport:
+    given: dict[str, int] = field(default_factory=dict)
+    new: dict[str, int] = field(default_factory=dict)
+
+
+def _rows(path: Path) -> Iterator[dict[str, str]]:
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8", newline="") as handle:
+        yield from csv.DictReader(handle)
+
+
+def _converters(
+    records_dir: Path,
+) -> dict[str, tuple[Path | None, Callable[[dict[str, str]], tuple[Any, ...]]]]:
+    return {
+        "activity_stores": (None, lambda r: (r["store_id"], r["name"], r["city"], r["country"],
+                            r["postcode"], float(r["lat"]), float(r["lon"]), r["kind"])),
+        "activity_products": (None, lambda r: (r["sku"], r["currency"], r["name"],
+                              r["category"], minor(r["price"]))),
+        "activity_orders": (None, lambda r: (r["order_id"], r["source"], r["record_id"],
+                            r["channel"], r["store_id"], r["associate_id"], r["ordered_at"],
+                            r["currency"], minor(r["total"]))),
+        "activity_order_lines": (None, lambda r: (r["order_id"], int(r["line_no"]), r["sku"],
+                                 int(r["quantity"]), minor(r["unit_price"]),
+                                 serial(r["serial_number"]))),
+        "activity_returns": (None, lambda r: (r["order_id"], r["sku"], r["returned_at"],
+                             minor(r["amount"]))),
+        "activity_registrations": (records_dir / "registrations.csv", lambda r: (
+            r["source"], r["record_id"], serial(r["serial_number"]), r["product_sku"],
+            r["purchase_store_id"], r["purchase_date"], r["updated_at"])),
+        "activity_repairs": (None, lambda r: (r["repair_id"], serial(r["serial_number"]),
+                             r["source"], r["record_id"], r["store_id"], r["received_at"])),
+        "activity_repair_events": (None, lambda r: (r["repair_id"], r["status"], r["at"],
+                                   r["store_id"])),
+        "activity_email": (None, lambda r: (r["source"], r["record_id"], r["campaign_id"],
+                           r["event"], r["at"], r["url"])),
+        "activity_browsing": (None, lambda r: (r["anonymous_id"], r["session_id"], r["source"],
+                              r["record_id"], r["event"], r["sku"], r["at"])),
+    }  # fmt: skip
+
+
+def activity_files(directory: Path) -> dict[str, Path]:
+    """The files of ``directory`` (a generated retailer, or its activity/ folder) by table."""
+    base = directory.parent if directory.name == "activity" else directory
+    activity = base / "activity"
+    files: dict[str, Path] = {}
+    for table, (path, _) in _converters(base / "records").items():
+        found = path or activity / (table.removeprefix("activity_") + ".csv")
+        if table == "activity_email":
+            found = activity / "email_events.csv"
+        if table == "activity_browsing":
+            found = activity / "browsing.csv"
+        if found.exists():
+            files[table] = found
+    return files
+
+
+def import_activity(
+    store: Store, directory: Path, progress: Callable[[int], None] | None = None
+) -> ActivityReport:
+    """Import every activity file of ``directory``; rows already stored are left alone, so
+    importing again changes nothing. Registrations come from records/registrations.csv."""
+    files = activity_files(directory)
+    if not files:
+        raise FileNotFoundError(f"no activity files in {directory}")
+    base = directory.parent if directory.name == "activity" else directory
+    converters = _converters(base / "records")
+    report = ActivityReport()
+    for table, path in files.items():
+        convert = converters[table][1]
+        before = store.activity_count(table)
+        given = 0
+        batch: list[tuple[Any, ...]] = []
+        with store.transaction():
+            for row in _rows(path):
+                if table == "activity_registrations" and not row.get("serial_number"):
+                    continue
+                batch.append(convert(row))
+                if len(batch) == _BATCH:
+                    given += store.add_activity(table, batch)
+                    if progress:
+                        progress(len(batch))
+                    batch = []
+            given += store.add_activity(table, batch)
+        if progress:
+            progress(len(batch))
+        report.given[table] = given
+        report.new[table] = store.activity_count(table) - before
+    return report
+
+
+def count_rows(directory: Path) -> int:
+    """Rows in the activity files (for a progress bar)."""
+    total = 0
+    for path in activity_files(directory).values():
+        with path.open("rb") as handle:
+            total += max(0, sum(1 for _ in handle) - 1)
+    return total
+
+
+# --------------------------------------------------------------------- collected events
+def _props(payload: dict[str, Any]) -> dict[str, Any]:
+    props = payload.get("properties")
+    return props if isinstance(props, dict) else {}
+
+
+def _products(props: dict[str, Any]) -> list[dict[str, Any]]:
+    products = props.get("products")
+    if isinstance(products, list):
+        return [p for p in products if isinstance(p, dict)]
+    return [props] if props.get("sku") or props.get("product_id") else []
+
+
+def _sku(product: dict[str, Any]) -> str:
+    return str(product.get("sku") or product.get("product_id") or "")
+
+
+@dataclass
+class _Rows:
+    by_table: dict[str, list[tuple[Any, ...]]] = field(
+        default_factory=lambda: {t: [] for t in ACTIVITY_TABLES}
+    )
+
+    def add(self, table: str, row: tuple[Any, ...]) -> None:
+        self.by_table[table].append(row)
+
+
+def _order(rows: _Rows, key: RecordKey, at: str, props: dict[str, Any]) -> None:
+    order_id = str(props.get("order_id") or props.get("checkout_id") or "")
+    if not order_id:
+        return
+    products = _products(props)
+    total = props.get("total", props.get("revenue"))
+    if total is None:
+        total = sum(Decimal(str(p.get("price", 0))) * int(p.get("quantity", 1)) for p in products)
+    channel = str(props.get("channel") or ("pos" if props.get("store_id") else "web"))
+    rows.add(
+        "activity_orders",
+        (order_id, *key, channel, str(props.get("store_id") or ""),
+         str(props.get("associate_id") or ""), at, str(props.get("currency") or "GBP"),
+         minor(total)),
+    )  # fmt: skip
+    for n, p in enumerate(products, 1):
+        rows.add(
+            "activity_order_lines",
+            (order_id, n, _sku(p), int(p.get("quantity", 1)), minor(p.get("price", 0)),
+             serial(p.get("serial_number"))),
+        )  # fmt: skip
+
+
+def _refund(rows: _Rows, at: str, props: dict[str, Any]) -> None:
+    order_id = str(props.get("order_id") or "")
+    products = _products(props)
+    if not order_id:
+        return
+    if not products:
+        rows.add("activity_returns", (order_id, "", at, minor(props.get("total", 0))))
+    for p in products:
+        amount = Decimal(str(p.get("price", 0))) * int(p.get("quantity", 1))
+        rows.add("activity_returns", (order_id, _sku(p), at, minor(amount)))
+
+
+def record_activity(store: Store, events: Sequence[LoggedEvent]) -> list[str]:
+    """Write what collected track and page events say customers did (in the caller's
+    transaction); returns the repairs whose status changed (an e-mail is queued for each)."""
+    rows = _Rows()
+    repairs: list[tuple[str, str, str, str]] = []  # repair id, status, at, store
+    for event in events:
+        if not event.kind.startswith(KIND_PREFIX):
+            continue  # records imported from files: no activity of their own
+        payload = event.payload
+        kind = event.kind.removeprefix(KIND_PREFIX)
+        at = str(payload.get("timestamp") or payload.get("receivedAt") or event.recorded_at)
+        user = event.record_id or payload.get("userId")
+        key: RecordKey = (event.source, str(user)) if user else ("", "")
+        props = _props(payload)
+        anonymous = str(event.anonymous_id or "")
+        if kind == "page":
+            rows.add("activity_browsing", (anonymous or key[1], "", *key, "page", "", at))
+            continue
+        if kind != "track":
+            continue
+        name = str(payload.get("event") or "")
+        if name in _BROWSING:
+            session = str(props.get("cart_id") or props.get("checkout_id") or "")
+            for p in _products(props) or [{}]:
+                rows.add(
+                    "activity_browsing",
+                    (anonymous or key[1], session, *key, _BROWSING[name], _sku(p), at),
+                )
+        elif not user:
+            continue
+        elif name == "Order Completed":
+            _order(rows, key, at, props)
+        elif name == "Order Refunded":
+            _refund(rows, at, props)
+        elif name in _EMAIL:
+            campaign = str(props.get("campaign_id") or props.get("email_id") or "")
+            url = str(props.get("link_url") or "")
+            rows.add("activity_email", (*key, campaign, _EMAIL[name], at, url))
+        elif name == "Product Registered":
+            rows.add(
+                "activity_registrations",
+                (*key, serial(props.get("serial_number")), _sku(props),
+                 str(props.get("store_id") or ""), str(props.get("purchase_date") or ""), at),
+            )  # fmt: skip
+        elif name in ("Repair Received", "Repair Status Changed"):
+            repair_id = str(props.get("repair_id") or "")
+            status = str(props.get("status") or "received")
+            store_id = str(props.get("store_id") or "")
+            if not repair_id or status not in REPAIR_STATUSES:
+                continue
+            rows.add(
+                "activity_repairs",
+                (repair_id, serial(props.get("serial_number")), *key, store_id, at),
+            )
+            rows.add("activity_repair_events", (repair_id, status, at, store_id))
+            repairs.append((repair_id, status, at, store_id))
+    changed = [
+        r for r in repairs if not store.has_activity("activity_repair_events", {
+            "repair_id": r[0], "status": r[1], "at": r[2]})
+    ]  # fmt: skip
+    for table, batch in rows.by_table.items():
+        store.add_activity(table, batch)
+    if changed:
+        for repair_id, status, at, store_id in changed:
+            queue_repair_mail(store, repair_id, status, at, store_id)
+    return [r[0] for r in changed]
