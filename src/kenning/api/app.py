@@ -21,9 +21,8 @@ from kenning.api.routers import (
 )
 from kenning.profiles.golden import Survivorship
 from kenning.services.accounts import AccountSettings, Sender, smtp_sender
-from kenning.services.follow import Follower, FollowOutcome, follow
+from kenning.services.follow import Follower, FollowOutcome, follow_and_mail
 from kenning.services.inventory import FavouriteStores, utcnow
-from kenning.services.mail import MailError, deliver_mail
 from kenning.services.matching import ModelCache
 from kenning.services.pricing import CustomerFacts, profile_customer_facts
 from kenning.services.profile import ProfileSettings, profile_favourite_stores
@@ -65,12 +64,7 @@ def create_app(
 
     def follow_log() -> FollowOutcome:
         with pool.store() as store:
-            outcome = follow(store, models)
-            try:  # repair updates the run queued, once it has committed
-                deliver_mail(store, settings.smtp_url, settings.mail_from)
-            except MailError as exc:
-                log.warning("mail not sent (kept for the next run): %s", exc)
-            return outcome
+            return follow_and_mail(store, models, settings)
 
     follower = Follower(follow_log, on_error=lambda exc: log.exception("follower", exc_info=exc))
 

@@ -175,7 +175,7 @@ def serve(
         # One follower for every worker, in a process of its own (see follow_forever).
         follower = multiprocessing.get_context("spawn").Process(
             target=follow_forever,
-            args=(ctx.settings.database_url, 0.005, os.getpid()),
+            args=(ctx.settings, 0.005, os.getpid()),
             name="kenning-follower",
             daemon=True,
         )

@@ -29,7 +29,9 @@ from kenning.resolution.settings import ResolutionSettings
 from kenning.services.activity import record_activity
 from kenning.services.collect import KIND_PREFIX
 from kenning.services.identity import MODEL_NAME
+from kenning.services.mail import MailError, deliver_mail
 from kenning.services.matching import ModelCache, index_records, resolve_records
+from kenning.settings import Settings
 from kenning.store import Store, open_store
 from kenning.store.realtime import LoggedEvent
 
@@ -173,16 +175,27 @@ def catch_up(
     return total
 
 
-def follow_forever(url: str, interval: float = 0.005, parent: int | None = None) -> None:
-    """Follow the log of the store at ``url`` until the parent process is gone: the
+def follow_and_mail(store: Store, models: ModelCache, settings: Settings) -> FollowOutcome:
+    """One run of the follower, then the mail it queued (repair updates), once committed;
+    mail that cannot be sent now waits for the next run."""
+    outcome = follow(store, models)
+    try:
+        deliver_mail(store, settings.smtp_url, settings.mail_from)
+    except MailError as exc:
+        log.warning("mail not sent (kept for the next run): %s", exc)
+    return outcome
+
+
+def follow_forever(settings: Settings, interval: float = 0.005, parent: int | None = None) -> None:
+    """Follow the log of the store ``settings`` name until the parent process is gone: the
     server's follower, in a process of its own so that resolving never holds up requests.
     Polls a cheap read (the log's end against the cursor) every ``interval`` seconds."""
     models = ModelCache()
-    with open_store(url, migrate=False) as store:
+    with open_store(settings.database_url, migrate=False) as store:
         while parent is None or os.getppid() == parent:
             try:
                 if store.last_event_seq() > store.cursor(CURSOR):
-                    follow(store, models)
+                    follow_and_mail(store, models, settings)
                     continue
             except Exception:  # the run rolled back; its events are followed again
                 log.exception("following the event log failed; trying again")
