@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
-from profiles_helpers import theresa_keys
+from profiles_helpers import Inbox, theresa_keys
 
 from kenning.api.app import create_app
 from kenning.datagen import DatagenConfig, generate
@@ -51,15 +47,6 @@ def theresa(loaded: Store, retailer: Path) -> str:
     customer = customers.pop()
     assert customer is not None
     return customer
-
-
-@dataclass
-class Inbox:
-    messages: list[Message] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
 
 
 def _free_port() -> int:

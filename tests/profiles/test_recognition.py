@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from profiles_helpers import theresa_keys
+from profiles_helpers import Inbox, theresa_keys
 
-from conftest import Inbox
 from kenning.domain.refusals import Refusal
 from kenning.profiles.codes import MAX_ATTEMPTS, MAX_CODES_PER_HOUR
 from kenning.services import accounts
