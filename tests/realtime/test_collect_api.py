@@ -87,13 +87,34 @@ def test_bad_requests_get_400_with_code_and_message(
         "x": "y" * 30_000}}] * 20}  # fmt: skip
     answer = app_client.post("/v1/batch", json=big, auth=auth)
     assert (answer.status_code, answer.json()["code"]) == (400, "too_large")
-    # One bad message refuses the whole batch: nothing of it is half-written.
-    mixed = {"batch": [{"type": "track", "userId": "u", "event": "e"}, {"type": "track"}]}
-    answer = app_client.post("/v1/batch", json=mixed, auth=auth)
-    assert answer.status_code == 400 and "batch[1]" in answer.json()["message"]
+    # A small body that inflates beyond the limit is refused without inflating it all.
+    bomb = gzip.compress(b'{"batch": [' + b" " * 50_000_000 + b"]}")
+    answer = app_client.post(
+        "/v1/batch", content=bomb, auth=auth, headers={"Content-Encoding": "gzip"}
+    )
+    assert (answer.status_code, answer.json()["code"]) == (400, "too_large")
     answer = app_client.post("/v1/track", json={"userId": "u", "event": "e"}, auth=("nope", ""))
     assert (answer.status_code, answer.json()["code"]) == (401, "unauthorized")
     assert _logged(store) == []
+    # One bad message costs only itself: the others are kept and the 400 names it.
+    mixed = {"batch": [{"type": "track", "userId": "u", "event": "e"}, {"type": "track"}]}
+    answer = app_client.post("/v1/batch", json=mixed, auth=auth)
+    assert answer.status_code == 400 and "batch[1]" in answer.json()["message"]
+    assert "1 accepted" in answer.json()["message"]
+    assert _logged(store) == [("segment.track", "u", None)]
+
+
+def test_browsers_may_send_from_another_origin(app_client: TestClient) -> None:
+    preflight = app_client.options(
+        "/v1/t",
+        headers={
+            "Origin": "https://shop.example.org",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
 
 
 def test_retries_are_logged_once(app_client: TestClient, store: Store, write_key: str) -> None:

@@ -133,6 +133,22 @@ def test_links_and_unlinks_apply_at_once_and_feed_the_changes(
     assert app_client.get("/openapi.json").json()["paths"]["/v1/customers/lookup"]
 
 
+def test_an_alias_from_a_write_key_joins_browsing_not_people(
+    app_client: TestClient, store: Store, shop: dict[str, Any]
+) -> None:
+    _send(app_client, store, shop["web"], "/v1/identify", {"userId": "ann", "traits": ANN})
+    mallory = {"userId": "mallory", "traits": {"name": "Mallory Brown", "postcode": "EH1 1YZ"}}
+    _send(app_client, store, shop["web"], "/v1/identify", mallory)
+    _send(app_client, store, shop["web"], "/v1/page", {"anonymousId": "browser-9", "name": "Bags"})
+    _send(app_client, store, shop["web"], "/v1/alias", {"previousId": "ann", "userId": "mallory"})
+    _send(app_client, store, shop["web"], "/v1/alias",
+          {"previousId": "browser-9", "userId": "mallory"})  # fmt: skip
+    ann = app_client.get("/v1/customers/lookup", params={"user_id": "ann"}).json()
+    found = app_client.get("/v1/customers/lookup", params={"user_id": "mallory"}).json()
+    assert ann["customer_id"] != found["customer_id"]
+    assert found["anonymous_ids"] == [{"source": "web", "anonymous_id": "browser-9"}]
+
+
 def test_a_user_known_only_by_her_events_is_a_customer(
     app_client: TestClient, store: Store, shop: dict[str, Any]
 ) -> None:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from kenning.api import errors
 from kenning.api.routers import (
@@ -96,6 +97,14 @@ def create_app(
     app.state.mail_sender = mail_sender or smtp_sender(account_settings)
     app.state.demo_key = demo_key
     errors.install(app)
+    # Browsers send events from shops on other origins (analytics.js); the API takes keys in
+    # headers, never cookies, so any origin may call it without credentials.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "PUT"],
+        allow_headers=["Authorization", "Content-Type", "Content-Encoding", "Idempotency-Key"],
+    )
     app.include_router(collect.router)
     app.include_router(customers.router)
     app.include_router(stock.router)

@@ -6,7 +6,6 @@ carries; no I/O. https://segment.com/docs/connections/sources/catalog/libraries/
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,13 +51,15 @@ def decode_body(body: bytes, content_encoding: str | None) -> Any:
     """The JSON of a request body, whatever its Content-Type (browsers send text/plain),
     gunzipped or inflated when it says so."""
     encoding = (content_encoding or "").strip().lower()
-    try:
-        if encoding == "gzip":
-            body = gzip.decompress(body)
-        elif encoding == "deflate":
-            body = zlib.decompress(body)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise invalid(f"the body is not valid {encoding}: {exc}") from None
+    if len(body) > MAX_BATCH_BYTES:
+        raise Refusal("too_large", f"the body is over {MAX_BATCH_BYTES // 1024} KB")
+    if encoding in ("gzip", "deflate"):
+        # Inflated no further than the limit: a small bomb must not cost gigabytes.
+        window = zlib.MAX_WBITS | (16 if encoding == "gzip" else 0)
+        try:
+            body = zlib.decompressobj(window).decompress(body, MAX_BATCH_BYTES + 1)
+        except zlib.error as exc:
+            raise invalid(f"the body is not valid {encoding}: {exc}") from None
     if len(body) > MAX_BATCH_BYTES:
         raise Refusal("too_large", f"the body is over {MAX_BATCH_BYTES // 1024} KB")
     try:
@@ -152,7 +153,9 @@ def parse_message(
     return Message(kind, message_id, user_id, anonymous_id, payload)
 
 
-def parse_batch(body: Any, received_at: datetime) -> list[Message]:
+def parse_batch(body: Any, received_at: datetime) -> tuple[list[Message], list[str]]:
+    """The valid messages of a batch and what was wrong with each of the others: one bad
+    message does not cost the good ones (Segment's libraries do not retry a 400)."""
     if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
         raise invalid("a batch is an object with a batch array")
     messages = body["batch"]
@@ -161,14 +164,14 @@ def parse_batch(body: Any, received_at: datetime) -> list[Message]:
     context = body.get("context")
     if context is not None and not isinstance(context, dict):
         raise invalid("context must be an object")
-    parsed = []
+    parsed, problems = [], []
     for i, raw in enumerate(messages):
         try:
             sent_at = body.get("sentAt")
             parsed.append(parse_message(raw, received_at, sent_at=sent_at, context=context))
         except Refusal as exc:
-            raise Refusal(exc.code, f"batch[{i}]: {exc.message}") from None
-    return parsed
+            problems.append(f"batch[{i}]: {exc.message}")
+    return parsed, problems
 
 
 def _flatten_traits(traits: Mapping[str, Any], into: dict[str, Any]) -> None:

@@ -66,8 +66,8 @@ class _Batch:
 
     def __init__(self) -> None:
         self.fields: dict[RecordKey, dict[str, Any]] = {}
-        self.aliases: list[tuple[RecordKey, RecordKey]] = []
         self.visitors: list[tuple[str, str, str]] = []  # source, anonymous id, record id
+        self.aliased: list[tuple[str, str, str]] = []  # source, earlier id, user id
         self.imported: set[RecordKey] = set()  # records written by an import
 
     def add(self, event: LoggedEvent) -> None:
@@ -76,9 +76,10 @@ class _Batch:
         if message.user_id and message.anonymous_id:
             self.visitors.append((source, message.anonymous_id, message.user_id))
         if message.type == "alias" and message.user_id:
-            previous = str(message.payload["previousId"])
-            self.aliases.append(((source, previous), (source, message.user_id)))
-            self.visitors.append((source, previous, message.user_id))
+            # The earlier id was a visitor's: her browsing becomes the user's. It links no
+            # records: a write key sits in web pages, and whoever holds it must not be able
+            # to join two shoppers (identity evidence decides that, or a secret key's link).
+            self.aliased.append((source, str(message.payload["previousId"]), message.user_id))
         found = identity_fields(message)
         if message.user_id:
             # A known user is a record even before she says anything about herself, so
@@ -138,11 +139,11 @@ def follow(
                 batch.imported.add((event.source, event.record_id))
         for source, anonymous_id, record_id in batch.visitors:
             store.link_anonymous(source, anonymous_id, record_id)
-        for a, b in batch.aliases:
-            store.add_correction("must_link", a, b, "alias")
+        for source, earlier, record_id in batch.aliased:
+            if store.get_record(source, earlier) is None:  # a visitor's id, not a user's
+                store.link_anonymous(source, earlier, record_id)
         touched = _write_records(store, batch, outcome)
         record_activity(store, events)
-        touched += [key for pair in batch.aliases for key in pair if store.get_record(*key)]
         model = models.get(store, MODEL_NAME)
         if model is None:
             outcome.unresolved = len(touched)

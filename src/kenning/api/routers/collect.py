@@ -39,24 +39,37 @@ def _write_key(request: Request, body: Any) -> str:
     raise Refusal("unauthorized", "send the source's write key as the Basic-auth user name")
 
 
-async def _accept(request: Request, parse: Callable[[Any, Any], list[Message]]) -> dict[str, bool]:
+Parse = Callable[[Any, Any], tuple[list[Message], list[str]]]
+
+
+async def _accept(request: Request, parse: Parse) -> dict[str, bool]:
     body = decode_body(await request.body(), request.headers.get("content-encoding"))
     key = _write_key(request, body)
-    messages = parse(body, request.app.state.clock())
+    messages, problems = parse(body, request.app.state.clock())
     pool: StorePool = request.app.state.pool
 
     def write() -> int:
         with pool.store() as store:
-            return collect(store, source_for(store, key), messages)
+            source = source_for(store, key)
+            return collect(store, source, messages) if messages else 0
 
     if await run_in_threadpool(write):
         request.app.state.follower.poke()
+    if problems:
+        raise Refusal(
+            "invalid_request",
+            f"{len(problems)} message(s) refused, {len(messages)} accepted: "
+            + "; ".join(problems[:5])
+            + (" …" if len(problems) > 5 else ""),
+        )
     return _ANSWER
 
 
 def _single(type_: str) -> Callable[[Request], Awaitable[dict[str, bool]]]:
     async def endpoint(request: Request) -> dict[str, bool]:
-        return await _accept(request, lambda body, now: [parse_message(body, now, type_=type_)])
+        return await _accept(
+            request, lambda body, now: ([parse_message(body, now, type_=type_)], [])
+        )
 
     endpoint.__name__ = type_
     endpoint.__doc__ = f"A {type_} message, as in Segment's HTTP tracking API."
@@ -64,7 +77,8 @@ def _single(type_: str) -> Callable[[Request], Awaitable[dict[str, bool]]]:
 
 
 async def batch(request: Request) -> dict[str, bool]:
-    """Up to 2,500 messages of any type (500 KB), written together."""
+    """Up to 2,500 messages of any type (500 KB), written together; messages that are not
+    valid are refused one by one (a 400 naming them) and the others kept."""
     return await _accept(request, parse_batch)
 
 
