@@ -36,27 +36,53 @@ def _partition(assignments: dict[RecordKey, str]) -> set[frozenset[RecordKey]]:
     return {frozenset(group) for group in groups.values()}
 
 
-def test_streamed_identities_give_the_batch_customers(
-    store: Store, app_client: TestClient, batch_retailer: Path
-) -> None:
-    with open_store(f"sqlite:///{batch_retailer / 'batch.db'}") as batch:
+def _stream(
+    store: Store, client: TestClient, retailer: Path, *, first_wrong: bool
+) -> tuple[set[frozenset[RecordKey]], set[frozenset[RecordKey]]]:
+    """Send every record of the retailer as an identify, one at a time in a shuffled order,
+    following the log after each; with ``first_wrong``, each record with an e-mail first
+    comes with another record's e-mail, corrected at once. Returns (streamed, batch)."""
+    with open_store(f"sqlite:///{retailer / 'batch.db'}") as batch:
         model = batch.load_model(MODEL_NAME)
         expected = _partition(batch.customer_assignments())
     assert model is not None
     store.save_model(MODEL_NAME, model)
-    rows = _rows(batch_retailer)
+    rows = _rows(retailer)
     keys = {name: add_source(store, name)[1] for name in sorted({r["source"] for r in rows})}
     random.Random(8).shuffle(rows)
+    emails = [row["email"] for row in rows if row.get("email")]
     models = ModelCache()
+    sent = 0
     for i, row in enumerate(rows):
         traits: dict[str, Any] = {k: row[k] for k in _TRAITS if row.get(k)}
-        answer = app_client.post(
-            "/v1/identify",
-            json={"userId": row["record_id"], "traits": traits, "messageId": f"m{i}"},
-            auth=(keys[row["source"]], ""),
-        )
-        assert answer.status_code == 200, answer.text
-        assert follow(store, models).records == 1
+        versions = [traits]
+        if first_wrong and traits.get("email"):
+            versions.insert(0, {**traits, "email": emails[(i * 7) % len(emails)]})
+        for version in versions:
+            sent += 1
+            answer = client.post(
+                "/v1/identify",
+                json={"userId": row["record_id"], "traits": version, "messageId": f"m{sent}"},
+                auth=(keys[row["source"]], ""),
+            )
+            assert answer.status_code == 200, answer.text
+            follow(store, models)
     streamed = store.customer_assignments()
     assert len(streamed) == len(rows)
-    assert _partition(streamed) == expected
+    return _partition(streamed), expected
+
+
+def test_streamed_identities_give_the_batch_customers(
+    store: Store, app_client: TestClient, batch_retailer: Path
+) -> None:
+    streamed, expected = _stream(store, app_client, batch_retailer, first_wrong=False)
+    assert streamed == expected
+
+
+def test_corrected_identities_give_the_batch_customers(
+    store: Store, app_client: TestClient, batch_retailer: Path
+) -> None:
+    """A record whose e-mail changes leaves its old e-mail's other holders to be resolved
+    again: they may no longer share it."""
+    streamed, expected = _stream(store, app_client, batch_retailer, first_wrong=True)
+    assert streamed == expected

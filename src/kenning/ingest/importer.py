@@ -92,9 +92,13 @@ class RecordWriter:
         self.report = report
         self.kind = kind
 
-    def write(self, records: Sequence[Prepared], log: bool = True) -> None:
-        if not records or self._write_all_new(records, log):
-            return
+    def write(self, records: Sequence[Prepared], log: bool = True) -> list[RecordRow]:
+        """Write what is new or newer; returns the rows written (``log``: with their
+        events; without, the caller logs them, see record_events)."""
+        if not records:
+            return []
+        if self._write_all_new(records, log):
+            return [row for row, _ in records]
         report = self.report
         keys = cast(list[RecordKey], [(row[0], row[1]) for row, _ in records])
         states = self.store.record_states(keys)
@@ -119,12 +123,13 @@ class RecordWriter:
             batch[key] = RecordState(digest, updated_at)
             rows.append(row)
         if log:
-            self.store.append_events(_events(rows, self.kind))
+            self.store.append_events(record_events(rows, self.kind))
         self.store.upsert_records(rows)
+        return rows
 
     def _write_all_new(self, records: Sequence[Prepared], log: bool) -> bool:
         rows = [row for row, _ in records]
-        if not self.store.insert_new_records(rows, _events(rows, self.kind) if log else []):
+        if not self.store.insert_new_records(rows, record_events(rows, self.kind) if log else []):
             return False
         self.report.imported += len(records)
         for _, dropped in records:
@@ -137,7 +142,7 @@ class RecordWriter:
             self.report.dropped[name_verdict] += 1
 
 
-def _events(rows: Sequence[RecordRow], kind: str) -> list[EventRow]:
+def record_events(rows: Sequence[RecordRow], kind: str) -> list[EventRow]:
     # The event carries the record as received: the row's last column.
     return cast(list[EventRow], [(kind, r[0], r[1], None, r[-1]) for r in rows])
 

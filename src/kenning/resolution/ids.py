@@ -8,7 +8,7 @@ same ids too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 
@@ -28,10 +28,12 @@ class IdentityChange:
     records: tuple[RecordKey, ...] = field(default=())  # the records that moved
 
 
-def new_customer_id(first_key: RecordKey, taken: set[str]) -> str:
+def new_customer_id(
+    first_key: RecordKey, taken: set[str], in_use: Callable[[str], bool] | None = None
+) -> str:
     digest = blake2b(f"{first_key[0]}\x1f{first_key[1]}".encode(), digest_size=8).hexdigest()
     candidate, n = f"cus_{digest}", 1
-    while candidate in taken:
+    while candidate in taken or (in_use is not None and in_use(candidate)):
         n += 1
         candidate = f"cus_{digest}_{n}"
     return candidate
@@ -41,12 +43,16 @@ def assign_ids(
     keys: Sequence[RecordKey],
     labels: Sequence[int] | npt.NDArray[np.int64],
     previous: Mapping[RecordKey, str],
+    in_use: Callable[[str], bool] | None = None,
 ) -> tuple[dict[int, str], list[IdentityChange]]:
     """Customer id per cluster label, and the merges and splits since ``previous``.
 
     ``keys`` are in sorted order (as the pipeline keeps them) and a record's label is the
     smallest record index in its cluster, so label order is the order of clusters' first
     keys. Counting is done on arrays: a million records in a second or two.
+
+    ``in_use`` says whether an id is taken by records beyond ``keys`` (resolving part of the
+    store): a new id is never one of them.
     """
     labels = np.asarray(labels, np.int64)
     old_codes, old_ids = _code_sorted([previous.get(key) for key in keys])
@@ -66,7 +72,7 @@ def assign_ids(
     taken: set[str] = set(previous.values())  # an old id is never reused for someone else
     for label in distinct(labels).tolist():
         if label not in ids:
-            ids[label] = new_customer_id(keys[label], taken)
+            ids[label] = new_customer_id(keys[label], taken, in_use)
             taken.add(ids[label])
     return ids, _changes(keys, labels, old_codes, old_ids, (cell_labels, cell_olds), ids, previous)
 

@@ -123,13 +123,16 @@ def lookup(
 
 
 def _the_one(store: Store, customers: list[str], kind: str, value: str) -> CustomerView:
+    # A holder not resolved yet may be another person: no answer is safer than a guess.
+    if customers == [""]:
+        raise Refusal("not_found", f"the {kind.replace('_', ' ')} {value} is not resolved yet")
     if not customers:
         raise Refusal("not_found", f"no customer with {kind.replace('_', ' ')} {value}")
     if len(customers) > 1:
         raise Refusal(
             "ambiguous",
             f"{len(customers)} customers share this {kind.replace('_', ' ')}: "
-            + ", ".join(customers),
+            + ", ".join(c or "(not resolved yet)" for c in customers),
         )
     return customer(store, customers[0])
 

@@ -23,6 +23,7 @@ from kenning.ingest.importer import (
     RECORD_UPSERTED,
     ImportReport,
     RecordWriter,
+    record_events,
 )
 from kenning.ingest.prepare import prepare_record
 from kenning.resolution.settings import ResolutionSettings
@@ -30,9 +31,15 @@ from kenning.services.activity import record_activity
 from kenning.services.collect import KIND_PREFIX
 from kenning.services.identity import MODEL_NAME
 from kenning.services.mail import MailError, deliver_mail
-from kenning.services.matching import ModelCache, index_records, resolve_records
+from kenning.services.matching import (
+    ModelCache,
+    identifier_keys,
+    index_records,
+    resolve_records,
+)
 from kenning.settings import Settings
 from kenning.store import Store, open_store
+from kenning.store.base import RecordRow
 from kenning.store.realtime import LoggedEvent
 
 log = logging.getLogger("kenning.follow")
@@ -90,9 +97,13 @@ class _Batch:
             self.fields.setdefault((source, record_id), {}).update(found)
 
 
-def _write_records(store: Store, batch: _Batch, outcome: FollowOutcome) -> list[RecordKey]:
-    """Each record as stored, updated by the new values (traits accumulate, as in Segment)."""
+def _write_records(
+    store: Store, batch: _Batch, outcome: FollowOutcome
+) -> tuple[list[RecordRow], dict[int, str]]:
+    """Each record as stored, updated by the new values (traits accumulate, as in Segment).
+    Returns the rows written, and the identifier keys the changed ones held before."""
     prepared = []
+    earlier: dict[int, str] = {}
     known = store.record_states(list(batch.fields))
     for (source, record_id), values in sorted(batch.fields.items()):
         if not values and (source, record_id) in known:
@@ -104,10 +115,15 @@ def _write_records(store: Store, batch: _Batch, outcome: FollowOutcome) -> list[
             prepared.append(prepare_record(build_record(row)))
         except RecordError as exc:
             outcome.rejected.append(f"{source}:{record_id}: {exc}")
+            continue
+        if stored is not None:
+            earlier.update(identifier_keys([stored.normalised]))
     report = ImportReport(files=["<collected events>"])
-    RecordWriter(store, report, RECORD_COLLECTED).write(prepared)
+    # Logged at the end of the run: on PostgreSQL appending to the log waits for the other
+    # appenders, and they must not wait for this run's resolving.
+    written = RecordWriter(store, report, RECORD_COLLECTED).write(prepared, log=False)
     outcome.records += report.imported + report.updated
-    return [(str(row[0]), str(row[1])) for row, _ in prepared]
+    return written, earlier
 
 
 def follow(
@@ -139,20 +155,24 @@ def follow(
                 batch.imported.add((event.source, event.record_id))
         for source, anonymous_id, record_id in batch.visitors:
             store.link_anonymous(source, anonymous_id, record_id)
-        for source, earlier, record_id in batch.aliased:
-            if store.get_record(source, earlier) is None:  # a visitor's id, not a user's
-                store.link_anonymous(source, earlier, record_id)
-        touched = _write_records(store, batch, outcome)
+        for source, visitor, record_id in batch.aliased:
+            if store.get_record(source, visitor) is None:  # a visitor's id, not a user's
+                store.link_anonymous(source, visitor, record_id)
+        written, earlier = _write_records(store, batch, outcome)
+        touched = [(str(row[0]), str(row[1])) for row in written]
         record_activity(store, events)
         model = models.get(store, MODEL_NAME)
         if model is None:
             outcome.unresolved = len(touched)
         else:
-            outcome.resolved = resolve_records(store, sorted(set(touched)), model, settings).records
+            outcome.resolved = resolve_records(
+                store, sorted(set(touched)), model, settings, previous=earlier
+            ).records
         # Records that came by file are indexed for the matcher; `kenning resolve` places them.
         imported = sorted(batch.imported - set(touched))
         if imported:
             index_records(store, imported, settings or ResolutionSettings())
+        store.append_events(record_events(written, RECORD_COLLECTED))
         if not store.advance_cursor(CURSOR, start, end):
             raise RuntimeError("another follower moved the cursor; this run rolls back")
         outcome.events = end - start

@@ -37,6 +37,7 @@ from kenning.resolution.settings import ResolutionSettings
 from kenning.store import Store
 
 RecordKey = tuple[str, str]
+Rows = list[tuple[RecordKey, dict[str, Any]]]
 # The rules (by name) whose keys are identifiers held by one person unless shared.
 _IDENTIFYING = frozenset(IDENTIFIERS)
 
@@ -82,12 +83,12 @@ class ModelCache:
         return self._model
 
 
-def _rows(store: Store, keys: Iterable[RecordKey]) -> list[tuple[RecordKey, dict[str, Any]]]:
+def _rows(store: Store, keys: Iterable[RecordKey]) -> Rows:
     return store.normalised_rows(sorted(set(keys)), NORMALISED_FIELDS)
 
 
 def _keys_of(
-    rows: Sequence[tuple[RecordKey, dict[str, Any]]], rules: Sequence[BlockingRule]
+    rows: Rows, rules: Sequence[BlockingRule]
 ) -> tuple[list[RecordKey], list[int], list[str]]:
     """(record, stable key, rule name) of every key of these records under the rules."""
     table = RecordTable.from_rows(rows, NORMALISED_FIELDS)
@@ -96,18 +97,19 @@ def _keys_of(
     return [table.keys[i] for i in records.tolist()], keys.tolist(), names
 
 
-def identifier_keys(rows: Iterable[Mapping[str, Any]]) -> set[int]:
+def identifier_keys(rows: Iterable[Mapping[str, Any]]) -> dict[int, str]:
     """The stable keys of the identifiers these normalised records hold (e-mail, phone,
-    loyalty id, address), computed from the values as the features derive them."""
-    keys: set[int] = set()
+    loyalty id, address), computed from the values as the features derive them, each with
+    the name of its rule."""
+    keys: dict[int, str] = {}
     for values in rows:
         for column in ("email", "phone", "loyalty_id"):
             if values.get(column):
-                keys.add(lookup_key(column, values[column]))
+                keys[lookup_key(column, values[column])] = column
         number, street, unit = values.get("house_number"), values.get("street"), values.get("unit")
         if number and street:
             address = f"{number} {street.replace(' ', '')}" + (f" {unit}" if unit else "")
-            keys.add(lookup_key("address_key", address))
+            keys[lookup_key("address_key", address)] = "address_key"
     return keys
 
 
@@ -133,40 +135,48 @@ def resolve_records(
     keys: Sequence[RecordKey],
     model: Model,
     settings: ResolutionSettings | None = None,
+    *,
+    previous: Mapping[int, str] | None = None,
 ) -> MatchOutcome:
     """Resolve these (new or changed) records against the store, in the caller's
-    transaction. Their record keys are stored first.
+    transaction. Their record keys are stored first; ``previous`` are the identifier keys
+    (key -> rule) changed records held before, whose other holders may now be alone.
 
-    Only components the records touch can change: those of the records they link to
-    directly (scored first, against their candidates), of those holding the same
-    identifiers (whose sharing they may change), of their must-link partners, and their
-    own. Those whole components are resolved again together.
+    Only components the records touch can change: their own, those of the records holding
+    an identifier they hold or held (whose sharing they may change), of the records any
+    of these link to directly (scored first, against their candidates), and of their
+    must-link partners. Those whole components are resolved again together.
     """
     settings = settings or ResolutionSettings()
     if not keys:
         return MatchOutcome(0)
+    store.serialise_identity()
     stable, _, identifying = index_records(store, keys, settings)
+    earlier = dict(previous or {})
+    if earlier:
+        store.recount_blocks(list(earlier.items()), settings.max_block)
     oversized = {rule: np.array(k, np.int64) for rule, k in store.big_blocks().items()}
     big = {int(k) for keys_ in oversized.values() for k in keys_}
-    candidates = store.records_with_keys(set(stable) - big)
-    near = RecordTable.from_rows(_rows(store, {*keys, *candidates}), NORMALISED_FIELDS)
-    asked = set(keys)
-    links = direct_links(
-        near, np.array([key in asked for key in near.keys], bool), model, settings, oversized
+    # The records, and every holder of an identifier they hold or held: whether it is
+    # shared may have changed, and with it what each of them links to.
+    focus = set(keys) | set(store.records_with_keys((set(identifying) | set(earlier)) - big))
+    blocking = (set(stable) | store.keys_of_records(sorted(focus - set(keys)))) - big
+    candidates = set(store.records_with_keys(blocking))
+    near = RecordTable.from_rows(
+        _with_holders(store, _rows(store, focus | candidates), big), NORMALISED_FIELDS
     )
-    seeds = asked | {key for pair in links for key in pair}
-    seeds |= set(store.records_with_keys(set(identifying) - big))
+    links = direct_links(
+        near, np.array([key in focus for key in near.keys], bool), model, settings, oversized
+    )
+    seeds = focus | {key for pair in links for key in pair}
     corrections = store.corrections()
     for c in corrections:
         if c.kind == "must_link" and (c.a in seeds or c.b in seeds):
             seeds |= {c.a, c.b}
     core = _whole_components(store, seeds)
-    core_rows = _rows(store, core)
-    # Every holder of the identifiers held here, so that sharing is counted over them all.
-    held = identifier_keys(values for _, values in core_rows) - big
-    core_set = {key for key, _ in core_rows}
-    holders = set(store.records_with_keys(held)) - core_set
-    table = RecordTable.from_rows(core_rows + _rows(store, holders), NORMALISED_FIELDS)
+    core_set = set(core)
+    table_rows = _with_holders(store, _rows(store, core), big)
+    table = RecordTable.from_rows(table_rows, NORMALISED_FIELDS)
     in_core = np.array([key in core_set for key in table.keys], bool)
     resolution = resolve(
         table,
@@ -180,10 +190,26 @@ def resolve_records(
     return _save(store, table.keys, in_core, resolution.labels, resolution.components, keys)
 
 
+def _with_holders(store: Store, rows: Rows, big: set[int]) -> Rows:
+    """The rows and those of every other holder of the identifiers they hold, so that
+    whether an e-mail or phone is shared is decided over all its holders, as in batch
+    (beyond a block's size it is shared whoever holds it; see pipeline._shared_when_big)."""
+    have = {key for key, _ in rows}
+    held = set(identifier_keys(values for _, values in rows)) - big
+    others = set(store.records_with_keys(held)) - have
+    return rows + _rows(store, others)
+
+
 def _whole_components(store: Store, seeds: set[RecordKey]) -> list[RecordKey]:
+    """The seeds and every record of their components. A record placed before components
+    were kept (an older store) brings its whole customer instead."""
     placed = store.placements(sorted(seeds))
     components = sorted({c for _, c in placed.values() if c is not None})
-    return sorted(seeds | set(store.component_members(components)))
+    unlabelled = sorted({customer for customer, c in placed.values() if c is None})
+    members = set(store.component_members(components))
+    for customer in unlabelled:
+        members.update(store.customer_records(customer))
+    return sorted(seeds | members)
 
 
 def _save(
@@ -201,7 +227,9 @@ def _save(
     core_labels = position[labels[core_at]]  # clusters hold core records only
     previous_places = store.placements(core_keys)
     previous = {key: customer for key, (customer, _) in previous_places.items()}
-    ids, changes = assign_ids(core_keys, core_labels, previous)
+    ids, changes = assign_ids(
+        core_keys, core_labels, previous, in_use=lambda cid: bool(store.customer_records(cid))
+    )
     assignments = {
         key: ids[label] for key, label in zip(core_keys, core_labels.tolist(), strict=True)
     }

@@ -25,3 +25,8 @@ class SqlHooks(ABC):
     def _serialise_log(self) -> None:  # noqa: B027 (a hook most backends need not fill)
         """Make this transaction's appends to the event log commit in seq order, so that a
         follower never sees seq n+1 before n. A single-writer backend needs nothing."""
+
+    def serialise_identity(self) -> None:  # noqa: B027 (a hook most backends need not fill)
+        """Make this transaction the only one changing customers until it ends (the
+        follower, a manual link): each reads placements and writes them back. A
+        single-writer backend needs nothing."""

@@ -53,6 +53,9 @@ class PostgresStore(OneStatementHolds, OneStatementLedger, Store):
         # Held to the end of the transaction: appenders take turns, so seqs commit in order.
         self._execute("SELECT pg_advisory_xact_lock(7291)")
 
+    def serialise_identity(self) -> None:
+        self._execute("SELECT pg_advisory_xact_lock(7292)")
+
     def _is_conflict(self, exc: Exception) -> bool:
         return isinstance(exc, psycopg.errors.UniqueViolation)
 

@@ -196,6 +196,18 @@ class RealtimeTables(SqlHooks):
                 rows,
             )
 
+    def keys_of_records(self, records: Sequence[RecordKey]) -> set[int]:
+        """The stored keys of these records."""
+        found: set[int] = set()
+        for source, ids in by_source(records):
+            rows = self._query(
+                "SELECT key FROM record_keys "
+                f"WHERE source = ? AND record_id IN ({_marks(len(ids))})",
+                (source, *ids),
+            )
+            found.update(int(key) for (key,) in rows)
+        return found
+
     def records_with_keys(self, keys: Iterable[int]) -> list[RecordKey]:
         """The records holding any of ``keys``."""
         found: set[RecordKey] = set()
@@ -274,17 +286,16 @@ class RealtimeTables(SqlHooks):
         self, key: int, column: str, value: str, source: str | None = None
     ) -> list[str]:
         """The customers of the records (of ``source``, if given) whose ``column`` is
-        ``value``, found through the record key of that value."""
+        ``value``, found through the record key of that value; "" stands for records not
+        resolved yet (someone, but nobody known)."""
         rows = self._query(
             "SELECT DISTINCT c.customer_id FROM record_keys k "
             "JOIN source_records r ON r.source = k.source AND r.record_id = k.record_id "
-            "JOIN customer_records c ON c.source = k.source AND c.record_id = k.record_id "
-            f"WHERE k.key = ? AND r.{column} = ? "
-            + ("AND k.source = ? " if source else "")
-            + "ORDER BY c.customer_id",
+            "LEFT JOIN customer_records c ON c.source = k.source AND c.record_id = k.record_id "
+            f"WHERE k.key = ? AND r.{column} = ? " + ("AND k.source = ? " if source else ""),
             (key, value, source) if source else (key, value),
         )
-        return [str(customer) for (customer,) in rows]
+        return sorted(str(customer) if customer else "" for (customer,) in rows)
 
     def customer_view(
         self, customer_id: str, fields: Sequence[str]
