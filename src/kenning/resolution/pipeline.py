@@ -104,13 +104,20 @@ def _labelled_levels(
 
 
 # Identifiers whose value, held by more records than a block may hold, is shared whoever
-# holds it: the real-time matcher does not load thousands of holders to find out.
+# holds it (the real-time matcher does not load thousands of holders to find out).
 _BIG_MEANS_SHARED = ("email", "phone", "loyalty_id")
 
 
-def _shared_when_big(features: Features, oversized: Oversized | None) -> None:
+def _shared_when_big(features: Features, oversized: Oversized | None, max_block: int) -> None:
+    """An identifier value held by more records than a block may hold is shared, whoever
+    holds it. A part of the store is told which are (`oversized`); the whole store counts."""
     for column in _BIG_MEANS_SHARED:
-        big = (oversized or {}).get(column)  # the one-column rule is named by its column
+        if oversized is None:
+            codes = features.codes[column]
+            counts = np.bincount(codes[codes >= 0], minlength=len(features.vocab[column]))
+            features.shared[column] |= (codes >= 0) & (np.append(counts, 0)[codes] > max_block)
+            continue
+        big = oversized.get(column)  # the one-column rule is named by its column
         if big is not None and len(big):
             keys, valid = stable_keys(features, BlockingRule((column,)))
             features.shared[column] |= valid & np.isin(keys, big)
@@ -143,7 +150,7 @@ def direct_links(
     settings = settings or ResolutionSettings()
     comparisons = default_comparisons()
     features = build_features(table.columns, shared_threshold=settings.shared_threshold)
-    _shared_when_big(features, oversized)
+    _shared_when_big(features, oversized, settings.max_block)
     left, right, _ = candidate_pairs(
         features, settings.rules(), max_block=settings.max_block, oversized=oversized
     )
@@ -198,7 +205,7 @@ def resolve(
 
     say("features")
     features: Features = build_features(table.columns, shared_threshold=settings.shared_threshold)
-    _shared_when_big(features, oversized)
+    _shared_when_big(features, oversized, settings.max_block)
     say("blocking")
     left, right, blocking = candidate_pairs(
         features, settings.rules(), max_block=settings.max_block, oversized=oversized

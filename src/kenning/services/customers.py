@@ -168,9 +168,10 @@ def correct(
     if a == b:
         raise Refusal("invalid", "a record is always linked to itself")
     with store.transaction():
+        store.serialise_identity()
         store.add_correction(kind, a, b, reason)
         model = models.get(store, MODEL_NAME)
         if model is not None:
-            resolve_records(store, [a, b], model, settings)
+            resolve_records(store, [a, b], model, settings or models.settings(store))
     placed = store.customers_of([a, b])
     return {key: placed.get(key) for key in (a, b)}

@@ -162,6 +162,7 @@ def follow(
         touched = [(str(row[0]), str(row[1])) for row in written]
         record_activity(store, events)
         model = models.get(store, MODEL_NAME)
+        settings = settings or models.settings(store)
         if model is None:
             outcome.unresolved = len(touched)
         else:
@@ -171,7 +172,7 @@ def follow(
         # Records that came by file are indexed for the matcher; `kenning resolve` places them.
         imported = sorted(batch.imported - set(touched))
         if imported:
-            index_records(store, imported, settings or ResolutionSettings())
+            index_records(store, imported, settings)
         store.append_events(record_events(written, RECORD_COLLECTED))
         if not store.advance_cursor(CURSOR, start, end):
             raise RuntimeError("another follower moved the cursor; this run rolls back")

@@ -21,7 +21,7 @@ from kenning.resolution.ids import assign_ids
 from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, resolve
 from kenning.resolution.settings import ResolutionSettings
-from kenning.services.matching import change_rows, component_label
+from kenning.services.matching import SETTINGS_NAME, change_rows, component_label
 from kenning.store import Store
 
 MODEL_NAME = "default"
@@ -114,6 +114,7 @@ def _resolve_store(
     with store.transaction():
         if model is None:
             store.save_model(MODEL_NAME, resolution.model.to_dict())
+        store.save_model(SETTINGS_NAME, (settings or ResolutionSettings()).model_dump(mode="json"))
         written = store.update_assignments(
             assignments,
             previous,

@@ -63,12 +63,20 @@ class MatchOutcome:
     splits: int = 0
 
 
+# The settings of the last batch run, kept beside the model: the real-time matcher uses
+# them, so that a run with custom settings and the server decide alike.
+SETTINGS_NAME = "settings"
+
+
 class ModelCache:
-    """The stored model, parsed once per process and again only when it changes."""
+    """The stored model and settings, parsed once per process and again only when they
+    change."""
 
     def __init__(self) -> None:
         self._stamp: Any = None
         self._model: Model | None = None
+        self._settings_stamp: Any = None
+        self._settings = ResolutionSettings()
 
     def get(self, store: Store, name: str) -> Model | None:
         stamp = store.model_stamp(name)
@@ -81,6 +89,15 @@ class ModelCache:
                 model.check_matches(default_comparisons())
             self._model, self._stamp = model, stamp
         return self._model
+
+    def settings(self, store: Store) -> ResolutionSettings:
+        """The settings `kenning resolve` last ran with (retail defaults before any run)."""
+        stamp = store.model_stamp(SETTINGS_NAME)
+        if stamp is not None and stamp != self._settings_stamp:
+            data = store.load_model(SETTINGS_NAME)
+            self._settings = ResolutionSettings.model_validate(data or {})
+            self._settings_stamp = stamp
+        return self._settings
 
 
 def _rows(store: Store, keys: Iterable[RecordKey]) -> Rows:
