@@ -9,8 +9,8 @@ the event log in a thread) and loads it over loopback with keep-alive HTTP/1.1 c
   * ingest: POST /v1/batch of 100 track events (shoppers browsing); an answer means the
     events are committed;
   * identify: POST /v1/batch of 50 identify calls — half of them shoppers already in the
-    store (their e-mail and name), half new people — as fast as they are taken, timed until
-    the follower has resolved every one of them;
+    store signing up on the web (their e-mail, name and postcode; each once), half new
+    people — as fast as they are taken, timed until the follower has resolved them all;
   * visible: identify calls arriving at a steady --rate, and a probe that sends single
     identifies and asks the customer API for each new user id until it answers: the time
     from sending to visible;
@@ -96,12 +96,18 @@ def track_batch(rng: random.Random, n: int, p: dict[str, Any]) -> Call:
 
 
 def identify_batch(rng: random.Random, n: int, p: dict[str, Any]) -> Call:
+    """Half new people, half shoppers the store knows signing up on the web: each known
+    shopper once (a web account of her own), as a shop's sign-ups come."""
     batch = []
     for i in range(50):
         tag = f"{p['nonce']}-{n}-{i}"
-        traits = rng.choice(p["known"]) if i % 2 else _new_person(rng, tag)
+        if i % 2:
+            shopper = (n * 25 + i // 2) % len(p["known"])
+            traits, user = p["known"][shopper], f"web-{p['nonce']}-{shopper}"
+        else:
+            traits, user = _new_person(rng, tag), f"id-{tag}"
         batch.append(
-            {"type": "identify", "userId": f"id-{tag}", "traits": traits, "messageId": f"i-{tag}"}
+            {"type": "identify", "userId": user, "traits": traits, "messageId": f"i-{tag}"}
         )
     return ("POST", "/v1/batch", orjson.dumps({"batch": batch}), None)
 
@@ -130,6 +136,7 @@ def probe(base: str, p: dict[str, Any], stop: threading.Event, out: list[float])
         ):
             if time.perf_counter() - began > 30:
                 raise SystemExit(f"{user} not visible after 30 s")
+            time.sleep(0.002)  # asking without a pause would be load of its own
         out.append((time.perf_counter() - began) * 1000)
         stop.wait(0.05)  # a sample, not load
 
@@ -142,7 +149,7 @@ def paced_identifies(
     client = httpx.Client(base_url=base, auth=(p["write_key"], ""))
     started, n = time.perf_counter(), 0
     while not stop.is_set():
-        _, path, body, _ = identify_batch(rng, 10**6 + n, p)
+        _, path, body, _ = identify_batch(rng, 10**6 + 1000 + n, p)  # other shoppers
         batch = orjson.loads(body or b"{}")["batch"][:10]
         client.post(path, content=orjson.dumps({"batch": batch})).raise_for_status()
         n += 1
@@ -208,7 +215,7 @@ def main() -> None:
             path = Path(scratch) / "kenning.db"
             shutil.copyfile(args.store, path)
         url = f"sqlite:///{path}"
-        params = prepare(url, uuid.uuid4().hex[:8], 5000)
+        params = prepare(url, uuid.uuid4().hex[:8], 50_000)
         with open_store(url) as store:
             records = sum(store.record_counts().values())
         print(
