@@ -21,7 +21,12 @@ from kenning.resolution.ids import assign_ids
 from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, resolve
 from kenning.resolution.settings import ResolutionSettings
-from kenning.services.matching import SETTINGS_NAME, change_rows, component_label
+from kenning.services.matching import (
+    SETTINGS_NAME,
+    change_rows,
+    component_label,
+    correction_pairs,
+)
 from kenning.store import Store
 
 MODEL_NAME = "default"
@@ -93,16 +98,11 @@ def _resolve_store(
     table = load_table(store)
     stored = None if retrain else store.load_model(MODEL_NAME)
     model = Model.from_dict(stored) if stored else None
-    corrections = store.corrections()
+    must, cannot = correction_pairs(store.corrections())
     resolution = resolve(
-        table,
-        settings,
-        model=model,
-        must_link=[(c.a, c.b) for c in corrections if c.kind == "must_link"],
-        cannot_link=[(c.a, c.b) for c in corrections if c.kind == "cannot_link"],
-        labelled=labelled,
+        table, settings, model=model, must_link=must, cannot_link=cannot, labelled=labelled,
         progress=say,
-    )
+    )  # fmt: skip
     say("assigning customer ids")
     previous = store.customer_assignments()
     ids, changes = assign_ids(table.keys, resolution.labels, previous)

@@ -35,6 +35,7 @@ from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, direct_links, resolve
 from kenning.resolution.settings import ResolutionSettings
 from kenning.store import Store
+from kenning.store.identity import Correction
 
 RecordKey = tuple[str, str]
 Rows = list[tuple[RecordKey, dict[str, Any]]]
@@ -48,6 +49,14 @@ def change_rows(changes: Sequence[IdentityChange]) -> list[tuple[str, str, dict[
         (c.kind, c.customer_id, {"others": list(c.others), "records": [list(k) for k in c.records]})
         for c in changes
     ]
+
+
+def correction_pairs(
+    corrections: Sequence[Correction],
+) -> tuple[list[tuple[RecordKey, RecordKey]], list[tuple[RecordKey, RecordKey]]]:
+    """The must-links and the cannot-links, as pairs of records."""
+    must = [(c.a, c.b) for c in corrections if c.kind == "must_link"]
+    return must, [(c.a, c.b) for c in corrections if c.kind == "cannot_link"]
 
 
 def component_label(key: RecordKey) -> str:
@@ -195,12 +204,13 @@ def resolve_records(
     table_rows = _with_holders(store, _rows(store, core), big)
     table = RecordTable.from_rows(table_rows, NORMALISED_FIELDS)
     in_core = np.array([key in core_set for key in table.keys], bool)
+    must, cannot = correction_pairs(corrections)
     resolution = resolve(
         table,
         settings,
         model=model,
-        must_link=[(c.a, c.b) for c in corrections if c.kind == "must_link"],
-        cannot_link=[(c.a, c.b) for c in corrections if c.kind == "cannot_link"],
+        must_link=must,
+        cannot_link=cannot,
         core=in_core,
         oversized=oversized,
     )
