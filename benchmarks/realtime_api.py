@@ -38,6 +38,7 @@ from urllib.parse import urlencode
 
 import httpx
 import orjson
+from faker import Faker
 
 from http_load import Call, load
 from inventory_api import cpu_seconds, free_port, quantile, row, server
@@ -46,8 +47,9 @@ from kenning.services.keys import create_key
 from kenning.services.sources import add_source
 from kenning.store import open_store
 
-FIRST = ["Ann", "Bea", "Cal", "Dev", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jon", "Kit", "Liv"]
-LAST = ["Marsh", "Noble", "Orme", "Pryce", "Quill", "Rowe", "Sayer", "Thorne", "Upton", "Vale"]
+# New people with the variety of real names and postcodes: a handful of names would make a
+# few blocks of thousands, which no shop sees.
+FAKE = Faker("en_GB")
 
 
 def prepare(url: str, nonce: str, shoppers: int) -> dict[str, Any]:
@@ -71,12 +73,13 @@ def prepare(url: str, nonce: str, shoppers: int) -> dict[str, Any]:
 
 
 def _new_person(rng: random.Random, tag: str) -> dict[str, Any]:
-    first, last = rng.choice(FIRST), rng.choice(LAST)
+    FAKE.seed_instance(rng.getrandbits(32))
+    first, last = FAKE.first_name(), FAKE.last_name()
     return {
         "email": f"{first}.{last}.{tag}@fastmail.co.uk".lower(),
         "firstName": first,
         "lastName": last,
-        "address": {"postalCode": f"N{rng.randint(1, 22)} {rng.randint(1, 9)}AB", "country": "GB"},
+        "address": {"postalCode": FAKE.postcode(), "country": "GB"},
     }
 
 
