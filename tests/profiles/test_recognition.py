@@ -13,7 +13,7 @@ from profiles_helpers import Inbox, theresa_keys
 
 from kenning.domain.refusals import Refusal
 from kenning.profiles.codes import MAX_ATTEMPTS, MAX_CODES_PER_HOUR
-from kenning.services import accounts
+from kenning.services import accounts, customers
 from kenning.services.follow import follow
 from kenning.services.mail import deliver_mail
 from kenning.services.matching import ModelCache
@@ -61,6 +61,37 @@ def test_history_only_after_the_emailed_code(
     assert newcomer.json()["known"] is False and newcomer.json()["customer_id"] is None
 
 
+def test_a_forged_web_record_does_not_open_her_history(
+    client: TestClient, loaded: Store, smtp: tuple[str, Inbox], theresa: str
+) -> None:
+    """A browser's write key is anyone's: a record sent with it that copies her name,
+    birth date and address, but carries the forger's e-mail, may well be linked to her, yet
+    that e-mail is not hers to sign up with."""
+    _, inbox = smtp
+    _, web_key = add_source(loaded, "web-shop")
+    records = customers.customer(loaded, theresa).records
+    hers = {k: next((r[k] for r in records if r[k]), None) for k in records[0]}
+    forged = {
+        "firstName": hers["first_name"], "lastName": hers["last_name"],
+        "birthday": hers["date_of_birth"], "phone": hers["phone"],
+        "loyalty_id": hers["loyalty_id"],
+        "address": {"postalCode": hers["postcode"], "city": hers["city"]},
+        "email": "forger.x@fastmail.co.uk",
+    }  # fmt: skip
+    sent = client.post("/v1/identify", json={"userId": "forged-1", "traits": forged},
+                       auth=(web_key, ""))  # fmt: skip
+    assert sent.status_code == 200
+    models = ModelCache()
+    while follow(loaded, models).events:
+        pass
+    assert loaded.customer_of("web-shop", "forged-1") == theresa  # linked to her, as feared
+    started = client.post("/v1/accounts", json={"email": "forger.x@fastmail.co.uk"})
+    vid = started.json()["verification_id"]
+    code = _code(inbox, "forger.x@fastmail.co.uk")
+    answer = client.post("/v1/accounts/verify", json={"verification_id": vid, "code": code})
+    assert answer.json()["known"] is False and answer.json()["customer_id"] is None
+
+
 def test_codes_expire_and_attempts_are_limited(loaded: Store, theresa: str) -> None:
     sent: list[str] = []
     settings = accounts.AccountSettings(ttl_seconds=60)
@@ -88,7 +119,7 @@ def test_each_repair_status_emails_the_owner(
     url, inbox = smtp
     registration = next(k for k in theresa_keys(retailer) if k[0] == "registrations")
     owned = loaded.registrations_of([registration])[0]
-    _, key = add_source(loaded, "registrations")
+    _, key = add_source(loaded, "registrations", trusted=True)  # the repair desk's server
     for n, status in enumerate(("received", "in_repair", "ready_for_pickup", "ready_for_pickup")):
         event = {"type": "track", "userId": registration[1], "event": "Repair Status Changed",
                  "timestamp": f"2026-11-0{2 + min(n, 2)}T10:00:00Z",

@@ -18,12 +18,18 @@ def sources_group() -> None:
 
 @sources_group.command("add")
 @click.argument("name")
+@click.option(
+    "--trusted",
+    is_flag=True,
+    help="A server-side system (tills, back office) whose key never reaches a browser: "
+    "its e-mail addresses are vouched for when a shopper signs up.",
+)
 @pass_context
-def sources_add(ctx: Context, name: str) -> None:
+def sources_add(ctx: Context, name: str, trusted: bool) -> None:
     """Create a source and print its write key (shown once, stored as a hash)."""
     with ctx.open() as store:
         try:
-            source, key = add_source(store, name)
+            source, key = add_source(store, name, trusted=trusted)
         except Refusal as exc:
             raise click.ClickException(exc.message) from None
     console.print(f"Source {source}. Its write key (the Basic-auth user name of its library):")
@@ -37,10 +43,11 @@ def sources_list(ctx: Context) -> None:
     with ctx.open() as store:
         found = store.sources()
     table = Table(title="Sources", title_justify="left")
-    for column in ("name", "write key starts with", "revoked"):
+    for column in ("name", "write key starts with", "trusted", "revoked"):
         table.add_column(column)
     for row in found:
-        table.add_row(row.name, row.prefix + "…", "yes" if row.revoked else "")
+        trusted = "yes" if row.trusted else ""
+        table.add_row(row.name, row.prefix + "…", trusted, "yes" if row.revoked else "")
     out.print(table)
 
 

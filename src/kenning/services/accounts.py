@@ -53,11 +53,19 @@ def smtp_sender(settings: AccountSettings) -> Sender:
 
 def _known_customer(store: Store, email: str) -> str:
     """The one customer holding this e-mail, or '' (none, or several: a shared family
-    address is nobody's in particular — showing one the other's history is the harm)."""
+    address is nobody's in particular — showing one the other's history is the harm).
+
+    Only an e-mail a vouched-for record holds counts: one imported from a system's files
+    or sent by a trusted source. A browser's write key is in every visitor's hands, so a
+    forger could send a record with her own e-mail and someone else's name and address,
+    have it linked to that customer, and be sent the code."""
     try:
-        return lookup(store, email=email).customer_id
+        found = lookup(store, email=email)
     except Refusal:
         return ""
+    untrusted, cleaned = store.untrusted_sources(), normalise_email(email).value
+    vouched = [r for r in found.records if r["email"] == cleaned and r["source"] not in untrusted]
+    return found.customer_id if vouched else ""
 
 
 def start(

@@ -16,14 +16,15 @@ from kenning.store import Store
 WRITE_KEY_PREFIX = "kn_wk_"
 
 
-def add_source(store: Store, name: str) -> tuple[str, str]:
-    """A new source and its write key (shown once)."""
+def add_source(store: Store, name: str, *, trusted: bool = False) -> tuple[str, str]:
+    """A new source and its write key (shown once). ``trusted``: a server-side system whose
+    key never leaves it; a browser's key is not, since anyone can copy it from the page."""
     try:
         cleaned = check_source_name(name)
     except RecordError as exc:
         raise Refusal("invalid", str(exc)) from None
     key = WRITE_KEY_PREFIX + secrets.token_urlsafe(24)
-    if not store.add_source(cleaned, key[: len(WRITE_KEY_PREFIX) + 6], hash_secret(key)):
+    if not store.add_source(cleaned, key[: len(WRITE_KEY_PREFIX) + 6], hash_secret(key), trusted):
         raise Refusal("conflict", f"a source named {cleaned} exists already")
     return cleaned, key
 

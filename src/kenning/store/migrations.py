@@ -216,10 +216,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "real time: sources and write keys, record keys, components, anonymous ids",
         (
             # A system that sends events (web, pos-london), and the sha256 of its write key.
+            # Trusted: a server-side system (tills, back office) whose key never leaves it;
+            # a browser's key can be copied by anyone, so what it says is not vouched for.
             """CREATE TABLE sources (
                 name TEXT PRIMARY KEY,
                 prefix TEXT NOT NULL,
                 key_hash TEXT NOT NULL UNIQUE,
+                trusted INTEGER NOT NULL DEFAULT 0,
                 created_at {ts} NOT NULL DEFAULT {now},
                 revoked_at TEXT
             )""",

@@ -47,6 +47,7 @@ def by_source(records: Sequence[RecordKey]) -> Iterator[tuple[str, Sequence[str]
 class SourceRow:
     name: str
     prefix: str
+    trusted: bool
     revoked: bool
 
 
@@ -75,14 +76,18 @@ def _event(row: Sequence[Any]) -> LoggedEvent:
 
 class RealtimeTables(SqlHooks):
     # ----------------------------------------------------------------- sources
-    def add_source(self, name: str, prefix: str, key_hash: str) -> bool:
+    def add_source(self, name: str, prefix: str, key_hash: str, trusted: bool = False) -> bool:
         """A new source with its write key's hash; False if the name is taken."""
         rows = self._query(
-            "INSERT INTO sources (name, prefix, key_hash) VALUES (?, ?, ?) "
+            "INSERT INTO sources (name, prefix, key_hash, trusted) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (name) DO NOTHING RETURNING name",
-            (name, prefix, key_hash),
+            (name, prefix, key_hash, int(trusted)),
         )
         return bool(rows)
+
+    def untrusted_sources(self) -> set[str]:
+        """Sources whose write key may be in anyone's hands (a web page's)."""
+        return {str(n) for (n,) in self._query("SELECT name FROM sources WHERE trusted = 0")}
 
     def source_by_key_hash(self, key_hash: str) -> str | None:
         rows = self._query(
@@ -91,8 +96,8 @@ class RealtimeTables(SqlHooks):
         return str(rows[0][0]) if rows else None
 
     def sources(self) -> list[SourceRow]:
-        rows = self._query("SELECT name, prefix, revoked_at FROM sources ORDER BY name")
-        return [SourceRow(name, prefix, revoked is not None) for name, prefix, revoked in rows]
+        rows = self._query("SELECT name, prefix, trusted, revoked_at FROM sources ORDER BY name")
+        return [SourceRow(n, p, bool(t), revoked is not None) for n, p, t, revoked in rows]
 
     # ----------------------------------------------------------------- collected events
     def append_collected(self, rows: Sequence[CollectedRow]) -> int:
