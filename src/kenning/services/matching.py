@@ -195,12 +195,9 @@ def resolve_records(
         near, np.array([key in focus for key in near.keys], bool), model, settings, oversized
     )
     seeds = focus | {key for pair in links for key in pair}
-    corrections = store.corrections()
-    for c in corrections:
-        if c.kind == "must_link" and (c.a in seeds or c.b in seeds):
-            seeds |= {c.a, c.b}
-    core = _whole_components(store, seeds)
+    core = _whole_components(store, _with_linked(store, seeds))
     core_set = set(core)
+    corrections = store.corrections_of(core)
     table_rows = _with_holders(store, _rows(store, core), big)
     table = RecordTable.from_rows(table_rows, NORMALISED_FIELDS)
     in_core = np.array([key in core_set for key in table.keys], bool)
@@ -215,6 +212,21 @@ def resolve_records(
         oversized=oversized,
     )
     return _save(store, table.keys, in_core, resolution.labels, resolution.components, keys)
+
+
+def _with_linked(store: Store, seeds: set[RecordKey]) -> set[RecordKey]:
+    """The seeds and every record must-linked to them, through chains of must-links."""
+    found, new = set(seeds), set(seeds)
+    while new:
+        partners = {
+            key
+            for c in store.corrections_of(sorted(new))
+            if c.kind == "must_link"
+            for key in (c.a, c.b)
+        }
+        new = partners - found
+        found |= new
+    return found
 
 
 def _with_holders(store: Store, rows: Rows, big: set[int]) -> Rows:

@@ -262,6 +262,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_anonymous_ids_record ON anonymous_ids (source, record_id)",
             # How far a follower of the event log (the real-time matcher) has got.
             "CREATE TABLE cursors (name TEXT PRIMARY KEY, seq BIGINT NOT NULL)",
+            # The corrections naming a record, found without reading them all.
+            "CREATE INDEX ix_identity_corrections_a ON identity_corrections "
+            "(a_source, a_record_id)",
+            "CREATE INDEX ix_identity_corrections_b ON identity_corrections "
+            "(b_source, b_record_id)",
         ),
     ),
     Migration(
