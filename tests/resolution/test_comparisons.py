@@ -438,3 +438,18 @@ def test_one_digit_apart_is_one_edit(pairs: list[tuple[str, str]]) -> None:
     b = np.array([code[y] for _, y in pairs])
     expected = [DamerauLevenshtein.distance(x, y) <= 1 for x, y in pairs]
     assert vocab.one_digit_apart(a, b).tolist() == expected
+
+
+def test_small_tables_are_coded_as_arrow_codes_them() -> None:
+    from kenning.resolution import features
+
+    column = ["zoë", "Zoe", "émile", "emile", None, "ß", "ss", "李", "zoë", "a b", "a-b", ""]
+    other = ["Émile", None, "zoe", "李", "😀"]
+    small_codes, small_vocab = features._code_small([column, other])
+    saved, features._SMALL = features._SMALL, -1  # force Arrow's path
+    try:
+        arrow_codes, arrow_vocab = features._code(column, other)
+    finally:
+        features._SMALL = saved
+    assert small_vocab.values.tolist() == arrow_vocab.values.tolist()
+    assert [c.tolist() for c in small_codes] == [c.tolist() for c in arrow_codes]
