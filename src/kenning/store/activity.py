@@ -12,8 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kenning.store.hooks import SqlHooks
-from kenning.store.realtime import by_source, chunks
+from kenning.store.hooks import SqlHooks, by_source, chunks, marks
 
 RecordKey = tuple[str, str]
 # A customer id, or some records.
@@ -37,10 +36,6 @@ _TABLES: dict[str, tuple[str, ...]] = {
                           "at"),
 }  # fmt: skip
 ACTIVITY_TABLES = tuple(_TABLES)
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" for _ in range(n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +67,7 @@ class ActivityTables(SqlHooks):
         batch = list(rows)
         if batch:
             self._executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_marks(len(columns))}) "
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks(len(columns))}) "
                 "ON CONFLICT DO NOTHING",
                 batch,
             )
@@ -108,7 +103,7 @@ class ActivityTables(SqlHooks):
         for source, ids in by_source(who):
             out += self._query(
                 f"SELECT {columns} FROM {table} "
-                f"WHERE source = ? AND record_id IN ({_marks(len(ids))}){where}{tail}",
+                f"WHERE source = ? AND record_id IN ({marks(len(ids))}){where}{tail}",
                 (source, *ids),
             )
         return out
@@ -121,7 +116,7 @@ class ActivityTables(SqlHooks):
     def _by_ids(self, select: str, column: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
         out: list[tuple[Any, ...]] = []
         for part in chunks(ids):
-            out += self._query(f"{select} WHERE {column} IN ({_marks(len(part))})", part)
+            out += self._query(f"{select} WHERE {column} IN ({marks(len(part))})", part)
         return out
 
     def lines_of(self, order_ids: Sequence[str]) -> list[tuple[Any, ...]]:
@@ -201,7 +196,7 @@ class ActivityTables(SqlHooks):
         for part in chunks(anonymous_ids):
             rows += self._query(
                 f"SELECT {cols} FROM activity_browsing "
-                f"WHERE anonymous_id IN ({_marks(len(part))}) ORDER BY at DESC LIMIT {int(limit)}",
+                f"WHERE anonymous_id IN ({marks(len(part))}) ORDER BY at DESC LIMIT {int(limit)}",
                 part,
             )
         return sorted(set(rows), key=lambda r: r[2], reverse=True)[:limit]
@@ -217,7 +212,7 @@ class ActivityTables(SqlHooks):
         for part in chunks(skus):
             for sku, name, category in self._query(
                 "SELECT sku, MIN(name), MIN(category) FROM activity_products "
-                f"WHERE sku IN ({_marks(len(part))}) GROUP BY sku",
+                f"WHERE sku IN ({marks(len(part))}) GROUP BY sku",
                 part,
             ):
                 found[sku] = (name, category)

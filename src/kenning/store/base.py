@@ -18,6 +18,7 @@ import orjson
 from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.store.access import AccessTables
 from kenning.store.activity import ActivityTables
+from kenning.store.hooks import by_source, marks
 from kenning.store.identity import IdentityTables
 from kenning.store.inventory import InventoryTables
 from kenning.store.ledger import LedgerTables
@@ -45,8 +46,6 @@ _INSERT_RECORD = (
 _INSERT_EVENT = (
     "INSERT INTO events (kind, source, record_id, message_id, payload) VALUES (?, ?, ?, ?, ?)"
 )
-# Bound parameters per key lookup; both SQLite (32766) and PostgreSQL (65535) allow far more.
-_KEYS_PER_QUERY = 500
 _EVENTS_PAGE = 5000
 
 
@@ -174,21 +173,15 @@ class Store(
     # ----------------------------------------------------------------- source records
     def record_states(self, keys: Sequence[RecordKey]) -> dict[RecordKey, RecordState]:
         """The stored hash and updated_at of those of ``keys`` that exist."""
-        by_source: dict[str, list[str]] = {}
-        for source, record_id in keys:
-            by_source.setdefault(source, []).append(record_id)
         found: dict[RecordKey, RecordState] = {}
-        for source, ids in by_source.items():
-            for start in range(0, len(ids), _KEYS_PER_QUERY):
-                chunk = ids[start : start + _KEYS_PER_QUERY]
-                marks = ", ".join("?" for _ in chunk)
-                rows = self._query(
-                    "SELECT record_id, content_hash, updated_at FROM source_records "
-                    f"WHERE source = ? AND record_id IN ({marks})",
-                    (source, *chunk),
-                )
-                for record_id, content_hash, updated_at in rows:
-                    found[(source, record_id)] = RecordState(content_hash, updated_at)
+        for source, ids in by_source(keys):
+            rows = self._query(
+                "SELECT record_id, content_hash, updated_at FROM source_records "
+                f"WHERE source = ? AND record_id IN ({marks(len(ids))})",
+                (source, *ids),
+            )
+            for record_id, content_hash, updated_at in rows:
+                found[(source, record_id)] = RecordState(content_hash, updated_at)
         return found
 
     def insert_new_records(self, rows: Sequence[RecordRow], events: Sequence[EventRow]) -> bool:
@@ -227,20 +220,15 @@ class Store(
     def get_records(self, keys: Sequence[RecordKey]) -> list[StoredRecord]:
         """The stored records of ``keys`` that exist, in key order."""
         found: list[StoredRecord] = []
-        by_source: dict[str, list[str]] = {}
-        for source, record_id in keys:
-            by_source.setdefault(source, []).append(record_id)
-        for source, ids in by_source.items():
-            for start in range(0, len(ids), _KEYS_PER_QUERY):
-                chunk = ids[start : start + _KEYS_PER_QUERY]
-                rows = self._query(
-                    f"SELECT {', '.join(RECORD_COLUMNS)} FROM source_records "
-                    f"WHERE source = ? AND record_id IN ({', '.join('?' for _ in chunk)})",
-                    (source, *chunk),
-                )
-                for row in rows:
-                    normalised = dict(zip(NORMALISED_FIELDS, row[3:-1], strict=True))
-                    found.append(StoredRecord(row[0], row[1], row[2], normalised, _json(row[-1])))
+        for source, ids in by_source(keys):
+            rows = self._query(
+                f"SELECT {', '.join(RECORD_COLUMNS)} FROM source_records "
+                f"WHERE source = ? AND record_id IN ({marks(len(ids))})",
+                (source, *ids),
+            )
+            for row in rows:
+                normalised = dict(zip(NORMALISED_FIELDS, row[3:-1], strict=True))
+                found.append(StoredRecord(row[0], row[1], row[2], normalised, _json(row[-1])))
         return sorted(found, key=lambda r: (r.source, r.record_id))
 
     def _record_pages(self, columns: str, batch: int) -> Iterator[tuple[Any, ...]]:

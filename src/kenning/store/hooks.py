@@ -3,9 +3,33 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+# Bound parameters per statement; both SQLite (32766) and PostgreSQL (65535) allow more.
+CHUNK = 500
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def marks(n: int) -> str:
+    """``?, ?, …``: n bound parameters."""
+    return ", ".join("?" for _ in range(n))
+
+
+def by_source(records: Iterable[tuple[str, str]]) -> Iterator[tuple[str, Sequence[str]]]:
+    """Record ids grouped by source, in chunks: ``source = ? AND record_id IN (…)`` walks
+    the key index, where a row-value IN list would make SQLite scan the table."""
+    grouped: dict[str, list[str]] = {}
+    for source, record_id in records:
+        grouped.setdefault(source, []).append(record_id)
+    for source, ids in grouped.items():
+        yield from ((source, part) for part in chunks(ids))
 
 
 class SqlHooks(ABC):

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from kenning.store.hooks import SqlHooks
+from kenning.store.hooks import SqlHooks, by_source, marks
 
 RecordKey = tuple[str, str]
 CORRECTION_KINDS = ("must_link", "cannot_link")
@@ -214,23 +214,17 @@ class IdentityTables(SqlHooks):
 
     def corrections_of(self, records: Sequence[RecordKey]) -> list[Correction]:
         """The corrections naming any of these records."""
-        grouped: dict[str, list[str]] = {}
-        for source, record_id in records:
-            grouped.setdefault(source, []).append(record_id)
         found: dict[tuple[Any, ...], Correction] = {}
-        for source, ids in grouped.items():
-            for start in range(0, len(ids), 500):
-                part = ids[start : start + 500]
-                marks = ", ".join("?" for _ in part)
-                for side in ("a", "b"):
-                    rows = self._query(
-                        "SELECT kind, a_source, a_record_id, b_source, b_record_id, reason "
-                        f"FROM identity_corrections WHERE {side}_source = ? "
-                        f"AND {side}_record_id IN ({marks})",
-                        (source, *part),
-                    )
-                    for k, a1, a2, b1, b2, reason in rows:
-                        found[(k, a1, a2, b1, b2)] = Correction(k, (a1, a2), (b1, b2), reason)
+        for source, ids in by_source(records):
+            for side in ("a", "b"):
+                rows = self._query(
+                    "SELECT kind, a_source, a_record_id, b_source, b_record_id, reason "
+                    f"FROM identity_corrections WHERE {side}_source = ? "
+                    f"AND {side}_record_id IN ({marks(len(ids))})",
+                    (source, *ids),
+                )
+                for k, a1, a2, b1, b2, reason in rows:
+                    found[(k, a1, a2, b1, b2)] = Correction(k, (a1, a2), (b1, b2), reason)
         return [found[key] for key in sorted(found)]
 
     def corrections(self) -> list[Correction]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kenning.store.access import SAVE_ANSWER, AnswerRow, KeyTaken
-from kenning.store.hooks import SqlHooks
+from kenning.store.hooks import SqlHooks, chunks, marks
 
 LOCATION_COLUMNS = "id, name, kind, market, latitude, longitude, pickup, ship_capacity"
 # sku, location, on_hand, reserved, safety_stock, in_transit, earliest expected arrival
@@ -28,7 +28,6 @@ _TAKE = (
     "UPDATE stock_levels SET reserved = reserved + ? WHERE sku = ? AND location_id = ? "
     "AND on_hand - reserved - safety_stock >= ? RETURNING reserved"
 )
-_KEYS_PER_QUERY = 500
 Row = tuple[Any, ...]
 Line = tuple[str, str, int, str | None]  # sku, location, quantity, mode
 
@@ -44,17 +43,13 @@ class StockShortage(Exception):
         self.answered = answered
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" for _ in values)
-
-
 class InventoryTables(SqlHooks):
     # ----------------------------------------------------------------- locations
     def upsert_locations(self, rows: Sequence[Row]) -> None:
         """Rows in LOCATION_COLUMNS order; an existing id is updated."""
         columns = LOCATION_COLUMNS.split(", ")
         self._executemany(
-            f"INSERT INTO locations ({LOCATION_COLUMNS}) VALUES ({_marks(columns)}) "
+            f"INSERT INTO locations ({LOCATION_COLUMNS}) VALUES ({marks(len(columns))}) "
             "ON CONFLICT (id) DO UPDATE SET "
             + ", ".join(f"{c} = excluded.{c}" for c in columns[1:]),
             rows,
@@ -91,9 +86,9 @@ class InventoryTables(SqlHooks):
     def stock_rows(self, skus: Sequence[str], location_id: str | None = None) -> list[Row]:
         """Stock of ``skus`` (at one location, or everywhere), in STOCK_SELECT order."""
         found: list[Row] = []
-        for start in range(0, len(skus), _KEYS_PER_QUERY):
-            chunk = list(skus[start : start + _KEYS_PER_QUERY])
-            where = f" WHERE s.sku IN ({_marks(chunk)})"
+        for part in chunks(skus):
+            chunk = list(part)
+            where = f" WHERE s.sku IN ({marks(len(chunk))})"
             params: list[Any] = chunk
             if location_id is not None:
                 where += " AND s.location_id = ?"
@@ -104,11 +99,11 @@ class InventoryTables(SqlHooks):
     def available_rows(self, skus: Sequence[str]) -> list[tuple[str, str, int]]:
         """(sku, location, available) wherever one of ``skus`` has units to promise."""
         found: list[tuple[str, str, int]] = []
-        for start in range(0, len(skus), _KEYS_PER_QUERY):
-            chunk = list(skus[start : start + _KEYS_PER_QUERY])
+        for part in chunks(skus):
+            chunk = list(part)
             found += self._query(
                 "SELECT sku, location_id, on_hand - reserved - safety_stock FROM stock_levels "
-                f"WHERE sku IN ({_marks(chunk)}) AND on_hand - reserved - safety_stock > 0",
+                f"WHERE sku IN ({marks(len(chunk))}) AND on_hand - reserved - safety_stock > 0",
                 chunk,
             )
         return found
@@ -258,7 +253,7 @@ class InventoryTables(SqlHooks):
         with self.transaction():
             moved = self._query(
                 f"UPDATE reservations SET status = ?, updated_at = ?{clear} WHERE id = ? "
-                f"AND status IN ({_marks(from_statuses)}) AND (status <> 'held' OR {when}) "
+                f"AND status IN ({marks(len(from_statuses))}) AND (status <> 'held' OR {when}) "
                 "RETURNING id",
                 (to_status, now, reservation_id, *from_statuses, now),
             )

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from kenning.store.access import SAVE_ANSWER, AnswerRow, KeyTaken, _json
-from kenning.store.hooks import SqlHooks
+from kenning.store.hooks import SqlHooks, marks
 
 ACCOUNT_COLUMNS = "id, kind, unit, customer_id, balance, last4"
 LOT_COLUMNS = "id, remaining, expires_at, created_at"
@@ -58,10 +58,6 @@ class LotConflict(Exception):
         self.lot_id = lot_id
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" for _ in values)
-
-
 class LedgerTables(SqlHooks):
     # ----------------------------------------------------------------- accounts
     def ensure_accounts(self, rows: Sequence[AccountRow]) -> None:
@@ -77,7 +73,7 @@ class LedgerTables(SqlHooks):
         if not ids:
             return []
         return self._query(
-            f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id IN ({_marks(ids)})", ids
+            f"SELECT {ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id IN ({marks(len(ids))})", ids
         )
 
     def account_by_code(self, code_hash: str) -> Row | None:

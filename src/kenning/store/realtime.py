@@ -3,44 +3,21 @@ components, anonymous visitors, and the cursor of the log's follower."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 
-from kenning.store.hooks import SqlHooks
+from kenning.store.hooks import SqlHooks, by_source, chunks, marks
 
 RecordKey = tuple[str, str]
 # (kind, source, record_id, anonymous_id, message_id, payload JSON)
 CollectedRow = tuple[str, str, str | None, str | None, str | None, str]
-T = TypeVar("T")
-# Bound parameters per statement; both SQLite (32766) and PostgreSQL (65535) allow more.
-_CHUNK = 500
 
 
 def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
-
-
-def chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" for _ in range(n))
-
-
-def by_source(records: Sequence[RecordKey]) -> Iterator[tuple[str, Sequence[str]]]:
-    """Record ids grouped by source, in chunks: ``source = ? AND record_id IN (…)`` walks
-    the key index, where a row-value IN list would make SQLite scan the table."""
-    grouped: dict[str, list[str]] = {}
-    for source, record_id in records:
-        grouped.setdefault(source, []).append(record_id)
-    for source, ids in grouped.items():
-        for part in chunks(ids):
-            yield source, part
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +160,7 @@ class RealtimeTables(SqlHooks):
         for source, ids in by_source(records):
             found += self._query(
                 "SELECT source, anonymous_id FROM anonymous_ids "
-                f"WHERE source = ? AND record_id IN ({_marks(len(ids))})",
+                f"WHERE source = ? AND record_id IN ({marks(len(ids))})",
                 (source, *ids),
             )
         return sorted((s, a) for s, a in found)
@@ -207,7 +184,7 @@ class RealtimeTables(SqlHooks):
         for source, ids in by_source(records):
             rows = self._query(
                 "SELECT key FROM record_keys "
-                f"WHERE source = ? AND record_id IN ({_marks(len(ids))})",
+                f"WHERE source = ? AND record_id IN ({marks(len(ids))})",
                 (source, *ids),
             )
             found.update(int(key) for (key,) in rows)
@@ -219,7 +196,7 @@ class RealtimeTables(SqlHooks):
         for part in chunks(sorted(set(keys))):
             rows = self._query(
                 "SELECT DISTINCT source, record_id FROM record_keys "
-                f"WHERE key IN ({_marks(len(part))})",
+                f"WHERE key IN ({marks(len(part))})",
                 part,
             )
             found.update((source, record_id) for source, record_id in rows)
@@ -232,7 +209,7 @@ class RealtimeTables(SqlHooks):
         big: list[tuple[int, str, int]] = []
         for part in chunks(sorted(rules)):
             rows = self._query(
-                f"SELECT key, COUNT(*) FROM record_keys WHERE key IN ({_marks(len(part))}) "
+                f"SELECT key, COUNT(*) FROM record_keys WHERE key IN ({marks(len(part))}) "
                 "GROUP BY key HAVING COUNT(*) > ?",
                 (*part, limit),
             )
@@ -255,7 +232,7 @@ class RealtimeTables(SqlHooks):
         for source, ids in by_source(records):
             rows = self._query(
                 "SELECT source, record_id, customer_id, component FROM customer_records "
-                f"WHERE source = ? AND record_id IN ({_marks(len(ids))})",
+                f"WHERE source = ? AND record_id IN ({marks(len(ids))})",
                 (source, *ids),
             )
             for source, record_id, customer, component in rows:
@@ -267,7 +244,7 @@ class RealtimeTables(SqlHooks):
         for part in chunks(sorted(set(components))):
             rows = self._query(
                 "SELECT source, record_id FROM customer_records "
-                f"WHERE component IN ({_marks(len(part))})",
+                f"WHERE component IN ({marks(len(part))})",
                 part,
             )
             members += [(s, r) for s, r in rows]
@@ -281,7 +258,7 @@ class RealtimeTables(SqlHooks):
         for source, ids in by_source(records):
             rows = self._query(
                 f"SELECT source, record_id, {names} FROM source_records "
-                f"WHERE source = ? AND record_id IN ({_marks(len(ids))})",
+                f"WHERE source = ? AND record_id IN ({marks(len(ids))})",
                 (source, *ids),
             )
             out += [((row[0], row[1]), dict(zip(fields, row[2:], strict=True))) for row in rows]
