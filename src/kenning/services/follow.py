@@ -104,11 +104,12 @@ def _write_records(
     Returns the rows written, and the identifier keys the changed ones held before."""
     prepared = []
     earlier: dict[int, str] = {}
-    known = store.record_states(list(batch.fields))
+    # One read for the batch: the records as stored, which the new values update.
+    known = {(r.source, r.record_id): r for r in store.get_records(list(batch.fields))}
     for (source, record_id), values in sorted(batch.fields.items()):
-        if not values and (source, record_id) in known:
+        stored = known.get((source, record_id))
+        if not values and stored is not None:
             continue  # nothing new about someone already known
-        stored = store.get_record(source, record_id) if values else None
         before = SourceRecord.from_payload(stored.raw).fields if stored else {}
         row = {**before, **values, "source": source, "record_id": record_id}
         try:
