@@ -6,10 +6,10 @@ came by file or one by one over HTTP, in any order:
 
 - the records' candidates are found through the stored record keys (the blocking keys of
   every record, as stable hashes), blocks too big for batch left out as batch leaves them;
-- the records are scored against their candidates first: only the components they link to
-  directly (and those of the holders of their identifiers, whose sharing they may change,
-  and of their must-link partners) can change, since a component is what is linked above
-  the threshold and the evidence between other records is unchanged;
+- the records, and every holder of an identifier they hold or held (whose sharing they may
+  change), are scored against their candidates first: only the components these link to
+  directly, their own and those of must-link partners can change, since a component is
+  what is linked above the threshold and the evidence between other records is unchanged;
 - those whole components are resolved again together (customers never cross one), with
   every holder of an identifier they hold loaded too, so that which e-mails and phones are
   shared is decided over all their holders, as in batch;
