@@ -19,6 +19,7 @@ from kenning.resolution.features import (
     Vocabulary,
     build_features,
     count_people,
+    one_slip,
     same_first_name,
 )
 
@@ -261,13 +262,41 @@ def test_a_shared_address_is_scoped_to_its_postcode() -> None:
     assert f.shared["address_key"].tolist() == [False, True, True]
 
 
-def test_shared_identifiers_are_no_evidence() -> None:
+def test_shared_identifiers_are_no_evidence_between_different_first_names() -> None:
     john = {"first_name": "john", "email": "home@example.org", "phone": "+441632960000"}
     mary = {**john, "first_name": "mary"}
-    john_again = {**john, "last_name": "smith"}
-    f = features(john, mary, john_again)
+    f = features(john, mary)
     for name in ("email", "phone"):
-        assert COMPARISONS[name].compare(f, np.array([0]), np.array([2])).tolist() == [0]
+        assert COMPARISONS[name].compare(f, np.array([0]), np.array([1])).tolist() == [0]
+
+
+def test_a_households_identifier_still_links_its_records_of_one_first_name() -> None:
+    john = {"first_name": "john", "email": "home@example.org", "phone": "+441632960000"}
+    mary, jon = {**john, "first_name": "mary"}, {**john, "first_name": "jon"}
+    f = features(john, mary, jon)
+    assert f.shared["email"].all() and f.shared_by_few["email"].all()
+    for name in ("email", "phone"):
+        levels = COMPARISONS[name].compare(f, np.array([0, 0]), np.array([2, 1]))
+        assert levels.tolist()[1] == 0  # john and mary: no evidence
+        assert levels.tolist()[0] == COMPARISONS[name].levels.index("exact")
+
+
+def test_a_value_many_people_share_links_no_one() -> None:
+    # A shop's placeholder e-mail, typed for every shopper who gave none.
+    names = ("john", "mary", "anne", "peter", "susan", "john")
+    f = features(*({"first_name": n, "email": "noemail@shop.example"} for n in names))
+    assert not f.shared_by_few["email"].any()
+    assert COMPARISONS["email"].compare(f, np.array([0]), np.array([5])).tolist() == [0]
+
+
+def test_a_slip_of_the_keyboard_is_one_first_name() -> None:
+    assert same_first_name("derek", "deerek")  # a letter doubled
+    assert same_first_name("jhon", "john")  # neighbours swapped
+    assert not one_slip("maria", "mario")  # a changed letter is not a slip
+    assert not one_slip("ana", "anna")  # too short to tell a slip from another name
+    f = features({"first_name": "derek"}, {"first_name": "deerek"})
+    levels = COMPARISONS["first_name"].compare(f, np.array([0]), np.array([1]))
+    assert levels.tolist() == [COMPARISONS["first_name"].levels.index("fuzzy")]
 
 
 def test_first_names_of_one_person() -> None:

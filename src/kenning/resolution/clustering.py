@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import connected_components
 
 from kenning.domain.normalise import canonical_first_names, is_initial
 from kenning.resolution.arrays import distinct, runs
+from kenning.resolution.features import one_slip
 
 IntArray = npt.NDArray[np.int64]
 # A column as int codes (-1: no value) and the value of each code.
@@ -82,7 +83,7 @@ def first_names_compatible(a: str, b: str) -> bool:
         return ta[0] == tb[0]
     if canonical_first_names(ta) & canonical_first_names(tb):
         return True
-    return bool(JaroWinkler.similarity(ta, tb) >= 0.92)
+    return bool(JaroWinkler.similarity(ta, tb) >= 0.92) or one_slip(ta, tb)
 
 
 @lru_cache(maxsize=65_536)

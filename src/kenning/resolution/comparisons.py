@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kenning.resolution.features import FUZZY_FIRST_NAME, Features, Vocabulary
+from kenning.resolution.features import FUZZY_FIRST_NAME, Features, Vocabulary, names_agree
 
 FUZZY_LAST_NAME = 0.92
 FUZZY_STREET = 0.9
@@ -72,13 +72,28 @@ class _Ladder:
         self.left, self.right, self.at = self.left[keep], self.right[keep], self.at[keep]
         self._cache = {k: (a[keep], b[keep]) for k, (a, b) in self._cache.items()}
 
-    def settle_nulls(self, column: str, shared: str | None = None) -> None:
-        """Missing on either side (or a value several people share) is no evidence."""
+    def settle_nulls(
+        self, column: str, shared: str | None = None, *, household: bool = False
+    ) -> None:
+        """Missing on either side (or a value several people share) is no evidence.
+
+        With ``household``, a value a household shares still counts between two of its
+        records that bear one first name: the family's e-mail tells Oliver from Patrick,
+        so two Olivers writing from it are one Oliver as far as this value goes."""
         a, b = self.codes(column)
         missing = (a < 0) | (b < 0)
         if shared is not None and shared in self.f.shared:
             flags = self.f.shared[shared]
-            missing |= flags[self.left] | flags[self.right]
+            no_evidence = flags[self.left] | flags[self.right]
+            few = self.f.shared_by_few.get(shared)
+            if household and few is not None:
+                fa, fb = self.codes("first_name")
+                named = np.flatnonzero(
+                    no_evidence & (a == b) & few[self.left] & (fa >= 0) & (fb >= 0)
+                )
+                names = self.f.vocab["first_name"]
+                no_evidence[named[names_agree(names, fa[named], fb[named])]] = False
+            missing |= no_evidence
         self.settle("null", missing)
 
 
@@ -116,7 +131,7 @@ def _first_name(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     a, b = lad.codes("first_name")
     lad.settle("nickname", names.nicknames(a, b))
     a, b = lad.codes("first_name")
-    lad.settle("fuzzy", names.jaro_winkler_at_least(a, b, FUZZY_FIRST_NAME))
+    lad.settle("fuzzy", names.jaro_winkler_at_least(a, b, FUZZY_FIRST_NAME) | names.slips(a, b))
     _settle_swapped(lad)
     a, b = lad.codes("first_name")
     one_letter = (names.lengths[a] == 1) | (names.lengths[b] == 1)
@@ -182,7 +197,7 @@ EMAIL = ("null", "exact", "typo", "else")
 
 def _email(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     lad = _Ladder(f, left, right, EMAIL)
-    lad.settle_nulls("email", shared="email")
+    lad.settle_nulls("email", shared="email", household=True)
     a, b = lad.codes("email")
     lad.settle("exact", a == b)
     a, b = lad.codes("email")
@@ -205,7 +220,7 @@ PHONE = ("null", "exact", "one_digit", "else")
 
 def _phone(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     lad = _Ladder(f, left, right, PHONE)
-    lad.settle_nulls("phone", shared="phone")
+    lad.settle_nulls("phone", shared="phone", household=True)
     a, b = lad.codes("phone")
     lad.settle("exact", a == b)
     a, b = lad.codes("phone")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -36,7 +36,13 @@ _NAME_COLUMNS = ("first_name", "last_name")
 _MAX_NAME_TOKENS = 6
 # One value held under more distinct first names than this is shared, whatever they are.
 _MANY_NAMES = 24
+# A shared value held under at most this many first names is a household's: its holders
+# are still told apart by first name (see comparisons' settle_nulls).
+_HOUSEHOLD_NAMES = 4
 _NON_DIGIT = re.compile(r"\D")
+_DOUBLED = re.compile(r"(.)\1+")
+# Shorter names are too close to other people's names for a slip to be told from them.
+_MIN_SLIP_LENGTH = 4
 # Similarities this close under a threshold pass it: float rounding (0.92 computed as
 # 0.9199999…) must not decide a level, nor differ between scorer implementations.
 _SIMILARITY_SLACK = 1e-9
@@ -161,6 +167,16 @@ class Vocabulary:
         candidates = np.flatnonzero(near)
         return self._scored(a, b, candidates, DamerauLevenshtein.distance, k)
 
+    def slips(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """`one_slip`: only values with the same letters and lengths one apart can be."""
+        la, lb = self.lengths[a], self.lengths[b]
+        near = (np.abs(la - lb) <= 1) & (np.minimum(la, lb) >= _MIN_SLIP_LENGTH)
+        near &= self.charmask[a] == self.charmask[b]
+        out = np.zeros(len(a), bool)
+        for i in np.flatnonzero(near).tolist():
+            out[i] = one_slip(self.values[a[i]], self.values[b[i]])
+        return out
+
     def _scored(
         self,
         a: np.ndarray,
@@ -249,6 +265,8 @@ class Features:
     codes: dict[str, np.ndarray]
     shared: dict[str, np.ndarray]
     vocab: dict[str, Vocabulary]
+    # Of the shared values, those held under a household's handful of first names.
+    shared_by_few: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _code(*columns: Sequence[str | None]) -> tuple[list[np.ndarray], Vocabulary]:
@@ -383,6 +401,21 @@ def _derive_columns(codes: dict[str, np.ndarray], vocab: dict[str, Vocabulary]) 
     )
 
 
+def one_slip(a: str, b: str) -> bool:
+    """One name typed with a letter doubled or undoubled ("deerek", "mathew") or two
+    neighbouring letters swapped ("jhon"): slips that keep every letter, which Jaro-Winkler
+    can score below its threshold on short names. A changed letter is not a slip here:
+    "maria" and "mario" are a sister and a brother."""
+    if min(len(a), len(b)) < _MIN_SLIP_LENGTH or abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if _DOUBLED.sub(r"\1", a) == _DOUBLED.sub(r"\1", b):
+        return True
+    if len(a) != len(b):
+        return False
+    apart = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(apart) == 2 and apart[1] == apart[0] + 1 and a[apart[0]] == b[apart[1]]
+
+
 def same_first_name(a: str, b: str) -> bool:
     """Whether two first names can be one person's: equal, an initial of the other,
     nicknames of one name, or one mistyped (the agreeing levels of the first_name
@@ -394,7 +427,7 @@ def same_first_name(a: str, b: str) -> bool:
     if canonical_first_names(a) & canonical_first_names(b):
         return True
     lo, hi = sorted((a, b))
-    return JaroWinkler.similarity(lo, hi) >= FUZZY_FIRST_NAME - _SIMILARITY_SLACK
+    return JaroWinkler.similarity(lo, hi) >= FUZZY_FIRST_NAME - _SIMILARITY_SLACK or one_slip(a, b)
 
 
 def names_agree(names: Vocabulary, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -406,6 +439,8 @@ def names_agree(names: Vocabulary, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     agree[rest] = names.nicknames(a[rest], b[rest])
     rest = rest[~agree[rest]]
     agree[rest] = names.jaro_winkler_at_least(a[rest], b[rest], FUZZY_FIRST_NAME)
+    rest = rest[~agree[rest]]
+    agree[rest] = names.slips(a[rest], b[rest])
     return agree
 
 
@@ -479,8 +514,9 @@ def _any_two_people(
 
 def _shared(
     values: np.ndarray, first: np.ndarray, last: np.ndarray, names: Vocabulary, threshold: int
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Per record: is its value held by records whose first names show `threshold` people?
+    And is it, besides, held under no more than a household's first names?
 
     Two people: some two of the names cannot be one person's (exact). More: counted
     greedily with `count_people`.
@@ -502,7 +538,9 @@ def _shared(
         for start, count in zip(starts, counts, strict=True):
             group = names.values[name_codes[start : start + count]]
             flagged[holders[start]] = count_people(group, threshold) >= threshold
-    return np.asarray(flagged[values])
+    few = np.zeros(len(flagged), bool)
+    few[holders[starts]] = counts <= _HOUSEHOLD_NAMES
+    return np.asarray(flagged[values]), np.asarray(flagged[values] & few[values])
 
 
 def _address_scope(codes: dict[str, np.ndarray], vocab: dict[str, Vocabulary]) -> np.ndarray:
@@ -543,5 +581,12 @@ def build_features(
 
     first, last = codes["first_name"], codes["last_name"]
     held = {c: codes[c] for c in IDENTIFIERS} | {"address_key": _address_scope(codes, vocab)}
-    shared = {c: _shared(v, first, last, names, shared_threshold) for c, v in held.items()}
-    return Features(n=n, columns=given, codes=codes, shared=shared, vocab=vocab)
+    flags = {c: _shared(v, first, last, names, shared_threshold) for c, v in held.items()}
+    return Features(
+        n=n,
+        columns=given,
+        codes=codes,
+        shared={c: every for c, (every, _) in flags.items()},
+        vocab=vocab,
+        shared_by_few={c: few for c, (_, few) in flags.items()},
+    )
