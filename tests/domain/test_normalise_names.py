@@ -10,6 +10,8 @@ from kenning.domain.normalise import (
     split_full_name,
     strip_accents,
 )
+from kenning.domain.normalised import normalise_record
+from kenning.domain.records import build_record
 
 
 def value(raw: str) -> str | None:
@@ -147,3 +149,16 @@ def test_case_and_whitespace_insensitive(raw: str, pad: str) -> None:
     assert normalise_name(raw.upper()) == expected
     assert normalise_name(raw.title()) == expected
     assert normalise_name(pad + raw.replace(" ", "  ") + pad) == expected
+
+
+def test_a_filler_split_over_both_name_boxes_is_no_name() -> None:
+    def names(first: str, last: str) -> tuple[str | None, str | None]:
+        row = {"source": "pos", "record_id": "1", "first_name": first, "last_name": last}
+        record = normalise_record(build_record(row))
+        return record.first_name, record.last_name
+
+    assert names("Walk", "In") == (None, None)
+    assert names("CASH", "SALE") == (None, None)
+    assert names("Valued", "Customer") == (None, None)
+    assert names("Guest", "Smith") == (None, "smith")  # "guest" alone is filler, Smith is not
+    assert names("Ines", "Sanchez") == ("ines", "sanchez")

@@ -107,8 +107,13 @@ def normalise_record(record: SourceRecord) -> NormalisedRecord:
         first_raw = first_raw or split_first
         last_raw = last_raw or split_last
     first = normalise_name(first_raw)
-    note("first_name", first.verdict)
     last = normalise_name(last_raw)
+    # A till's filler split over both boxes ("Walk" "In", "Cash" "Sale") is no one's name.
+    if first_raw and last_raw:
+        whole = normalise_name(f"{first_raw} {last_raw}")
+        if whole.verdict is Verdict.PLACEHOLDER:
+            first = last = whole
+    note("first_name", first.verdict)
     note("last_name", last.verdict)
 
     email = normalise_email(f.get("email"))
