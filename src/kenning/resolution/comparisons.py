@@ -87,12 +87,14 @@ class _Ladder:
             no_evidence = flags[self.left] | flags[self.right]
             few = self.f.shared_by_few.get(shared)
             if household and few is not None:
-                fa, fb = self.codes("first_name")
-                named = np.flatnonzero(
-                    no_evidence & (a == b) & few[self.left] & (fa >= 0) & (fb >= 0)
-                )
-                names = self.f.vocab["first_name"]
-                no_evidence[named[names_agree(names, fa[named], fb[named])]] = False
+                # Gathered for these few pairs only: caching first names for every open
+                # pair would make each later level re-slice them too.
+                first = self.f.codes["first_name"]
+                same = np.flatnonzero(no_evidence & (a == b) & few[self.left])
+                fa, fb = first[self.left[same]], first[self.right[same]]
+                named = (fa >= 0) & (fb >= 0)
+                agree = names_agree(self.f.vocab["first_name"], fa[named], fb[named])
+                no_evidence[same[named][agree]] = False
             missing |= no_evidence
         self.settle("null", missing)
 
