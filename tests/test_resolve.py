@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import random
 from itertools import pairwise
 from pathlib import Path
@@ -153,6 +154,11 @@ def test_explanation_adds_up_to_the_decision(store: Store, retailer: Path, tmp_p
         assert ET.parse(chart).getroot().tag.endswith("svg")
         bad = CliRunner().invoke(cli, ["--db", store.url, "explain", "nocolon", "pos:1"])
         assert bad.exit_code == 2 and "SOURCE:RECORD_ID" in bad.output
+
+    # The explanation weighs the pair by the settings the last run used, not the defaults.
+    resolve_store(store, ResolutionSettings(threshold=0.9, name_only_threshold=None))
+    again, _, _ = explain_records(store, a, b)
+    assert again.threshold_weight == pytest.approx(math.log2(9))
 
 
 def test_reviewed_pairs_correct_the_model(store: Store, retailer: Path, tmp_path: Path) -> None:

@@ -108,7 +108,7 @@ def _labelled_levels(
 _BIG_MEANS_SHARED = ("email", "phone", "loyalty_id")
 
 
-def _shared_when_big(features: Features, oversized: Oversized | None, max_block: int) -> None:
+def shared_when_big(features: Features, oversized: Oversized | None, max_block: int) -> None:
     """An identifier value held by more records than a block may hold is shared, whoever
     holds it. A part of the store is told which are (`oversized`); the whole store counts."""
     for column in _BIG_MEANS_SHARED:
@@ -150,7 +150,7 @@ def direct_links(
     settings = settings or ResolutionSettings()
     comparisons = default_comparisons()
     features = build_features(table.columns, shared_threshold=settings.shared_threshold)
-    _shared_when_big(features, oversized, settings.max_block)
+    shared_when_big(features, oversized, settings.max_block)
     left, right, _ = candidate_pairs(
         features, settings.rules(), max_block=settings.max_block, oversized=oversized
     )
@@ -205,7 +205,7 @@ def resolve(
 
     say("features")
     features: Features = build_features(table.columns, shared_threshold=settings.shared_threshold)
-    _shared_when_big(features, oversized, settings.max_block)
+    shared_when_big(features, oversized, settings.max_block)
     say("blocking")
     left, right, blocking = candidate_pairs(
         features, settings.rules(), max_block=settings.max_block, oversized=oversized

@@ -19,7 +19,7 @@ from kenning.resolution.explain import Explanation, explain_pair
 from kenning.resolution.features import build_features
 from kenning.resolution.ids import assign_ids
 from kenning.resolution.model import Model
-from kenning.resolution.pipeline import RecordTable, resolve
+from kenning.resolution.pipeline import RecordTable, resolve, shared_when_big
 from kenning.resolution.settings import ResolutionSettings
 from kenning.services.matching import (
     SETTINGS_NAME,
@@ -218,11 +218,13 @@ def explain_records(
     for key in (a, b):
         if key not in index:
             raise ValueError(f"no record {key[0]}:{key[1]}")
-    settings = settings or ResolutionSettings()
+    # The settings of the last run, which decided what is shown as decided.
+    settings = settings or ResolutionSettings.model_validate(store.load_model(SETTINGS_NAME) or {})
     comparisons = default_comparisons()
     model = Model.from_dict(stored)
     model.check_matches(comparisons)
     features = build_features(table.columns, shared_threshold=settings.shared_threshold)
+    shared_when_big(features, None, settings.max_block)
     explanation = explain_pair(
         model,
         comparisons,

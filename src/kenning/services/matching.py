@@ -232,7 +232,7 @@ def _with_linked(store: Store, seeds: set[RecordKey]) -> set[RecordKey]:
 def _with_holders(store: Store, rows: Rows, big: set[int]) -> Rows:
     """The rows and those of every other holder of the identifiers they hold, so that
     whether an e-mail or phone is shared is decided over all its holders, as in batch
-    (beyond a block's size it is shared whoever holds it; see pipeline._shared_when_big)."""
+    (beyond a block's size it is shared whoever holds it; see pipeline.shared_when_big)."""
     have = {key for key, _ in rows}
     held = set(identifier_keys(values for _, values in rows)) - big
     others = set(store.records_with_keys(held)) - have
