@@ -60,7 +60,15 @@ def follow_command(ctx: Context) -> None:
         task = progress.add_task(
             "Following the event log", total=store.last_event_seq() - store.cursor(CURSOR)
         )
-        outcome = catch_up(store, progress=lambda n: progress.advance(task, n))
+        # Shown only when many imported records are indexed at once (see catch_up).
+        bulk = progress.add_task(
+            "Indexing every record", total=sum(store.record_counts().values()), visible=False
+        )
+        outcome = catch_up(
+            store,
+            progress=lambda n: progress.advance(task, n),
+            indexing=lambda n: progress.update(bulk, advance=n, visible=True),
+        )
     for reason in outcome.rejected:
         console.print(f"[yellow]rejected[/] {reason}", highlight=False)
     out.print(

@@ -20,6 +20,8 @@ from kenning.ingest.readers import SourceFileError, check_readable, estimate_row
 from kenning.ingest.rebuild import rebuild_records
 from kenning.services.follow import catch_up
 from kenning.services.identity import evaluate_store, resolve_store
+from kenning.services.indexing import index_all
+from kenning.services.matching import stored_settings
 from kenning.services.profile import customer_profile
 from kenning.store import Store
 
@@ -169,7 +171,10 @@ def rebuild(ctx: Context) -> None:
         with progress_bar() as progress:
             task = progress.add_task("Replaying the event log", total=total)
             report = rebuild_records(store, progress=lambda n: progress.advance(task, n))
-    out.print(f"Rebuilt {report.imported:,} records from the event log.")
+            # Values may have changed: the keys lookups and the matcher find records by too.
+            task = progress.add_task("Indexing every record", total=report.imported)
+            index_all(store, stored_settings(store), lambda n: progress.advance(task, n))
+    out.print(f"Rebuilt {report.imported:,} records from the event log, and indexed them.")
 
 
 @cli.command()

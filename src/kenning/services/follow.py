@@ -30,6 +30,7 @@ from kenning.resolution.settings import ResolutionSettings
 from kenning.services.activity import record_activity
 from kenning.services.collect import KIND_PREFIX
 from kenning.services.identity import MODEL_NAME
+from kenning.services.indexing import BULK_FROM, index_all
 from kenning.services.mail import MailError, deliver_mail
 from kenning.services.matching import (
     ModelCache,
@@ -181,13 +182,43 @@ def follow(
     return outcome
 
 
+def index_backlog(
+    store: Store,
+    settings: ResolutionSettings,
+    bulk_from: int = BULK_FROM,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """When the log's next entries are at least ``bulk_from`` record upserts and nothing
+    else (a file import), index the whole store at once and move the cursor past them, in
+    one transaction; returns the entries passed (0: they are left to the follower's runs).
+    ``progress`` hears the records indexed."""
+    with store.transaction():
+        start = store.cursor(CURSOR)
+        end = store.end_of_record_run(start)
+        if end - start < bulk_from:
+            return 0
+        index_all(store, settings, progress)
+        if not store.advance_cursor(CURSOR, start, end):
+            raise RuntimeError("another follower moved the cursor; this run rolls back")
+    return end - start
+
+
 def catch_up(
-    store: Store, models: ModelCache | None = None, progress: Callable[[int], None] | None = None
+    store: Store,
+    models: ModelCache | None = None,
+    progress: Callable[[int], None] | None = None,
+    *,
+    bulk_from: int = BULK_FROM,
+    indexing: Callable[[int], None] | None = None,
 ) -> FollowOutcome:
     """Follow the log to its end (after an import: index the new records for lookups and
-    the matcher); ``progress`` hears how many log entries each run passed."""
+    the matcher, all at once when there are many); ``progress`` hears how many log entries
+    each run passed, ``indexing`` how many records a bulk indexing has done."""
     models = models or ModelCache()
     total = FollowOutcome()
+    total.events = index_backlog(store, models.settings(store), bulk_from, indexing)
+    if progress and total.events:
+        progress(total.events)
     while (outcome := follow(store, models)).events:
         total.events += outcome.events
         total.records += outcome.records

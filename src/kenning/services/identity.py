@@ -26,6 +26,7 @@ from kenning.services.matching import (
     change_rows,
     component_label,
     correction_pairs,
+    stored_settings,
 )
 from kenning.store import Store
 
@@ -219,7 +220,7 @@ def explain_records(
         if key not in index:
             raise ValueError(f"no record {key[0]}:{key[1]}")
     # The settings of the last run, which decided what is shown as decided.
-    settings = settings or ResolutionSettings.model_validate(store.load_model(SETTINGS_NAME) or {})
+    settings = settings or stored_settings(store)
     comparisons = default_comparisons()
     model = Model.from_dict(stored)
     model.check_matches(comparisons)

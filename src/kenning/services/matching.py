@@ -103,10 +103,14 @@ class ModelCache:
         """The settings `kenning resolve` last ran with (retail defaults before any run)."""
         stamp = store.model_stamp(SETTINGS_NAME)
         if stamp is not None and stamp != self._settings_stamp:
-            data = store.load_model(SETTINGS_NAME)
-            self._settings = ResolutionSettings.model_validate(data or {})
+            self._settings = stored_settings(store)
             self._settings_stamp = stamp
         return self._settings
+
+
+def stored_settings(store: Store) -> ResolutionSettings:
+    """The settings `kenning resolve` last ran with (retail defaults before any run)."""
+    return ResolutionSettings.model_validate(store.load_model(SETTINGS_NAME) or {})
 
 
 def _rows(store: Store, keys: Iterable[RecordKey]) -> Rows:

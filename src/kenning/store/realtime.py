@@ -178,6 +178,32 @@ class RealtimeTables(SqlHooks):
                 rows,
             )
 
+    def replace_all_record_keys(self, parts: Iterable[Sequence[tuple[int, str, str]]]) -> None:
+        """Every record's (key, source, record_id), in parts, in place of every key stored
+        before; the big blocks go too (``add_big_blocks`` counts them again)."""
+        with self.transaction():
+            self._execute("DELETE FROM record_keys")
+            self._execute("DELETE FROM big_blocks")
+            for part in parts:
+                self._executemany(
+                    "INSERT INTO record_keys (key, source, record_id) VALUES (?, ?, ?)", part
+                )
+
+    def add_big_blocks(self, rows: Sequence[tuple[int, str, int]]) -> None:
+        """(key, rule, size) of blocks too big to compare."""
+        self._executemany("INSERT INTO big_blocks (key, rule, size) VALUES (?, ?, ?)", rows)
+
+    def end_of_record_run(self, after: int) -> int:
+        """The last seq of the run of record upserts that follows ``after`` in the log: up
+        to the first other entry, or to the log's end."""
+        rows = self._query(
+            "SELECT MIN(seq) FROM events WHERE seq > ? "
+            "AND kind NOT IN ('record.upserted', 'record.collected')",
+            (after,),
+        )
+        other = rows[0][0]
+        return int(other) - 1 if other is not None else self.last_event_seq()
+
     def keys_of_records(self, records: Sequence[RecordKey]) -> set[int]:
         """The stored keys of these records."""
         found: set[int] = set()
