@@ -139,3 +139,16 @@ def test_goodwill_coupons_over_http(client: TestClient, store: Store) -> None:
         ("assoc-9", "coupon.goodwill"),
     ]
     assert trail[1]["details"]["code"] == coupon["code"]
+
+
+def test_a_coupon_given_to_an_id_merged_away_is_the_survivors(store: Store) -> None:
+    save_prices(store, ENTRIES)
+    coupon = _give(store, "gw-m1")  # for c1
+    with store.transaction():  # resolution merges c1 into c9
+        store.append_identity_changes([("merge", "c9", {"others": ["c1"], "records": []})])
+    mine = price(store, _basket("c9", coupon.code), NOW)
+    assert mine.total == Decimal("85.00") and mine.coupons_applied == (coupon.code,)
+    assert price(store, _basket("c2", coupon.code), NOW).total == Decimal("100.00")
+    with pytest.raises(PricingError):
+        redeem_coupon(store, coupon.code, "c2", "o-2", "use-m2", NOW)
+    assert redeem_coupon(store, coupon.code, "c9", "o-1", "use-m1", NOW).uses == 1

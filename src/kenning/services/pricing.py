@@ -35,6 +35,7 @@ from kenning.commerce.pricing.promotions import (
     check_promotion,
     coupon_code,
 )
+from kenning.services.aliases import customer_ids
 from kenning.services.idempotency import once
 from kenning.services.inventory import FileReport, _csv_rows, _header, location_set
 from kenning.store import Store
@@ -197,13 +198,18 @@ def with_market(store: Store, basket: Basket) -> Basket:
 
 
 def with_customer(store: Store, basket: Basket, facts: CustomerFacts) -> Basket:
-    """The basket with the customer's segments and traits added to those it carries."""
+    """The basket with the customer's segments and traits added to those it carries, and
+    the ids merged into her (a coupon given to one of them is hers)."""
     if basket.customer_id is None:
         return basket
     segments, traits = facts(store, basket.customer_id)
-    if not segments and not traits:
-        return basket
-    return replace(basket, segments=basket.segments | segments, traits={**traits, **basket.traits})
+    aliases = frozenset(customer_ids(store, basket.customer_id)[1:])
+    return replace(
+        basket,
+        segments=basket.segments | segments,
+        traits={**traits, **basket.traits},
+        customer_aliases=basket.customer_aliases | aliases,
+    )
 
 
 def spent_coupons(store: Store, basket: Basket) -> dict[str, str]:
@@ -277,7 +283,7 @@ def redeem_coupon(
 
     def act() -> Redemption:
         bound = _bound_to(store, normal)
-        if bound and customer_id not in bound:
+        if bound and (customer_id is None or bound.isdisjoint(customer_ids(store, customer_id))):
             raise PricingError("invalid", f"coupon {normal!r} is for another customer")
         redemption_id = str(uuid.uuid4())
         try:

@@ -59,6 +59,8 @@ class Basket:
     traits: Mapping[str, str] = field(default_factory=dict)
     coupons: tuple[str, ...] = ()
     shipping: Decimal = ZERO
+    # Ids identity resolution merged into the customer: what was offered to them is hers.
+    customer_aliases: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +132,8 @@ def _targets(p: Promotion, basket: Basket) -> str | None:
         return "not for this customer's segments"
     if any(basket.traits.get(k) != v for k, v in t.traits.items()):
         return "not for this customer's traits"
-    if t.customers and basket.customer_id not in t.customers:
+    mine = {basket.customer_id} | basket.customer_aliases
+    if t.customers and t.customers.isdisjoint(mine):
         return "for another customer"
     return None
 
