@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from hashlib import blake2b
 
 import numpy as np
@@ -92,6 +93,7 @@ def _rule_keys(features: Features, rule: BlockingRule) -> IntArray:
 # address, for the same reason as for an e-mail (see Features.shared).
 LOOKUP_ONLY: tuple[BlockingRule, ...] = (BlockingRule(("address_key",)),)
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd constant: multiplying by it mixes the bits
+_MASK = (1 << 64) - 1
 
 
 def _value_hashes(features: Features, column: str) -> npt.NDArray[np.uint64]:
@@ -117,13 +119,18 @@ def stable_keys(features: Features, rule: BlockingRule) -> tuple[IntArray, npt.N
     return key.view(np.int64), valid
 
 
+@lru_cache(maxsize=64)
+def _seed(rule_name: str) -> int:
+    return int.from_bytes(blake2b(rule_name.encode(), digest_size=8).digest(), "little")
+
+
 def lookup_key(column: str, value: str) -> int:
     """The stable key of the one-column rule on ``column`` for a normalised value: how a
-    record is found by its e-mail, phone, loyalty id or serial number."""
-    seed = np.frombuffer(blake2b(column.encode(), digest_size=8).digest(), np.uint64)
-    value_hash = np.frombuffer(blake2b(value.encode(), digest_size=8).digest(), np.uint64)
-    with np.errstate(over="ignore"):
-        return int((seed * _MIX + value_hash).view(np.int64)[0])
+    record is found by its e-mail, phone, loyalty id or serial number. `stable_keys`'
+    arithmetic on Python ints (a tenth of the time of NumPy scalars, called per value)."""
+    value_hash = int.from_bytes(blake2b(value.encode(), digest_size=8).digest(), "little")
+    key = (_seed(column) * int(_MIX) + value_hash) & _MASK
+    return key - (1 << 64) if key >> 63 else key  # as the int64 view
 
 
 def record_keys(
