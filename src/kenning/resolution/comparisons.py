@@ -107,12 +107,6 @@ def _only(where: np.ndarray, test: PairTest, a: np.ndarray, b: np.ndarray) -> np
     return passed
 
 
-def _same_digits(vocab: Vocabulary, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The values hold the same digits in the same order."""
-    left, _, counts = vocab.digits
-    return np.asarray((counts[a] == counts[b]) & (left[a] == left[b]).all(axis=1))
-
-
 def _fuzzy(vocab: Vocabulary, threshold: float) -> PairTest:
     return lambda a, b: vocab.jaro_winkler_at_least(a, b, threshold)
 
@@ -207,7 +201,9 @@ def _email(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     # One character apart is a typo, unless it is a digit or a separator: joe.brooks94@ and
     # joe.brooks95@, annlee@ and ann_lee@ are two people who chose alike.
     ba, bb = lad.codes("email_bare")
-    alike = _same_digits(emails, a, b) & (ba != bb)
+    # The cheap tests first: most pairs of different e-mails are far apart.
+    near = emails.maybe_edits_apart(a, b, 1) & (ba != bb)
+    alike = _only(near, emails.same_digits, a, b)
     lad.settle("typo", _only(alike, _edits(emails, 1), a, b))
     la, lb = lad.codes("email_local")
     da, db = lad.codes("email_domain")

@@ -159,13 +159,25 @@ class Vocabulary:
         candidates = np.flatnonzero(matches * (la + lb) >= need * la * lb - 1e-6)
         return self._scored(a, b, candidates, JaroWinkler.similarity, threshold)
 
-    def edits_at_most(self, a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
-        """Damerau-Levenshtein distance <= k. Each edit changes the length by at most one
-        and the character set by at most one character in and one out."""
-        near = np.abs(self.lengths[a] - self.lengths[b]) <= k
+    def maybe_edits_apart(self, a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+        """False where the Damerau-Levenshtein distance is surely beyond k: each edit
+        changes the length by at most one and the character set by at most one character
+        in and one out."""
+        near: np.ndarray = np.abs(self.lengths[a] - self.lengths[b]) <= k
         near &= np.bitwise_count(self.charmask[a] ^ self.charmask[b]) <= 2 * k
-        candidates = np.flatnonzero(near)
+        return near
+
+    def edits_at_most(self, a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+        """Damerau-Levenshtein distance <= k."""
+        candidates = np.flatnonzero(self.maybe_edits_apart(a, b, k))
         return self._scored(a, b, candidates, DamerauLevenshtein.distance, k)
+
+    def same_digits(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The values hold the same digits in the same order. For a few pairs of a large
+        vocabulary: only the values they hold are read."""
+        digits = {c: _NON_DIGIT.sub("", self.values[c]) for c in np.union1d(a, b).tolist()}
+        same = (digits[x] == digits[y] for x, y in zip(a.tolist(), b.tolist(), strict=True))
+        return np.fromiter(same, bool, count=len(a))
 
     def slips(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """`one_slip`: only values with the same letters and lengths one apart can be."""

@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from kenning.resolution.comparisons import Comparison
 from kenning.resolution.features import Features
+from kenning.resolution.parallel import in_parts
 
 FloatArray = npt.NDArray[np.float64]
 LevelMatrix = npt.NDArray[np.int8]  # pairs × comparisons
@@ -153,10 +154,13 @@ def compare_all(
     left: npt.NDArray[np.int64],
     right: npt.NDArray[np.int64],
 ) -> LevelMatrix:
-    levels = np.zeros((len(left), len(comparisons)), dtype=np.int8)
-    for i, comparison in enumerate(comparisons):
-        levels[:, i] = comparison.compare(features, left, right)
-    return levels
+    def compare(part: slice) -> LevelMatrix:
+        levels = np.zeros((len(left[part]), len(comparisons)), dtype=np.int8)
+        for i, comparison in enumerate(comparisons):
+            levels[:, i] = comparison.compare(features, left[part], right[part])
+        return levels
+
+    return np.concatenate(in_parts(len(left), compare))
 
 
 def random_pairs(
@@ -359,36 +363,50 @@ def _log_table(probabilities: list[list[float]]) -> FloatArray:
     return table
 
 
+def tf_shares(
+    model: Model, comparisons: Sequence[Comparison], features: Features
+) -> dict[int, FloatArray]:
+    """Per term-frequency-adjusted comparison (by index), each value's share of records:
+    the model's (counted when it was trained); a model without them counts these records."""
+    out: dict[int, FloatArray] = {}
+    for i, comparison in enumerate(comparisons):
+        column = TF_COLUMNS.get(comparison.name)
+        if column is None or comparison.name not in model.u_exact_tf:
+            continue
+        frozen = model.term_counts.get(column)
+        if frozen is not None:
+            out[i] = frozen.per_value(features.vocab[column].values)
+        else:
+            codes = features.codes[column]
+            valid = codes >= 0
+            counts = np.bincount(codes[valid], minlength=len(features.vocab[column]))
+            out[i] = counts / max(int(valid.sum()), 1)
+    return out
+
+
 def tf_adjustment_matrix(
     model: Model,
     comparisons: Sequence[Comparison],
     features: Features,
     left: npt.NDArray[np.int64],
     levels: LevelMatrix,
+    shares: Mapping[int, FloatArray] | None = None,
 ) -> FloatArray:
     """Per pair and comparison, the term-frequency adjustment (log2).
 
     On an exact match of a value held by a share tf of records, the evidence is
-    log2(m / tf) rather than log2(m / u): rarer values say more. The shares are the
-    model's (counted when it was trained); a model without them counts these records.
+    log2(m / tf) rather than log2(m / u): rarer values say more. ``shares`` are
+    `tf_shares` (computed here when not given).
     """
+    shares = tf_shares(model, comparisons, features) if shares is None else shares
     out = np.zeros((len(left), len(comparisons)))
-    for i, comparison in enumerate(comparisons):
-        column = TF_COLUMNS.get(comparison.name)
-        if column is None or comparison.name not in model.u_exact_tf:
-            continue
+    for i, share in shares.items():
         exact = levels[:, i] == 1
         if not exact.any():
             continue
-        codes = features.codes[column]
-        frozen = model.term_counts.get(column)
-        if frozen is not None:
-            shares = frozen.per_value(features.vocab[column].values)
-        else:
-            valid = codes >= 0
-            counts = np.bincount(codes[valid], minlength=len(features.vocab[column]))
-            shares = counts / max(int(valid.sum()), 1)
-        tf = shares[codes[left[exact]]]
+        comparison = comparisons[i]
+        codes = features.codes[TF_COLUMNS[comparison.name]]
+        tf = share[codes[left[exact]]]
         u_exact = max(model.u_exact_tf[comparison.name], _FLOOR)
         out[exact, i] = np.log2(u_exact / np.maximum(tf, _FLOOR))
     return out
@@ -426,11 +444,20 @@ def score(
     and the part of it a household's agreement contributed (its positive weights)."""
     table = model.weight_table()
     idx = np.arange(len(comparisons))
-    parts = table[idx, levels] + tf_adjustment_matrix(model, comparisons, features, left, levels)
     shared = [i for i, c in enumerate(comparisons) if c.name in HOUSEHOLD]
-    household: FloatArray = parts[:, shared].clip(min=0).sum(axis=1)
-    weights: FloatArray = parts.sum(axis=1) + model.prior_weight
-    return weights, household
+
+    shares = tf_shares(model, comparisons, features)
+
+    def weigh(part: slice) -> tuple[FloatArray, FloatArray]:
+        these = levels[part]
+        parts = table[idx, these] + tf_adjustment_matrix(
+            model, comparisons, features, left[part], these, shares
+        )
+        household: FloatArray = parts[:, shared].clip(min=0).sum(axis=1)
+        return parts.sum(axis=1) + model.prior_weight, household
+
+    done = in_parts(len(left), weigh)
+    return np.concatenate([w for w, _ in done]), np.concatenate([h for _, h in done])
 
 
 def probability(weights: FloatArray) -> FloatArray:
