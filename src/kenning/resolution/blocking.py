@@ -9,6 +9,7 @@ of the run. Capped blocks are reported, never silently dropped.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
@@ -91,7 +92,9 @@ def _rule_keys(features: Features, rule: BlockingRule) -> IntArray:
 # Columns the real-time matcher looks records up by besides the rules': every holder of an
 # address, for the same reason as for an e-mail (see Features.shared).
 LOOKUP_ONLY: tuple[BlockingRule, ...] = (BlockingRule(("address_key",)),)
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd constant: multiplying by it mixes the bits
+_MIX_INT = 0x9E3779B97F4A7C15  # an odd constant: multiplying by it mixes the bits
+_MIX = np.uint64(_MIX_INT)
+_U64 = (1 << 64) - 1
 
 
 def _value_hashes(features: Features, column: str) -> npt.NDArray[np.uint64]:
@@ -119,11 +122,13 @@ def stable_keys(features: Features, rule: BlockingRule) -> tuple[IntArray, npt.N
 
 def lookup_key(column: str, value: str) -> int:
     """The stable key of the one-column rule on ``column`` for a normalised value: how a
-    record is found by its e-mail, phone, loyalty id or serial number."""
-    seed = np.frombuffer(blake2b(column.encode(), digest_size=8).digest(), np.uint64)
-    value_hash = np.frombuffer(blake2b(value.encode(), digest_size=8).digest(), np.uint64)
-    with np.errstate(over="ignore"):
-        return int((seed * _MIX + value_hash).view(np.int64)[0])
+    record is found by its e-mail, phone, loyalty id or serial number. The arithmetic of
+    stable_keys in plain integers (numpy's scalar set-up costs more than the sum, and this
+    runs on every lookup): 64-bit wrap-around, native byte order, read as signed."""
+    seed = int.from_bytes(blake2b(column.encode(), digest_size=8).digest(), sys.byteorder)
+    value_hash = int.from_bytes(blake2b(value.encode(), digest_size=8).digest(), sys.byteorder)
+    key = (seed * _MIX_INT + value_hash) & _U64
+    return key - (1 << 64) if key >> 63 else key
 
 
 def record_keys(
