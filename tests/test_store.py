@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kenning.domain.normalised import NORMALISED_FIELDS
-from kenning.store import Store, open_store
+from kenning.store import Store, is_sqlite_file, open_store
 from kenning.store.migrations import MIGRATIONS
 from kenning.store.pool import StorePool
 
@@ -128,3 +128,5 @@ def test_only_a_sqlite_file_is_read_on_the_event_loop(store_url: str) -> None:
     memory = StorePool("sqlite:///:memory:")
     assert memory.loop_store() is None
     memory.close()
+    assert is_sqlite_file("sqlite:////tmp/k.db") and is_sqlite_file("k.db")
+    assert not any(map(is_sqlite_file, ("sqlite://", ":memory:", "postgresql://u@h/db")))

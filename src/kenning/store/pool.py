@@ -56,13 +56,11 @@ class StorePool:
         must go to a thread: PostgreSQL (network round trips would stall the loop) and an
         in-memory SQLite database (its one connection is the pool's)."""
         if not self._loop_checked:
+            from kenning.store import is_sqlite_file
+
             self._loop_checked = True
-            if self.size > 1:
-                store = self._open()
-                if store.dialect == "sqlite":
-                    self._loop_store = store
-                else:
-                    self._idle.put(store)  # a pooled store like the others
+            if is_sqlite_file(self.url):
+                self._loop_store = self._open()
         return self._loop_store
 
     def close(self) -> None:
