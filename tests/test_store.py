@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kenning.domain.normalised import NORMALISED_FIELDS
-from kenning.store import Store, open_store
+from kenning.store import Store, is_sqlite_file, open_store
 from kenning.store.migrations import MIGRATIONS
+from kenning.store.pool import StorePool
 
 
 def _row(source: str, record_id: str, digest: str = "h1", email: str | None = None) -> tuple:
@@ -107,3 +108,25 @@ def test_a_large_rewrite_of_customers_keeps_their_index(store: Store) -> None:
     assert store.customer_records("cus_x") == sorted(k for k, c in moved.items() if c == "cus_x")
     store.update_assignments(moved, moved, rebuild_index_above=0)  # nothing changed: no-op
     assert store.customer_of("pos", "7") == moved[("pos", "7")]
+
+
+def test_only_a_sqlite_file_is_read_on_the_event_loop(store_url: str) -> None:
+    """The pool's loop store is a connection of its own, never lent to a thread; PostgreSQL
+    (network round trips) and an in-memory database (one shared connection) have none."""
+    pool = StorePool(store_url, 2)
+    try:
+        loop = pool.loop_store()
+        if store_url.startswith("sqlite"):
+            assert loop is not None and loop.dialect == "sqlite"
+            assert pool.loop_store() is loop
+            with pool.store() as first, pool.store() as second:
+                assert loop is not first and loop is not second
+        else:
+            assert loop is None
+    finally:
+        pool.close()
+    memory = StorePool("sqlite:///:memory:")
+    assert memory.loop_store() is None
+    memory.close()
+    assert is_sqlite_file("sqlite:////tmp/k.db") and is_sqlite_file("k.db")
+    assert not any(map(is_sqlite_file, ("sqlite://", ":memory:", "postgresql://u@h/db")))

@@ -4,15 +4,16 @@ manual links and unlinks that take effect at once."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
+from fastapi import FastAPI, Query
 from fastapi.testclient import TestClient
 
 from kenning.api.customer_schemas import CustomerPublic
 from kenning.services.follow import follow
 from kenning.services.identity import MODEL_NAME
-from kenning.services.keys import create_key
+from kenning.services.keys import create_key, revoke_key
 from kenning.services.matching import ModelCache
 from kenning.services.sources import add_source
 from kenning.store import Store, open_store
@@ -81,6 +82,56 @@ def test_a_shared_family_email_is_ambiguous_not_a_guess(
     _send(app_client, store, shop["web"], "/v1/identify", {"userId": "bob", "traits": BOB})
     answer = app_client.get("/v1/customers/lookup", params={"email": ANN["email"]})
     assert (answer.status_code, answer.json()["code"]) == (409, "ambiguous")
+
+
+def test_every_lookup_checks_its_key(
+    app_client: TestClient, store: Store, shop: dict[str, Any]
+) -> None:
+    """Reads answered without a thread hop still check the key each time: a revoked key is
+    refused on its next request, a key without the scope is forbidden."""
+    _send(app_client, store, shop["web"], "/v1/identify", {"userId": "ann", "traits": ANN})
+    key, secret = create_key(store, "till", ["customers:read"])
+    _, stock_only = create_key(store, "stock", ["inventory:read"])
+    ask = {"email": ANN["email"]}
+
+    def lookup(secret: str | None) -> tuple[int, str | None]:
+        headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+        app_client.headers.pop("Authorization", None)
+        answer = app_client.get("/v1/customers/lookup", params=ask, headers=headers)
+        return answer.status_code, answer.json().get("code")
+
+    assert lookup(secret) == (200, None)
+    assert lookup(stock_only) == (403, "forbidden")
+    assert lookup(None) == (401, "unauthorized")
+    assert lookup("kn_sk_not-a-key") == (401, "unauthorized")
+    assert revoke_key(store, key.id)
+    assert lookup(secret) == (401, "unauthorized")
+
+
+def test_the_lookup_query_is_documented_as_declared_parameters(app_client: TestClient) -> None:
+    """The route reads its query itself; OpenAPI must still say what FastAPI says of the
+    same parameters declared in a signature."""
+    reference = FastAPI()
+
+    @reference.get("/lookup")
+    async def lookup(
+        email: str | None = None,
+        phone: str | None = None,
+        loyalty_id: str | None = None,
+        serial_number: str | None = None,
+        user_id: str | None = None,
+        anonymous_id: str | None = None,
+        source: str | None = None,
+        record_id: str | None = None,
+        country: Annotated[
+            str | None, Query(description="Country of a national phone number")
+        ] = None,
+    ) -> None: ...
+
+    expected = reference.openapi()["paths"]["/lookup"]["get"]
+    ours = app_client.get("/openapi.json").json()["paths"]["/v1/customers/lookup"]["get"]
+    assert ours["parameters"] == expected["parameters"]
+    assert ours["responses"]["422"] == expected["responses"]["422"]
 
 
 def test_events_pages_and_anonymous_browsing_joins(

@@ -57,3 +57,35 @@ class CorrectionCreate(BaseModel):
 class CorrectionPublic(BaseModel):
     kind: Literal["must_link", "cannot_link"]
     customers: list[dict[str, str | None]]
+
+
+# The query of GET /v1/customers/lookup: optional strings, read by the route itself because
+# FastAPI's handling of nine declared parameters cost more than the lookup's queries. The
+# OpenAPI operation says what FastAPI would have said of them (a test compares the two).
+LOOKUP_QUERY = ("email", "phone", "loyalty_id", "serial_number", "user_id", "anonymous_id",
+                "source", "record_id", "country")  # fmt: skip
+_LOOKUP_NOTES = {"country": "Country of a national phone number"}
+
+
+def _optional_string(name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "anyOf": [{"type": "string"}, {"type": "null"}],
+        "title": name.replace("_", " ").title(),
+    }
+    parameter = {"in": "query", "name": name, "required": False, "schema": schema}
+    if note := _LOOKUP_NOTES.get(name):
+        schema["description"] = parameter["description"] = note
+    return parameter
+
+
+LOOKUP_OPENAPI: dict[str, Any] = {
+    "parameters": [_optional_string(name) for name in LOOKUP_QUERY],
+    "responses": {
+        "422": {
+            "description": "Validation Error",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+            },
+        }
+    },
+}

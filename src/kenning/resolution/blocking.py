@@ -9,9 +9,9 @@ of the run. Capped blocks are reported, never silently dropped.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from hashlib import blake2b
 
 import numpy as np
@@ -92,8 +92,9 @@ def _rule_keys(features: Features, rule: BlockingRule) -> IntArray:
 # Columns the real-time matcher looks records up by besides the rules': every holder of an
 # address, for the same reason as for an e-mail (see Features.shared).
 LOOKUP_ONLY: tuple[BlockingRule, ...] = (BlockingRule(("address_key",)),)
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd constant: multiplying by it mixes the bits
-_MASK = (1 << 64) - 1
+_MIX_INT = 0x9E3779B97F4A7C15  # an odd constant: multiplying by it mixes the bits
+_MIX = np.uint64(_MIX_INT)
+_U64 = (1 << 64) - 1
 
 
 def _value_hashes(features: Features, column: str) -> npt.NDArray[np.uint64]:
@@ -119,18 +120,15 @@ def stable_keys(features: Features, rule: BlockingRule) -> tuple[IntArray, npt.N
     return key.view(np.int64), valid
 
 
-@lru_cache(maxsize=64)
-def _seed(rule_name: str) -> int:
-    return int.from_bytes(blake2b(rule_name.encode(), digest_size=8).digest(), "little")
-
-
 def lookup_key(column: str, value: str) -> int:
     """The stable key of the one-column rule on ``column`` for a normalised value: how a
-    record is found by its e-mail, phone, loyalty id or serial number. `stable_keys`'
-    arithmetic on Python ints (a tenth of the time of NumPy scalars, called per value)."""
-    value_hash = int.from_bytes(blake2b(value.encode(), digest_size=8).digest(), "little")
-    key = (_seed(column) * int(_MIX) + value_hash) & _MASK
-    return key - (1 << 64) if key >> 63 else key  # as the int64 view
+    record is found by its e-mail, phone, loyalty id or serial number. The arithmetic of
+    stable_keys in plain integers (numpy's scalar set-up costs more than the sum, and this
+    runs on every lookup): 64-bit wrap-around, native byte order, read as signed."""
+    seed = int.from_bytes(blake2b(column.encode(), digest_size=8).digest(), sys.byteorder)
+    value_hash = int.from_bytes(blake2b(value.encode(), digest_size=8).digest(), sys.byteorder)
+    key = (seed * _MIX_INT + value_hash) & _U64
+    return key - (1 << 64) if key >> 63 else key
 
 
 def record_keys(

@@ -6,9 +6,24 @@ from pathlib import Path
 
 from kenning.store.base import Event, ImportRun, RecordState, Store, StoredRecord
 
-__all__ = ["Event", "ImportRun", "RecordState", "Store", "StoredRecord", "open_store"]
+__all__ = [
+    "Event",
+    "ImportRun",
+    "RecordState",
+    "Store",
+    "StoredRecord",
+    "is_sqlite_file",
+    "open_store",
+]
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def is_sqlite_file(url: str) -> bool:
+    """Whether ``url`` names an SQLite database in a file (not PostgreSQL, not memory)."""
+    if url.startswith(_POSTGRES_SCHEMES):
+        return False
+    return url.removeprefix("sqlite://").removeprefix("/") not in ("", ":memory:")
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:

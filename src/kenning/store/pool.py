@@ -26,6 +26,8 @@ class StorePool:
         self._all: list[Store] = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(self.size)
+        self._loop_store: Store | None = None
+        self._loop_checked = False
 
     def _open(self) -> Store:
         from kenning.store import open_store
@@ -48,8 +50,22 @@ class StorePool:
             finally:
                 self._idle.put(borrowed)
 
+    def loop_store(self) -> Store | None:
+        """A store of its own for short reads made on the event loop thread itself, never
+        borrowed by a worker thread (so using it never waits for one); None where reads
+        must go to a thread: PostgreSQL (network round trips would stall the loop) and an
+        in-memory SQLite database (its one connection is the pool's)."""
+        if not self._loop_checked:
+            from kenning.store import is_sqlite_file
+
+            self._loop_checked = True
+            if is_sqlite_file(self.url):
+                self._loop_store = self._open()
+        return self._loop_store
+
     def close(self) -> None:
         with self._lock:
+            self._loop_store, self._loop_checked = None, False
             for store in self._all:
                 store.close()
             self._all.clear()

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from kenning.api.answers import json_answer
 from kenning.api.customer_schemas import (
+    LOOKUP_OPENAPI,
+    LOOKUP_QUERY,
     ChangePage,
     ChangePublic,
     CorrectionCreate,
@@ -24,40 +26,17 @@ from kenning.services import customers
 router = APIRouter(prefix="/v1", tags=["customers"])
 
 
-@router.get("/customers/lookup", response_model=CustomerPublic)
-async def lookup(
-    session: CustomerReader,
-    email: str | None = None,
-    phone: str | None = None,
-    loyalty_id: str | None = None,
-    serial_number: str | None = None,
-    user_id: str | None = None,
-    anonymous_id: str | None = None,
-    source: str | None = None,
-    record_id: str | None = None,
-    country: Annotated[str | None, Query(description="Country of a national phone number")] = None,
-) -> Response:
+@router.get("/customers/lookup", response_model=CustomerPublic, openapi_extra=LOOKUP_OPENAPI)
+async def lookup(request: Request, session: CustomerReader) -> Response:
     """The customer one identifier belongs to (409 `ambiguous` when several hold it)."""
-    view = await session.run(
-        lambda store: customers.lookup(
-            store,
-            email=email,
-            phone=phone,
-            loyalty_id=loyalty_id,
-            serial_number=serial_number,
-            user_id=user_id,
-            anonymous_id=anonymous_id,
-            source=source,
-            record_id=record_id,
-            country=country,
-        )
-    )
+    asked = {name: request.query_params.get(name) for name in LOOKUP_QUERY}
+    view = await session.read(lambda store: customers.lookup(store, **asked))
     return json_answer(view)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerPublic)
 async def get_customer(session: CustomerReader, customer_id: str) -> Response:
-    view = await session.run(lambda store: customers.customer(store, customer_id))
+    view = await session.read(lambda store: customers.customer(store, customer_id))
     return json_answer(view)
 
 
@@ -69,7 +48,7 @@ async def customer_events(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> EventPage:
     """Her events, newest first, from every record and anonymous visit that is hers."""
-    page, following = await session.run(
+    page, following = await session.read(
         lambda store: customers.events(store, customer_id, before, limit)
     )
     return EventPage(events=[EventPublic(**asdict(e)) for e in page], next_before=following)
@@ -82,7 +61,7 @@ async def identity_changes(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ChangePage:
     """Merges and splits in order: follow with `since` = the last `next_since`."""
-    rows = await session.run(lambda store: customers.changes(store, since, limit))
+    rows = await session.read(lambda store: customers.changes(store, since, limit))
     return ChangePage(
         changes=[ChangePublic(**asdict(r)) for r in rows],
         next_since=rows[-1].seq if rows else since,
