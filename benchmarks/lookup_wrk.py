@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -29,7 +28,7 @@ import uuid
 from pathlib import Path
 
 from inventory_api import cpu_seconds, free_port, server
-from realtime_api import prepare
+from realtime_api import prepare, working_store
 
 LUA = Path(__file__).with_name("lookup.lua")
 
@@ -80,11 +79,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(dir=args.store.parent) as scratch:
-        path = args.store
-        if not args.keep:
-            path = Path(scratch) / "kenning.db"
-            shutil.copyfile(args.store, path)
-        url = f"sqlite:///{path}"
+        url = working_store(args.store, Path(scratch), args.keep)
         params = prepare(url, uuid.uuid4().hex[:8], 50_000)
         emails = Path(scratch) / "emails.txt"
         emails.write_text("".join(shopper["email"] + "\n" for shopper in params["known"]))

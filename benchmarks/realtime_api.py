@@ -72,6 +72,15 @@ def prepare(url: str, nonce: str, shoppers: int) -> dict[str, Any]:
     return {"write_key": write_key, "secret": secret, "known": known, "nonce": nonce}
 
 
+def working_store(store: Path, scratch: Path, keep: bool) -> str:
+    """The URL of the store to load: a copy in ``scratch``, or the store itself (``keep``)."""
+    path = store
+    if not keep:
+        path = scratch / "kenning.db"
+        shutil.copyfile(store, path)
+    return f"sqlite:///{path}"
+
+
 def _new_person(rng: random.Random, tag: str) -> dict[str, Any]:
     FAKE.seed_instance(rng.getrandbits(32))
     first, last = FAKE.first_name(), FAKE.last_name()
@@ -213,11 +222,7 @@ def main() -> None:
     wanted = set(args.phases.split(","))
 
     with tempfile.TemporaryDirectory(dir=args.store.parent) as scratch:
-        path = args.store
-        if not args.keep:
-            path = Path(scratch) / "kenning.db"
-            shutil.copyfile(args.store, path)
-        url = f"sqlite:///{path}"
+        url = working_store(args.store, Path(scratch), args.keep)
         params = prepare(url, uuid.uuid4().hex[:8], 50_000)
         with open_store(url) as store:
             records = sum(store.record_counts().values())
