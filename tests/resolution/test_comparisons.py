@@ -289,6 +289,18 @@ def test_a_value_many_people_share_links_no_one() -> None:
     assert COMPARISONS["email"].compare(f, np.array([0]), np.array([5])).tolist() == [0]
 
 
+def test_a_households_value_held_by_more_than_a_block_links_no_one() -> None:
+    # Two first names only, but more holders than a block may have: a shop's number.
+    from kenning.resolution.pipeline import shared_when_big
+
+    names = ["john", "mary"] * 3
+    f = features(*({"first_name": n, "phone": "+441632960000"} for n in names))
+    assert f.shared_by_few["phone"].all()
+    shared_when_big(f, None, max_block=5)
+    assert f.shared["phone"].all() and not f.shared_by_few["phone"].any()
+    assert COMPARISONS["phone"].compare(f, np.array([0]), np.array([2])).tolist() == [0]
+
+
 def test_a_slip_of_the_keyboard_is_one_first_name() -> None:
     assert same_first_name("derek", "deerek")  # a letter doubled
     assert same_first_name("jhon", "john")  # neighbours swapped

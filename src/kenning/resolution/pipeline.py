@@ -110,17 +110,22 @@ _BIG_MEANS_SHARED = ("email", "phone", "loyalty_id")
 
 def shared_when_big(features: Features, oversized: Oversized | None, max_block: int) -> None:
     """An identifier value held by more records than a block may hold is shared, whoever
-    holds it. A part of the store is told which are (`oversized`); the whole store counts."""
+    holds it, and no household's either (see Features.shared_by_few). A part of the store is
+    told which are (`oversized`); the whole store counts."""
     for column in _BIG_MEANS_SHARED:
         if oversized is None:
             codes = features.codes[column]
             counts = np.bincount(codes[codes >= 0], minlength=len(features.vocab[column]))
-            features.shared[column] |= (codes >= 0) & (np.append(counts, 0)[codes] > max_block)
-            continue
-        big = oversized.get(column)  # the one-column rule is named by its column
-        if big is not None and len(big):
-            keys, valid = stable_keys(features, BlockingRule((column,)))
-            features.shared[column] |= valid & np.isin(keys, big)
+            big = (codes >= 0) & (np.append(counts, 0)[codes] > max_block)
+        else:
+            keys = oversized.get(column)  # the one-column rule is named by its column
+            if keys is None or not len(keys):
+                continue
+            stable, valid = stable_keys(features, BlockingRule((column,)))
+            big = valid & np.isin(stable, keys)
+        features.shared[column] |= big
+        if column in features.shared_by_few:
+            features.shared_by_few[column] &= ~big
 
 
 def _weigh(
