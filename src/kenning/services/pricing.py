@@ -198,18 +198,22 @@ def with_market(store: Store, basket: Basket) -> Basket:
 
 
 def with_customer(store: Store, basket: Basket, facts: CustomerFacts) -> Basket:
-    """The basket with the customer's segments and traits added to those it carries, and
-    the ids merged into her (a coupon given to one of them is hers)."""
+    """The basket with the customer's segments and traits added to those it carries."""
     if basket.customer_id is None:
         return basket
     segments, traits = facts(store, basket.customer_id)
+    if not segments and not traits:
+        return basket
+    return replace(basket, segments=basket.segments | segments, traits={**traits, **basket.traits})
+
+
+def with_aliases(store: Store, basket: Basket, promotions: Sequence[Promotion]) -> Basket:
+    """The basket with the ids merged into its customer (an offer made to one of them is
+    hers), looked up only when some promotion is for given customers."""
+    if basket.customer_id is None or not any(p.target.customers for p in promotions):
+        return basket
     aliases = frozenset(customer_ids(store, basket.customer_id)[1:])
-    return replace(
-        basket,
-        segments=basket.segments | segments,
-        traits={**traits, **basket.traits},
-        customer_aliases=basket.customer_aliases | aliases,
-    )
+    return replace(basket, customer_aliases=basket.customer_aliases | aliases)
 
 
 def spent_coupons(store: Store, basket: Basket) -> dict[str, str]:
@@ -237,6 +241,7 @@ def price(
     """Price ``basket`` at ``now`` for its channel: the one function every channel calls."""
     found = catalogue(store)
     basket = with_customer(store, with_market(store, basket), facts)
+    basket = with_aliases(store, basket, found.promotions)
     spent = spent_coupons(store, basket) if basket.coupons else {}
     return price_basket(basket, found.book, found.promotions, now, spent)
 
