@@ -16,7 +16,6 @@ import numpy as np
 from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.resolution.blocking import record_keys
 from kenning.resolution.features import build_features
-from kenning.resolution.pipeline import RecordTable
 from kenning.resolution.settings import ResolutionSettings
 from kenning.store import Store
 
@@ -45,7 +44,7 @@ def index_all(store: Store, settings: ResolutionSettings, progress: Progress | N
                 name: column[start : start + _PART]
                 for name, column in zip(NORMALISED_FIELDS, columns, strict=True)
             }
-            features = build_features(RecordTable(part, values).columns)
+            features = build_features(values)
             records, stable, names = record_keys(features, rules)
             # In key order, each (key, record) once: a rule and a lookup column alike give
             # one key, which the store holds once and the count must too.
