@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 
 from kenning.domain.normalised import NORMALISED_FIELDS
@@ -95,7 +96,22 @@ def test_normalised_columns_come_in_key_order(store: Store) -> None:
     keys, columns = store.normalised_columns()
     assert keys == [("email", "1"), ("pos", "10"), ("pos", "9"), ("web", "2")]
     emails = columns[list(NORMALISED_FIELDS).index("email")]
-    assert emails == [None, "a@x.org", "b@x.org", "c@x.org"]
+    assert emails.to_pylist() == [None, "a@x.org", "b@x.org", "c@x.org"]
+    # A column no record has a value in is strings all the same.
+    loyalty = columns[list(NORMALISED_FIELDS).index("loyalty_id")]
+    assert loyalty.type == pa.large_string() and loyalty.null_count == 4
+
+
+def test_normalised_columns_of_no_records(store: Store) -> None:
+    keys, columns = store.normalised_columns()
+    assert keys == [] and [len(c) for c in columns] == [0] * len(NORMALISED_FIELDS)
+
+
+def test_normalised_columns_include_this_transactions_writes(store: Store) -> None:
+    with store.transaction():
+        store.upsert_records([_row("pos", "1", email="a@x.org")])
+        keys, _ = store.normalised_columns()
+    assert keys == [("pos", "1")]
 
 
 def test_a_large_rewrite_of_customers_keeps_their_index(store: Store) -> None:

@@ -30,11 +30,13 @@ def _run(
         right,
         weights,
         threshold=5.0,
-        dobs=dobs or [None] * n,
-        first_names=firsts or [None] * n,
-        loyalty_ids=loyalty or [None] * n,
-        emails=emails,
-        phones=phones,
+        columns={
+            "dobs": dobs,
+            "first_names": firsts,
+            "loyalty_ids": loyalty,
+            "emails": emails,
+            "phones": phones,
+        },
         **kwargs,  # type: ignore[arg-type]
     )
     return result.labels.tolist()

@@ -21,5 +21,5 @@ def test_lookup_key_is_the_stable_key_of_a_one_column_rule() -> None:
             if value is None:
                 assert not valid[i]
                 continue
-            normalised = features.columns[column][i]
+            normalised = features.value(column, i)
             assert valid[i] and lookup_key(column, normalised) == int(keys[i]), (column, value)

@@ -138,24 +138,21 @@ class ClusterResult:
 
 
 class _Clusters:
-    def __init__(
-        self,
-        dobs: Sequence[str | None],
-        first_names: Sequence[str | None],
-        last_names: Sequence[str | None],
-        loyalty_ids: Sequence[str | None],
-        emails: Sequence[str | None],
-        phones: Sequence[str | None],
-    ) -> None:
-        self.parent = list(range(len(dobs)))
-        self._columns = (dobs, first_names, last_names, loyalty_ids, emails, phones)
+    def __init__(self, n: int, columns: Sequence[Coded]) -> None:
+        """``columns``: dobs, first names, last names, loyalty ids, e-mails, phones."""
+        self.parent = list(range(n))
+        self._columns = columns
         # Built on first use: most records of a million never meet an edge.
         self._identity: dict[int, _Identity] = {}
 
     def identity(self, root: int) -> _Identity:
         found = self._identity.get(root)
         if found is None:
-            found = self._identity[root] = _Identity(root, [c[root] for c in self._columns])
+            values = [
+                None if (code := int(codes[root])) < 0 else str(names[code])
+                for codes, names in self._columns
+            ]
+            found = self._identity[root] = _Identity(root, values)
         return found
 
     def find(self, i: int) -> int:
@@ -201,6 +198,10 @@ class _Clusters:
         x.members += y.members
 
 
+# The columns clustering reads, by the names `cluster` takes them under.
+COLUMNS = ("dobs", "first_names", "last_names", "loyalty_ids", "emails", "phones")
+
+
 def cluster(
     n: int,
     left: IntArray,
@@ -209,25 +210,18 @@ def cluster(
     *,
     household: npt.NDArray[np.float64] | None = None,
     threshold: float,
-    dobs: Sequence[str | None],
-    first_names: Sequence[str | None],
-    loyalty_ids: Sequence[str | None],
-    last_names: Sequence[str | None] | None = None,
-    emails: Sequence[str | None] | None = None,
-    phones: Sequence[str | None] | None = None,
+    columns: Mapping[str, Coded | Sequence[str | None] | None],
     must_link: Sequence[tuple[int, int]] = (),
     cannot_link: Sequence[tuple[int, int]] = (),
     penalties: ConflictPenalties | None = None,
-    coded: Mapping[str, Coded] | None = None,
 ) -> ClusterResult:
     """Customers from scored pairs. Records are expected in key order (see the pipeline), so
-    that index order is key order and ties break the same way on every run. `coded` may
-    hold the columns already coded (keyed by parameter name), which saves coding them."""
+    that index order is key order and ties break the same way on every run. ``columns``
+    holds the record values clustering reads (see COLUMNS; one absent has no values), each
+    as values or already coded (codes and the value of each code)."""
     penalties = penalties or ConflictPenalties()
-    none = [None] * n
-    clusters = _Clusters(
-        dobs, first_names, last_names or none, loyalty_ids, emails or none, phones or none
-    )
+    coded = {name: _coded(columns.get(name), n) for name in COLUMNS}
+    clusters = _Clusters(n, [coded[name] for name in COLUMNS])
     for a, b in cannot_link:
         clusters.identity(a).cannot.add(b)
         clusters.identity(b).cannot.add(a)
@@ -237,21 +231,12 @@ def cluster(
             clusters.union(ra, rb)
     keep = weights >= threshold
     touched = [i for pair in (*must_link, *cannot_link) for i in pair]
-    given = coded or {}
-
-    def code(name: str, values: Sequence[str | None] | None) -> Coded | None:
-        return given.get(name) or (None if values is None else _code(values))
-
     one_per_person = [
-        (column, compatible)
-        for name, values, compatible in (
-            ("dobs", dobs, dates_compatible),
-            ("first_names", first_names, first_names_compatible),
-            ("loyalty_ids", loyalty_ids, identifiers_compatible),
-        )
-        if (column := code(name, values)) is not None
+        (coded["dobs"], dates_compatible),
+        (coded["first_names"], first_names_compatible),
+        (coded["loyalty_ids"], identifiers_compatible),
     ]
-    contacts = (code("emails", emails), code("phones", phones))
+    contacts = (coded["emails"], coded["phones"])
     component, clean = _clean_components(
         n, left[keep], right[keep], one_per_person, contacts, touched
     )
@@ -282,7 +267,10 @@ def cluster(
     return ClusterResult(labels, refused, used)
 
 
-def _code(values: Sequence[str | None]) -> Coded:
+def _coded(column: Coded | Sequence[str | None] | None, n: int) -> Coded:
+    if isinstance(column, tuple) and len(column) == 2 and isinstance(column[0], np.ndarray):
+        return column  # already coded
+    values: Sequence[str | None] = column or [None] * n
     index: dict[str, int] = {}
     codes = np.fromiter(
         (-1 if v is None else index.setdefault(v, len(index)) for v in values),
@@ -297,7 +285,7 @@ def _clean_components(
     left: IntArray,
     right: IntArray,
     one_per_person: Sequence[tuple[Coded, Callable[[str, str], bool]]],
-    contacts: Sequence[Coded | None],
+    contacts: Sequence[Coded],
     touched: Sequence[int],
 ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
     """The connected components of the edges, and which can hold no conflict whatever the
@@ -317,7 +305,7 @@ def _clean_components(
             if not all(compatible(a, b) for i, a in enumerate(names) for b in names[i + 1 :]):
                 dirty[group] = True
     several = [np.zeros(count, bool), np.zeros(count, bool)]
-    for i, column in enumerate(c for c in contacts if c is not None):
+    for i, column in enumerate(contacts):
         several[i][list(_values_per_component(component, members, column[0]))] = True
     dirty |= several[0] & several[1]
     return component, (sizes > 1) & ~dirty

@@ -81,7 +81,7 @@ class Explanation:
 
 
 def _value(features: Features, columns: Sequence[str], i: int) -> str:
-    return " ".join(str(features.columns[c][i]) for c in columns if features.columns[c][i])
+    return " ".join(value for c in columns if (value := features.value(c, i)))
 
 
 def explain_pair(

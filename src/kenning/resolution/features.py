@@ -25,6 +25,9 @@ from kenning.domain.normalise import postcode_district as district_of
 from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.resolution.arrays import distinct, runs
 
+# A column of values, as a list or as an Arrow string array (as the store reads them).
+Column = Sequence[str | None] | pa.Array
+
 # First names at least this Jaro-Winkler-similar are one name mistyped ("jon"/"john").
 FUZZY_FIRST_NAME = 0.92
 # Columns whose value, held by several people, stops being evidence of identity.
@@ -273,15 +276,19 @@ class Features:
     first_name and last_name share one vocabulary, so their codes compare."""
 
     n: int
-    columns: dict[str, list[str | None]]
     codes: dict[str, np.ndarray]
     shared: dict[str, np.ndarray]
     vocab: dict[str, Vocabulary]
     # Of the shared values, those held under a household's handful of first names.
     shared_by_few: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def value(self, column: str, record: int) -> str | None:
+        """A record's value of a coded column (None when it has none)."""
+        code = int(self.codes[column][record])
+        return None if code < 0 else str(self.vocab[column].values[code])
 
-def _code(*columns: Sequence[str | None]) -> tuple[list[np.ndarray], Vocabulary]:
+
+def _code(*columns: Column) -> tuple[list[np.ndarray], Vocabulary]:
     """int32 codes of each column (-1 for None) over one sorted vocabulary of them all.
 
     Arrow's hash tables do the coding: a Python dict over a million values per column,
@@ -289,15 +296,31 @@ def _code(*columns: Sequence[str | None]) -> tuple[list[np.ndarray], Vocabulary]
     if not columns:
         return [], Vocabulary([])
     if sum(map(len, columns)) <= _SMALL:
-        return _code_small(columns)
-    arrays = [pa.array(column, type=pa.large_string()) for column in columns]
+        return _code_small([_listed(column) for column in columns])
+    arrays = [_arrow(column) for column in columns]
+    # One hash pass codes every value in order of first sight; the distinct values are
+    # then sorted and the codes renumbered to match.
+    encoded = pa.concat_arrays(arrays).dictionary_encode()
     # Arrow sorts strings by their UTF-8 bytes, which is code point order, as sorted() does.
-    values = pc.unique(pa.concat_arrays(arrays)).drop_null().sort()
-    codes = [
-        pc.index_in(array, value_set=values).fill_null(-1).to_numpy().astype(np.int32)
-        for array in arrays
-    ]
-    return codes, Vocabulary(values.to_pylist())
+    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order) + 1, np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    rank[-1] = -1  # where no value was: index -1
+    first_seen = encoded.indices.fill_null(-1).to_numpy()
+    every = rank[first_seen]
+    bounds = np.cumsum([0, *map(len, arrays)])
+    codes = [every[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+    return codes, Vocabulary(encoded.dictionary.take(order).to_pylist())
+
+
+def _arrow(column: Column) -> pa.Array:
+    if isinstance(column, pa.Array):
+        return column.cast(pa.large_string())
+    return pa.array(column, type=pa.large_string())
+
+
+def _listed(column: Column) -> Sequence[str | None]:
+    return column.to_pylist() if isinstance(column, pa.Array) else column
 
 
 # Below this many values a Python dict codes a column faster than Arrow's calls cost: the
@@ -566,18 +589,15 @@ def _address_scope(codes: dict[str, np.ndarray], vocab: dict[str, Vocabulary]) -
     return np.where(codes["address_key"] >= 0, scoped, -1)
 
 
-def build_features(
-    columns: Mapping[str, Sequence[str | None]], shared_threshold: int = 2
-) -> Features:
+def build_features(columns: Mapping[str, Column], shared_threshold: int = 2) -> Features:
     """Code the normalised columns (absent ones count as all-missing), derive the
     comparison columns, and flag identifier values shared by different people."""
     lengths = {len(col) for col in columns.values()}
     if len(lengths) > 1:
         raise ValueError(f"columns differ in length: {sorted(lengths)}")
     n = lengths.pop() if lengths else 0
-    given = {name: list(col) for name, col in columns.items()}
-    for name in NORMALISED_FIELDS:
-        given.setdefault(name, [None] * n)
+    none: list[str | None] = [None] * n
+    given = {name: columns.get(name, none) for name in NORMALISED_FIELDS}
 
     name_codes, names = _code(*(given[c] for c in _NAME_COLUMNS))
     codes = dict(zip(_NAME_COLUMNS, name_codes, strict=True))
@@ -588,15 +608,12 @@ def build_features(
         if name not in _UNCODED and name not in vocab:
             (codes[name],), vocab[name] = _code(given[name])
     _derive_columns(codes, vocab)
-    for name in vocab.keys() - given.keys():
-        given[name] = vocab[name].strings(codes[name]).tolist()
 
     first, last = codes["first_name"], codes["last_name"]
     held = {c: codes[c] for c in IDENTIFIERS} | {"address_key": _address_scope(codes, vocab)}
     flags = {c: _shared(v, first, last, names, shared_threshold) for c, v in held.items()}
     return Features(
         n=n,
-        columns=given,
         codes=codes,
         shared={c: every for c, (every, _) in flags.items()},
         vocab=vocab,

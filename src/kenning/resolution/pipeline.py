@@ -79,10 +79,11 @@ def _pairs_of(
     return [(index[a], index[b]) for a, b in keys if a in index and b in index and a != b]
 
 
-# The clustering's one-per-person and contact columns, by its parameter names.
-_CODED = {
+# The columns clustering reads, by its names for them.
+_CLUSTERED = {
     "dobs": "date_of_birth",
     "first_names": "first_name",
+    "last_names": "last_name",
     "loyalty_ids": "loyalty_id",
     "emails": "email",
     "phones": "phone",
@@ -253,15 +254,9 @@ def resolve(
         weights,
         household=household,
         threshold=settings.threshold_weight,
-        dobs=table.columns["date_of_birth"],
-        first_names=table.columns["first_name"],
-        last_names=table.columns["last_name"],
-        loyalty_ids=table.columns["loyalty_id"],
-        emails=table.columns["email"],
-        phones=table.columns["phone"],
-        coded={
+        columns={
             name: (features.codes[column], features.vocab[column].values)
-            for name, column in _CODED.items()
+            for name, column in _CLUSTERED.items()
         },
         must_link=links,
         cannot_link=_pairs_of(cannot_link, index),

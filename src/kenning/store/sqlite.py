@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+
+import pyarrow as pa
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kenning.store.base import Store
+from kenning.store.base import NORMALISED_SELECT, RecordKey, Store, in_key_order
+from kenning.store.sqlite_arrow import read_arrow
 
 # WAL lets readers work while the single writer writes; synchronous=NORMAL in WAL mode
 # keeps every committed transaction across a process crash (kill -9), losing at most the
@@ -104,6 +107,12 @@ class SQLiteStore(Store):
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
+
+    def normalised_columns(self) -> tuple[list[RecordKey], list[pa.Array]]:
+        # Uncommitted writes of this connection are its own: read them through it.
+        if self.path == ":memory:" or self._conn.in_transaction:
+            return super().normalised_columns()
+        return in_key_order(read_arrow(self.path, f"SELECT {NORMALISED_SELECT} FROM source_records"))
 
     def _is_conflict(self, exc: Exception) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
