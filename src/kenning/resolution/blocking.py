@@ -19,11 +19,15 @@ import numpy.typing as npt
 
 from kenning.resolution.arrays import distinct
 from kenning.resolution.features import Features
+from kenning.resolution.parallel import in_threads
 
 IntArray = npt.NDArray[np.int64]
 # Rule name -> stable keys of its blocks too big to compare (see candidate_pairs).
 Oversized = Mapping[str, IntArray]
 
+# From this many records, the rules' pairs are made in threads (NumPy's sorts and gathers
+# release the GIL); the real-time matcher's few dozen records are done alone.
+_THREADS_FROM = 50_000
 # Identifier columns whose shared values (see Features.shared) must not form blocks.
 _SHARED_AWARE = ("email", "phone", "loyalty_id", "address_key")
 
@@ -193,14 +197,19 @@ def candidate_pairs(
     here are a part of a larger store, whose blocks are capped as a whole."""
     report = BlockingReport()
     n = features.n
-    ids: list[IntArray] = []
-    for rule in rules:
+
+    def pairs_of(rule: BlockingRule) -> tuple[IntArray, IntArray, int, int]:
         keys = _rule_keys(features, rule)
         big = (oversized or {}).get(rule.name)
         if big is not None and len(big):
             stable, _ = stable_keys(features, rule)
             keys[np.isin(stable, big)] = -1
-        left, right, skipped_blocks, skipped_pairs = pairs_within_blocks(keys, max_block)
+        return pairs_within_blocks(keys, max_block)
+
+    ids: list[IntArray] = []
+    for rule, (left, right, skipped_blocks, skipped_pairs) in zip(
+        rules, in_threads(pairs_of, rules, alone=n < _THREADS_FROM), strict=True
+    ):
         report.pairs_by_rule[rule.name] = len(left)
         if skipped_blocks:
             report.capped_blocks[rule.name] = skipped_blocks

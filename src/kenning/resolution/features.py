@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -26,7 +27,7 @@ from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.resolution.arrays import distinct, runs
 
 # A column of values, as a list or as an Arrow string array (as the store reads them).
-Column = Sequence[str | None] | pa.Array
+Column: TypeAlias = Sequence[str | None] | pa.Array
 
 # First names at least this Jaro-Winkler-similar are one name mistyped ("jon"/"john").
 FUZZY_FIRST_NAME = 0.92
@@ -308,8 +309,8 @@ def _code(*columns: Column) -> tuple[list[np.ndarray], Vocabulary]:
     rank[-1] = -1  # where no value was: index -1
     first_seen = encoded.indices.fill_null(-1).to_numpy()
     every = rank[first_seen]
-    bounds = np.cumsum([0, *map(len, arrays)])
-    codes = [every[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+    bounds = np.cumsum([0, *map(len, arrays)])  # where each column's codes start
+    codes = np.split(every, bounds[1:-1])
     return codes, Vocabulary(encoded.dictionary.take(order).to_pylist())
 
 
@@ -320,7 +321,10 @@ def _arrow(column: Column) -> pa.Array:
 
 
 def _listed(column: Column) -> Sequence[str | None]:
-    return column.to_pylist() if isinstance(column, pa.Array) else column
+    if isinstance(column, pa.Array):
+        values: list[str | None] = column.to_pylist()
+        return values
+    return column
 
 
 # Below this many values a Python dict codes a column faster than Arrow's calls cost: the

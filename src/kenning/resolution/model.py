@@ -11,6 +11,7 @@ than one on a common one. The model is data: it round-trips through JSON.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -213,11 +214,13 @@ def _shares(counts: FloatArray, sizes: Sequence[int], floor: float) -> list[list
 @dataclass
 class _Strata:
     """Every record pair, in two strata. Candidates (blocking proposed them) are a sample
-    of their level vectors standing for `scale` pairs each, match or not by EM. The rest
+    of their level vectors standing for `scale` pairs each, match or not by EM; each
+    distinct vector is held once, with how many of the sample have it (`seen`). The rest
     are non-matches, known by the level counts of random pairs outside the candidates,
     standing for `outside_scale` pairs each."""
 
     candidates: LevelMatrix
+    seen: FloatArray
     scale: float
     outside: FloatArray
     outside_scale: float
@@ -228,11 +231,24 @@ class _Strata:
         stratum and the candidates' non-match posteriors. Counting the candidates this way
         is what lets an e-mail or a loyalty card weigh what it does: their agreement among
         non-matches is rarer than any affordable random sample can show."""
-        m = _shares(_counts(self.candidates, self.sizes, p), self.sizes, _FLOOR)
+        m = _shares(_counts(self.candidates, self.sizes, p * self.seen), self.sizes, _FLOOR)
         non_match = self.outside * self.outside_scale + self.scale * _counts(
-            self.candidates, self.sizes, 1.0 - p
+            self.candidates, self.sizes, (1.0 - p) * self.seen
         )
         return m, _shares(non_match, self.sizes, floor)
+
+
+def _distinct_rows(levels: LevelMatrix, sizes: Sequence[int]) -> tuple[LevelMatrix, FloatArray]:
+    """The distinct level vectors and how many rows have each: all EM needs to know of
+    millions of pairs, in a few thousand rows."""
+    if not len(levels) or math.prod(sizes) >= 2**62:
+        rows, seen = np.unique(levels.reshape(len(levels), len(sizes)), axis=0, return_counts=True)
+        return rows, seen.astype(np.float64)
+    # Each vector as one number (levels are digits in mixed radix): a sort of integers.
+    radix = np.cumprod([1, *sizes[:-1]], dtype=np.int64)
+    keys = levels.astype(np.int64) @ radix
+    _, first, seen = np.unique(keys, return_index=True, return_counts=True)
+    return levels[first], seen.astype(np.float64)
 
 
 def _em(
@@ -249,7 +265,7 @@ def _em(
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
         p = _posterior(strata.candidates, m, u, rate)
         new_m, new_u = strata.maximise(p, floor)
-        rate = float(min(max(p.mean(), _FLOOR), 1 - _FLOOR))
+        rate = float(min(max(np.average(p, weights=strata.seen), _FLOOR), 1 - _FLOOR))
         change = max(
             abs(a - b)
             for old, new in zip(m, new_m, strict=True)
@@ -292,8 +308,10 @@ def train(
     left, right = random_pairs(n, u_pairs, seed, candidate_keys)
     randoms = compare_all(comparisons, features, left, right)
     outside = all_pairs - (candidates if candidate_keys is not None else 0)
+    patterns, seen = _distinct_rows(levels, sizes)
     strata = _Strata(
-        candidates=levels,
+        candidates=patterns,
+        seen=seen,
         scale=candidates / max(len(levels), 1),
         outside=_counts(randoms, sizes, None),
         outside_scale=outside / max(len(randoms), 1),

@@ -4,11 +4,12 @@ the GIL inside their loops, so the parts of a million-record run use every core.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
+A = TypeVar("A")
 # Pairs per part: large enough that Python's share of the work stays small.
 PART = 500_000
 # Pairs done alone first: they build what every part reads (the vocabularies' cached
@@ -26,3 +27,13 @@ def in_parts(n: int, work: Callable[[slice], T], part: int | None = None) -> lis
     parts = [slice(start, min(start + part, n)) for start in range(_WARM, n, part)]
     with ThreadPoolExecutor(max_workers=cores) as pool:
         return [first, *pool.map(work, parts)]
+
+
+def in_threads(work: Callable[[A], T], items: Iterable[A], *, alone: bool = False) -> list[T]:
+    """``work`` over each item, in order; in threads unless ``alone`` (small work, where
+    starting threads costs more than it saves)."""
+    cores = os.cpu_count() or 1
+    if alone or cores < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=cores) as pool:
+        return list(pool.map(work, items))

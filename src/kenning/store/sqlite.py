@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-
-import pyarrow as pa
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from kenning.store.base import NORMALISED_SELECT, RecordKey, Store, in_key_order
 from kenning.store.sqlite_arrow import read_arrow
@@ -112,7 +112,9 @@ class SQLiteStore(Store):
         # Uncommitted writes of this connection are its own: read them through it.
         if self.path == ":memory:" or self._conn.in_transaction:
             return super().normalised_columns()
-        return in_key_order(read_arrow(self.path, f"SELECT {NORMALISED_SELECT} FROM source_records"))
+        return in_key_order(
+            read_arrow(self.path, f"SELECT {NORMALISED_SELECT} FROM source_records")
+        )
 
     def _is_conflict(self, exc: Exception) -> bool:
         return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
