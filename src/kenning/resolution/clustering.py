@@ -33,9 +33,14 @@ IntArray = npt.NDArray[np.int64]
 Coded = tuple[npt.NDArray[np.integer], Sequence[str] | npt.NDArray[np.object_]]
 
 
+Values = tuple[str, ...]
+_NO_RECORDS: frozenset[int] = frozenset()
+
+
 class _Identity:
-    """What a cluster claims about its person; small sets, merged on union. A plain class:
-    one is made for each record an edge reaches, hundreds of thousands per run."""
+    """What a cluster claims about its person: each fact's distinct values, a handful at
+    most, as tuples (far cheaper to make than sets), merged on union. A plain class: one is
+    made for each record an edge reaches, hundreds of thousands per run."""
 
     __slots__ = (
         "cannot",
@@ -50,15 +55,24 @@ class _Identity:
 
     def __init__(self, record: int, values: Sequence[str | None]) -> None:
         dob, first, last, loyalty, email, phone = values
-        self.dobs: set[str] = {dob} if dob else set()
-        self.first_names: set[str] = {first} if first else set()
+        self.dobs: Values = (dob,) if dob else ()
+        self.first_names: Values = (first,) if first else ()
         # A first name elsewhere may be this record's surname, typed into the wrong box.
-        self.last_names: set[str] = {last} if last else set()
-        self.loyalty_ids: set[str] = {loyalty} if loyalty else set()
-        self.emails: set[str] = {email} if email else set()
-        self.phones: set[str] = {phone} if phone else set()
-        self.cannot: set[int] = set()  # records this cluster must never hold
+        self.last_names: Values = (last,) if last else ()
+        self.loyalty_ids: Values = (loyalty,) if loyalty else ()
+        self.emails: Values = (email,) if email else ()
+        self.phones: Values = (phone,) if phone else ()
+        self.cannot = _NO_RECORDS  # records this cluster must never hold
         self.members = [record]
+
+
+def _joined(x: Values, y: Values) -> Values:
+    """The values of both, each once."""
+    if not y or x == y:
+        return x
+    if not x:
+        return y
+    return x + tuple(v for v in y if v not in x)
 
 
 # These three are asked about the same few values again and again over millions of edges.
@@ -91,7 +105,7 @@ def identifiers_compatible(a: str, b: str) -> bool:
     return a == b or DamerauLevenshtein.distance(a, b) <= 1
 
 
-def _all_compatible(left: set[str], right: set[str], same: Callable[[str, str], bool]) -> bool:
+def _all_compatible(left: Values, right: Values, same: Callable[[str, str], bool]) -> bool:
     # Most merges are between clusters that say nothing or the same thing: answer those
     # without looping (this runs once per edge, millions of times).
     if not left or not right or left == right:
@@ -99,8 +113,8 @@ def _all_compatible(left: set[str], right: set[str], same: Callable[[str, str], 
     return all(x == y or same(x, y) for x in left for y in right)
 
 
-def _disjoint(left: set[str], right: set[str]) -> bool:
-    return bool(left) and bool(right) and left.isdisjoint(right)
+def _disjoint(left: Values, right: Values) -> bool:
+    return bool(left) and bool(right) and not any(v in right for v in left)
 
 
 def _first_names_agree(x: _Identity, y: _Identity) -> bool:
@@ -203,13 +217,14 @@ class _Clusters:
         self.parent[child] = root
         x, y = self.identity(root), self.identity(child)
         del self._identity[child]
-        x.dobs |= y.dobs
-        x.first_names |= y.first_names
-        x.last_names |= y.last_names
-        x.loyalty_ids |= y.loyalty_ids
-        x.emails |= y.emails
-        x.phones |= y.phones
-        x.cannot |= y.cannot
+        x.dobs = _joined(x.dobs, y.dobs)
+        x.first_names = _joined(x.first_names, y.first_names)
+        x.last_names = _joined(x.last_names, y.last_names)
+        x.loyalty_ids = _joined(x.loyalty_ids, y.loyalty_ids)
+        x.emails = _joined(x.emails, y.emails)
+        x.phones = _joined(x.phones, y.phones)
+        if y.cannot:
+            x.cannot = x.cannot | y.cannot
         x.members += y.members
 
 
@@ -238,8 +253,8 @@ def cluster(
     coded = {name: _coded(columns.get(name), n) for name in COLUMNS}
     clusters = _Clusters(n, [coded[name] for name in COLUMNS])
     for a, b in cannot_link:
-        clusters.identity(a).cannot.add(b)
-        clusters.identity(b).cannot.add(a)
+        clusters.identity(a).cannot |= {b}
+        clusters.identity(b).cannot |= {a}
     for a, b in must_link:
         ra, rb = clusters.find(a), clusters.find(b)
         if ra != rb:

@@ -7,6 +7,7 @@ the same records give the same customers in any input order.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -52,8 +53,15 @@ class RecordTable:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def index(self) -> dict[RecordKey, int]:
-        return {key: i for i, key in enumerate(self.keys)}
+    def index(self, keys: Iterable[RecordKey]) -> dict[RecordKey, int]:
+        """The positions of those of ``keys`` that are here (found by bisection: the keys
+        are sorted, and a dict of a million keys costs more than the few looked up)."""
+        found: dict[RecordKey, int] = {}
+        for key in keys:
+            at = bisect_left(self.keys, key)
+            if at < len(self.keys) and self.keys[at] == key:
+                found[key] = at
+        return found
 
 
 @dataclass
@@ -221,7 +229,8 @@ def resolve(
         left, right = left[inside], right[inside]
     say("comparing")
     levels = compare_all(comparisons, features, left, right)
-    index = table.index()
+    named = [*must_link, *cannot_link, *((a, b) for a, b, _ in labelled)]
+    index = table.index(key for pair in named for key in pair)
     if model is None:
         say("training")
         model = train(

@@ -215,7 +215,7 @@ def explain_records(
     if stored is None:
         raise ValueError("no model yet: run `kenning resolve` first")
     table = load_table(store)
-    index = table.index()
+    index = table.index((a, b))
     for key in (a, b):
         if key not in index:
             raise ValueError(f"no record {key[0]}:{key[1]}")
