@@ -25,9 +25,6 @@ IntArray = npt.NDArray[np.int64]
 # Rule name -> stable keys of its blocks too big to compare (see candidate_pairs).
 Oversized = Mapping[str, IntArray]
 
-# From this many records, the rules' pairs are made in threads (NumPy's sorts and gathers
-# release the GIL); the real-time matcher's few dozen records are done alone.
-_THREADS_FROM = 50_000
 # Identifier columns whose shared values (see Features.shared) must not form blocks.
 _SHARED_AWARE = ("email", "phone", "loyalty_id", "address_key")
 
@@ -208,7 +205,7 @@ def candidate_pairs(
 
     ids: list[IntArray] = []
     for rule, (left, right, skipped_blocks, skipped_pairs) in zip(
-        rules, in_threads(pairs_of, rules, alone=n < _THREADS_FROM), strict=True
+        rules, in_threads(pairs_of, rules, records=n), strict=True
     ):
         report.pairs_by_rule[rule.name] = len(left)
         if skipped_blocks:

@@ -291,7 +291,11 @@ def cluster(
             continue
         clusters.union(ra, rb)
         used += 1
-    labels = np.fromiter((clusters.find(i) for i in range(n)), dtype=np.int64, count=n)
+    # Only records an edge or a must-link reached can have a root other than themselves.
+    reached[np.asarray(touched, np.int64)] = True
+    labels = np.arange(n, dtype=np.int64)
+    moved = np.flatnonzero(reached)
+    labels[moved] = [clusters.find(i) for i in moved.tolist()]
     smallest = np.full(len(clean), n, np.int64)
     np.minimum.at(smallest, component, np.arange(n))
     joined = clean[component]

@@ -25,6 +25,7 @@ from kenning.domain.normalise import canonical_first_names, email_domain, name_k
 from kenning.domain.normalise import postcode_district as district_of
 from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.resolution.arrays import distinct, runs
+from kenning.resolution.parallel import in_threads
 
 # A column of values, as a list or as an Arrow string array (as the store reads them).
 Column: TypeAlias = Sequence[str | None] | pa.Array
@@ -603,14 +604,20 @@ def build_features(columns: Mapping[str, Column], shared_threshold: int = 2) -> 
     none: list[str | None] = [None] * n
     given = {name: columns.get(name, none) for name in NORMALISED_FIELDS}
 
-    name_codes, names = _code(*(given[c] for c in _NAME_COLUMNS))
-    codes = dict(zip(_NAME_COLUMNS, name_codes, strict=True))
-    vocab = dict.fromkeys(_NAME_COLUMNS, names)
+    # The name columns share one vocabulary; the others have one each. Arrow does most of
+    # the coding, without the GIL: columns are coded in threads.
+    groups = [_NAME_COLUMNS] + [
+        (name,) for name in NORMALISED_FIELDS if name not in _UNCODED and name not in _NAME_COLUMNS
+    ]
+    codes: dict[str, np.ndarray] = {}
+    vocab: dict[str, Vocabulary] = {}
+    coded = in_threads(lambda group: _code(*(given[c] for c in group)), groups, records=n)
+    for group, (group_codes, group_vocab) in zip(groups, coded, strict=True):
+        codes.update(zip(group, group_codes, strict=True))
+        vocab.update(dict.fromkeys(group, group_vocab))
+    names = vocab["first_name"]
     names.first_names = np.zeros(len(names), bool)
     names.first_names[codes["first_name"][codes["first_name"] >= 0]] = True
-    for name in NORMALISED_FIELDS:
-        if name not in _UNCODED and name not in vocab:
-            (codes[name],), vocab[name] = _code(given[name])
     _derive_columns(codes, vocab)
 
     first, last = codes["first_name"], codes["last_name"]

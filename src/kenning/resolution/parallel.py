@@ -15,6 +15,8 @@ PART = 500_000
 # Pairs done alone first: they build what every part reads (the vocabularies' cached
 # tables), once rather than in each thread.
 _WARM = 2_000
+# Records from which work over them in threads is worth starting the threads.
+THREADS_FROM = 50_000
 
 
 def in_parts(n: int, work: Callable[[slice], T], part: int | None = None) -> list[T]:
@@ -29,11 +31,11 @@ def in_parts(n: int, work: Callable[[slice], T], part: int | None = None) -> lis
         return [first, *pool.map(work, parts)]
 
 
-def in_threads(work: Callable[[A], T], items: Iterable[A], *, alone: bool = False) -> list[T]:
-    """``work`` over each item, in order; in threads unless ``alone`` (small work, where
-    starting threads costs more than it saves)."""
+def in_threads(work: Callable[[A], T], items: Iterable[A], *, records: int) -> list[T]:
+    """``work`` over each item, in order; in threads when it is over enough ``records`` (the
+    real-time matcher's few dozen would cost more to start threads for than they save)."""
     cores = os.cpu_count() or 1
-    if alone or cores < 2:
+    if records < THREADS_FROM or cores < 2:
         return [work(item) for item in items]
     with ThreadPoolExecutor(max_workers=cores) as pool:
         return list(pool.map(work, items))
