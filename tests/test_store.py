@@ -114,15 +114,21 @@ def test_normalised_columns_include_this_transactions_writes(store: Store) -> No
     assert keys == [("pos", "1")]
 
 
+def _rows(customers: dict[tuple[str, str], str]) -> list[tuple[str, str, str, str | None]]:
+    return [
+        (source, record_id, customer, None) for (source, record_id), customer in customers.items()
+    ]
+
+
 def test_a_large_rewrite_of_customers_keeps_their_index(store: Store) -> None:
     first = {("pos", str(i)): f"cus_{i % 3}" for i in range(30)}
-    assert store.update_assignments(first, {}, rebuild_index_above=0) == 30
+    assert store.update_assignments(_rows(first), {}, rebuild_index_above=0) == 30
     moved = {key: "cus_x" if key[1] < "2" else customer for key, customer in first.items()}
-    written = store.update_assignments(moved, first, rebuild_index_above=0)
+    written = store.update_assignments(_rows(moved), first, rebuild_index_above=0)
     assert written == sum(first[k] != moved[k] for k in first)
     assert store.customer_assignments() == moved
     assert store.customer_records("cus_x") == sorted(k for k, c in moved.items() if c == "cus_x")
-    store.update_assignments(moved, moved, rebuild_index_above=0)  # nothing changed: no-op
+    store.update_assignments(_rows(moved), moved, rebuild_index_above=0)  # nothing changed
     assert store.customer_of("pos", "7") == moved[("pos", "7")]
 
 

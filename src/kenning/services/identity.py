@@ -107,21 +107,26 @@ def _resolve_store(
     say("assigning customer ids")
     previous = store.customer_assignments()
     ids, changes = assign_ids(table.keys, resolution.labels, previous)
-    assignments = dict(
-        zip(table.keys, map(ids.__getitem__, resolution.labels.tolist()), strict=True)
-    )
-    components = _component_labels(table.keys, resolution.components)
+    names = _component_labels(table.keys, resolution.components)
+    rows = [
+        (source, record_id, customer, component)
+        for (source, record_id), customer, component in zip(
+            table.keys,
+            _per_record(ids, resolution.labels),
+            _per_record(names, resolution.components),
+            strict=True,
+        )
+    ]
     say("saving")
     with store.transaction():
         if model is None:
             store.save_model(MODEL_NAME, resolution.model.to_dict())
         store.save_model(SETTINGS_NAME, (settings or ResolutionSettings()).model_dump(mode="json"))
         written = store.update_assignments(
-            assignments,
+            rows,
             previous,
-            components=components,
             previous_components=store.component_assignments() if previous else {},
-            remove=_vanished(store, previous, assignments),
+            remove=_vanished(store, previous, table.keys),
         )
         store.append_identity_changes(change_rows(changes))
     return ResolveOutcome(
@@ -139,18 +144,29 @@ def _resolve_store(
 
 
 def _vanished(
-    store: Store, previous: Mapping[RecordKey, str], resolved: Mapping[RecordKey, str]
+    store: Store, previous: Mapping[RecordKey, str], resolved: Sequence[RecordKey]
 ) -> list[RecordKey]:
     """Records with a customer that this run did not see and that are gone from the store.
     One the real-time matcher placed while this run was working is still there: kept."""
-    unseen = [key for key in previous if key not in resolved]
+    if not previous:
+        return []
+    seen = set(resolved)
+    unseen = [key for key in previous if key not in seen]
     still = store.record_states(unseen)
     return [key for key in unseen if key not in still]
 
 
-def _component_labels(keys: Sequence[RecordKey], smallest: np.ndarray) -> dict[RecordKey, str]:
-    labels = {i: component_label(keys[i]) for i in distinct(smallest).tolist()}
-    return dict(zip(keys, map(labels.__getitem__, smallest.tolist()), strict=True))
+def _component_labels(keys: Sequence[RecordKey], smallest: np.ndarray) -> dict[int, str]:
+    """Each component's stored name, by its smallest record index."""
+    return {i: component_label(keys[i]) for i in distinct(smallest).tolist()}
+
+
+def _per_record(named: Mapping[int, str], labels: np.ndarray) -> list[str]:
+    """Each record's name of its label: one gather, not a million dict look-ups."""
+    names = np.empty(len(labels), dtype=object)
+    names[np.fromiter(named, np.int64, len(named))] = list(named.values())
+    per_record: list[str] = names[labels].tolist()
+    return per_record
 
 
 def export_customers(store: Store, out: Path) -> int:

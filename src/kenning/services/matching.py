@@ -276,14 +276,12 @@ def _save(
     assignments = {
         key: ids[label] for key, label in zip(core_keys, core_labels.tolist(), strict=True)
     }
-    comps = {
-        key: component_label(table_keys[c])
-        for key, c in zip(core_keys, components[core_at].tolist(), strict=True)
-    }
     store.update_assignments(
-        assignments,
+        [
+            (source, record_id, assignments[(source, record_id)], component_label(table_keys[c]))
+            for (source, record_id), c in zip(core_keys, components[core_at].tolist(), strict=True)
+        ],
         previous,
-        components=comps,
         previous_components={key: comp for key, (_, comp) in previous_places.items()},
     )
     store.append_identity_changes(change_rows(changes))

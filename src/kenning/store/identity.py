@@ -47,6 +47,10 @@ _UPDATE_CUSTOMER = (
 )
 
 
+# A record's (source, record_id, customer_id, component): what resolution stores of it.
+Assignment = tuple[str, str, str, str | None]
+
+
 class IdentityTables(SqlHooks):
     def customer_assignments(self) -> dict[RecordKey, str]:
         rows = self._query("SELECT source, record_id, customer_id FROM customer_records")
@@ -54,26 +58,26 @@ class IdentityTables(SqlHooks):
 
     def update_assignments(
         self,
-        assignments: Mapping[RecordKey, str],
+        rows: Sequence[Assignment],
         previous: Mapping[RecordKey, str],
         *,
-        components: Mapping[RecordKey, str] | None = None,
         previous_components: Mapping[RecordKey, str | None] | None = None,
         rebuild_index_above: int = 100_000,
         remove: Sequence[RecordKey] = (),
     ) -> int:
-        """Write what changed since ``previous`` (the stored state) and drop the records
-        in ``remove`` (gone from the store); returns rows written.
-
-        ``components`` (see Resolution.components) are written with the customers.
-        """
-        comps = components or {}
+        """Write the records' customers and components (see Resolution.components), those
+        that changed since ``previous`` and ``previous_components`` (the stored state), and
+        drop the records in ``remove`` (gone from the store); returns rows written."""
         before = previous_components or {}
-        changed = [
-            (s, r, c, comps.get((s, r)))
-            for (s, r), c in assignments.items()
-            if previous.get((s, r)) != c or before.get((s, r)) != comps.get((s, r))
-        ]
+        changed = (
+            [
+                row
+                for row in rows
+                if previous.get(row[:2]) != row[2] or before.get(row[:2]) != row[3]
+            ]
+            if previous or before
+            else rows  # a first run writes every record: nothing to compare
+        )
         gone = list(remove)
         # Rewriting much of the table: the customer index is cheaper built once afterwards
         # than kept up row by row (half the time of a first run's million rows).
