@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 
@@ -9,6 +11,7 @@ from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.store import Store, is_sqlite_file, open_store
 from kenning.store.migrations import MIGRATIONS
 from kenning.store.pool import StorePool
+from kenning.store.sqlite_arrow import read_arrow
 
 
 def _row(source: str, record_id: str, digest: str = "h1", email: str | None = None) -> tuple:
@@ -152,3 +155,9 @@ def test_only_a_sqlite_file_is_read_on_the_event_loop(store_url: str) -> None:
     memory.close()
     assert is_sqlite_file("sqlite:////tmp/k.db") and is_sqlite_file("k.db")
     assert not any(map(is_sqlite_file, ("sqlite://", ":memory:", "postgresql://u@h/db")))
+
+
+def test_a_failed_bulk_read_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "not.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(OSError, match=r"cannot read .*not\.db"):
+        read_arrow(str(tmp_path / "not.db"), "SELECT 1 FROM source_records")
