@@ -7,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kenning.cli import cli
+from kenning.cli.app import COMMAND_MODULES, load_all_commands
 
 
 def _run(db: Path, *args: str) -> tuple[int, str]:
@@ -75,3 +76,15 @@ def test_demo_links_the_story_customer(tmp_path: Path) -> None:
     assert "her golden record" in output and "Her repairs" in output
     assert "ready for pickup" in output
     assert "Hello Theresa, thanks for owning 4 suitcases, 3 laptop bags" in output
+
+
+def test_every_command_is_loaded_by_its_name() -> None:
+    """Commands load on demand (app.COMMAND_MODULES): the map names every command each
+    module defines, and each by the module that defines it."""
+    load_all_commands()
+    defined = {
+        name: command.callback.__module__.rsplit(".", 1)[-1]
+        for name, command in cli.commands.items()
+        if command.callback is not None
+    }
+    assert defined == COMMAND_MODULES

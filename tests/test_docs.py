@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kenning.cli import cli
+from kenning.cli.app import load_all_commands
 from kenning.domain.records import CANONICAL_FIELDS
 from kenning.settings import Settings
 
@@ -13,6 +14,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_command_is_in_the_readme() -> None:
+    load_all_commands()
     missing = [name for name in cli.commands if f"kenning {name}" not in README]
     assert missing == []
 

@@ -1,16 +1,6 @@
-"""The ``kenning`` command line: one command group; long work shows progress."""
+"""The ``kenning`` command line: one command group; long work shows progress. Each
+command's module loads when the command is asked for (see app.COMMAND_MODULES)."""
 
-from kenning.cli import identity, inventory, ledger, pricing, profiles, realtime, records
 from kenning.cli.app import cli, main
 
-__all__ = [
-    "cli",
-    "identity",
-    "inventory",
-    "ledger",
-    "main",
-    "pricing",
-    "profiles",
-    "realtime",
-    "records",
-]
+__all__ = ["cli", "main"]
