@@ -281,15 +281,24 @@ def cluster(
     personal = weights if household is None else weights - household
     ordered_personal = personal[keep][order].tolist()
     refused = used = 0
+    # The hot loop, once per edge: methods and the parent list bound to locals, and a
+    # record that is its own root (most are) answered without a call.
+    parent, find, union, penalty_of = (
+        clusters.parent,
+        clusters.find,
+        clusters.union,
+        clusters.penalty,
+    )
     for a, b, own in zip(lefts, rights, ordered_personal, strict=True):
-        ra, rb = clusters.find(a), clusters.find(b)
+        ra = a if parent[a] == a else find(a)
+        rb = b if parent[b] == b else find(b)
         if ra == rb:
             continue
-        penalty = clusters.penalty(ra, rb, penalties)
+        penalty = penalty_of(ra, rb, penalties)
         if penalty and own - penalty < threshold:
             refused += 1
             continue
-        clusters.union(ra, rb)
+        union(ra, rb)
         used += 1
     # Only records an edge or a must-link reached can have a root other than themselves.
     reached[np.asarray(touched, np.int64)] = True
