@@ -265,7 +265,8 @@ def _em(
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
         p = _posterior(strata.candidates, m, u, rate)
         new_m, new_u = strata.maximise(p, floor)
-        rate = float(min(max(np.average(p, weights=strata.seen), _FLOOR), 1 - _FLOOR))
+        if strata.seen.sum():  # with no candidates at all, the rate stays where it began
+            rate = float(min(max(np.average(p, weights=strata.seen), _FLOOR), 1 - _FLOOR))
         change = max(
             abs(a - b)
             for old, new in zip(m, new_m, strict=True)
