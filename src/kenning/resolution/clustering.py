@@ -164,12 +164,9 @@ class _Clusters:
 
     def identity(self, root: int) -> _Identity:
         found = self._identity.get(root)
-        if found is None:
-            values = [
-                None if (code := int(codes[root])) < 0 else str(names[code])
-                for codes, names in self._columns
-            ]
-            found = self._identity[root] = _Identity(root, values)
+        if found is None:  # a record a correction names, before any edge reached it
+            self.prepare(np.array([root], np.int64))
+            found = self._identity[root]
         return found
 
     def prepare(self, records: IntArray) -> None:
@@ -214,8 +211,8 @@ class _Clusters:
     def union(self, a: int, b: int) -> None:
         # The smaller index becomes the root, so labels are the same whatever the join order.
         root, child = (a, b) if a < b else (b, a)
-        self.parent[child] = root
         x, y = self.identity(root), self.identity(child)
+        self.parent[child] = root
         del self._identity[child]
         x.dobs = _joined(x.dobs, y.dobs)
         x.first_names = _joined(x.first_names, y.first_names)

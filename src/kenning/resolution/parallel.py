@@ -27,8 +27,7 @@ def in_parts(n: int, work: Callable[[slice], T], part: int | None = None) -> lis
         return [work(slice(0, n))]
     first = work(slice(0, _WARM))
     parts = [slice(start, min(start + part, n)) for start in range(_WARM, n, part)]
-    with ThreadPoolExecutor(max_workers=cores) as pool:
-        return [first, *pool.map(work, parts)]
+    return [first, *in_threads(work, parts, records=n)]
 
 
 def in_threads(work: Callable[[A], T], items: Iterable[A], *, records: int) -> list[T]:
