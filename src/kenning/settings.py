@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     # Whether the server follows the event log, resolving identities as events arrive
     # (exactly one follower is needed; more take turns).
     follow_events: bool = True
+    # Whether the server's SQLite connections leave copying the write-ahead log into the
+    # database to the follower process of `kenning serve` (which sets this for its
+    # workers), instead of the commit that fills the log doing it in a request's time.
+    checkpoints_by_follower: bool = False
     # How long a reservation holds stock unless the request says otherwise.
     reservation_ttl_seconds: int = 900
     # Sourcing rules, most important first, and the order value below which an order is

@@ -50,7 +50,11 @@ def create_app(
     ``mail_sender`` sends sign-up codes (SMTP by default); ``demo_key`` serves the demo
     shop page at /demo with that secret key.
     """
-    pool = StorePool(settings.database_url, settings.pool_size)
+    pool = StorePool(
+        settings.database_url,
+        settings.pool_size,
+        defer_checkpoints=settings.checkpoints_by_follower,
+    )
     models = ModelCache()
 
     account_settings = AccountSettings(

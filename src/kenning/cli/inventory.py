@@ -181,6 +181,7 @@ def serve(
         )
         follower.start()
         os.environ["KENNING_FOLLOW_EVENTS"] = "false"
+        os.environ["KENNING_CHECKPOINTS_BY_FOLLOWER"] = "true"
     try:
         uvicorn.run(
             "kenning.api.serve:app_from_environment",

@@ -44,11 +44,18 @@ class RecordTable:
     def from_rows(
         cls, rows: Iterable[tuple[RecordKey, Mapping[str, str | None]]], fields: Sequence[str]
     ) -> RecordTable:
-        ordered = sorted(rows, key=lambda row: row[0])
-        return cls(
-            keys=[key for key, _ in ordered],
-            columns={name: [values.get(name) for _, values in ordered] for name in fields},
+        return cls.from_values(
+            {key: [values.get(n) for n in fields] for key, values in rows}, fields
         )
+
+    @classmethod
+    def from_values(
+        cls, rows: Mapping[RecordKey, Sequence[str | None]], fields: Sequence[str]
+    ) -> RecordTable:
+        """From each record's values of ``fields``, in that order."""
+        keys = sorted(rows)
+        columns = zip(*(rows[key] for key in keys), strict=True) if keys else ([] for _ in fields)
+        return cls(keys=keys, columns=dict(zip(fields, map(list, columns), strict=True)))
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -245,16 +245,40 @@ def follow_forever(settings: Settings, interval: float = 0.005, parent: int | No
     server's follower, in a process of its own so that resolving never holds up requests.
     Polls a cheap read (the log's end against the cursor) every ``interval`` seconds."""
     models = ModelCache()
-    with open_store(settings.database_url, migrate=False) as store:
-        while parent is None or os.getppid() == parent:
-            try:
-                if store.last_event_seq() > store.cursor(CURSOR):
-                    follow_and_mail(store, models, settings)
-                    continue
-            except Exception:  # the run rolled back; its events are followed again
-                log.exception("following the event log failed; trying again")
-                time.sleep(1)
-            time.sleep(interval)
+    stop = threading.Event()
+    with (
+        open_store(settings.database_url, migrate=False) as store,
+        open_store(settings.database_url, migrate=False) as copier,
+    ):
+        # The log's pages are copied into the database beside the follower, on the other
+        # core, rather than by whichever of its commits fills the log (a stall of tens of
+        # milliseconds that every identify waiting behind that run would feel).
+        store.defer_checkpoints()
+        checkpoints = threading.Thread(
+            target=_checkpoint_every, args=(copier, 0.2, stop), name="kenning-checkpoint"
+        )
+        checkpoints.start()
+        try:
+            while parent is None or os.getppid() == parent:
+                try:
+                    if store.last_event_seq() > store.cursor(CURSOR):
+                        follow_and_mail(store, models, settings)
+                        continue
+                except Exception:  # the run rolled back; its events are followed again
+                    log.exception("following the event log failed; trying again")
+                    time.sleep(1)
+                time.sleep(interval)
+        finally:
+            stop.set()
+            checkpoints.join()
+
+
+def _checkpoint_every(store: Store, interval: float, stop: threading.Event) -> None:
+    while not stop.wait(interval):
+        try:
+            store.checkpoint()
+        except Exception:  # what is left is copied by the next one
+            log.exception("checkpoint failed")
 
 
 class Follower:

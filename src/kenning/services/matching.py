@@ -113,15 +113,33 @@ def stored_settings(store: Store) -> ResolutionSettings:
     return ResolutionSettings.model_validate(store.load_model(SETTINGS_NAME) or {})
 
 
-def _rows(store: Store, keys: Iterable[RecordKey]) -> Rows:
-    return store.normalised_rows(sorted(set(keys)), NORMALISED_FIELDS)
+Values = tuple[str | None, ...]  # a record's normalised values, in NORMALISED_FIELDS order
+_AT = {name: i for i, name in enumerate(NORMALISED_FIELDS)}
+
+
+class _Rows:
+    """The normalised records a run reads, each read from the store once."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.values: dict[RecordKey, Values] = {}
+
+    def read(self, keys: Iterable[RecordKey]) -> set[RecordKey]:
+        """Read those of ``keys`` not read yet; returns those of them that exist."""
+        wanted = set(keys)
+        missing = sorted(wanted - self.values.keys())
+        if missing:
+            self.values.update(self._store.normalised_rows(missing, NORMALISED_FIELDS))
+        return {key for key in wanted if key in self.values}
+
+    def table(self, keys: Iterable[RecordKey]) -> RecordTable:
+        return RecordTable.from_values({key: self.values[key] for key in keys}, NORMALISED_FIELDS)
 
 
 def _keys_of(
-    rows: Rows, rules: Sequence[BlockingRule]
+    table: RecordTable, rules: Sequence[BlockingRule]
 ) -> tuple[list[RecordKey], list[int], list[str]]:
     """(record, stable key, rule name) of every key of these records under the rules."""
-    table = RecordTable.from_rows(rows, NORMALISED_FIELDS)
     features = build_features(table.columns)
     records, keys, names = record_keys(features, rules)
     return [table.keys[i] for i in records.tolist()], keys.tolist(), names
@@ -131,29 +149,39 @@ def identifier_keys(rows: Iterable[Mapping[str, Any]]) -> dict[int, str]:
     """The stable keys of the identifiers these normalised records hold (e-mail, phone,
     loyalty id, address), computed from the values as the features derive them, each with
     the name of its rule."""
+    return _held_keys([tuple(row.get(name) for name in NORMALISED_FIELDS) for row in rows])
+
+
+def _held_keys(rows: Sequence[Values]) -> dict[int, str]:
+    """identifier_keys of records given as values in field order; each distinct value is
+    hashed once (the holders of one e-mail are many records)."""
     keys: dict[int, str] = {}
-    for values in rows:
-        for column in ("email", "phone", "loyalty_id"):
-            if values.get(column):
-                keys[lookup_key(column, values[column])] = column
-        number, street, unit = values.get("house_number"), values.get("street"), values.get("unit")
-        if number and street:
-            address = f"{number} {street.replace(' ', '')}" + (f" {unit}" if unit else "")
+    for column in ("email", "phone", "loyalty_id"):
+        at = _AT[column]
+        for value in {row[at] for row in rows} - {None, ""}:
+            keys[lookup_key(column, str(value))] = column
+    number, street, unit = _AT["house_number"], _AT["street"], _AT["unit"]
+    for n, s, u in {(row[number], row[street], row[unit]) for row in rows}:
+        if n and s:
+            address = f"{n} {s.replace(' ', '')}" + (f" {u}" if u else "")
             keys[lookup_key("address_key", address)] = "address_key"
     return keys
 
 
 def index_records(
-    store: Store, keys: Sequence[RecordKey], settings: ResolutionSettings
+    store: Store,
+    keys: Sequence[RecordKey],
+    settings: ResolutionSettings,
+    rows: _Rows | None = None,
 ) -> tuple[list[int], list[str], list[int]]:
     """Store the record keys of these records (replacing theirs); returns their keys with
     the rule of each, and those of them that say who someone is (e-mail, phone, loyalty
     id, address)."""
-    rows = _rows(store, keys)
-    holders, stable, names = _keys_of(rows, settings.rules())
+    rows = rows or _Rows(store)
+    table = rows.table(rows.read(keys))
+    holders, stable, names = _keys_of(table, settings.rules())
     store.replace_record_keys(
-        [key for key, _ in rows],
-        sorted({(k, s, r) for k, (s, r) in zip(stable, holders, strict=True)}),
+        table.keys, sorted({(k, s, r) for k, (s, r) in zip(stable, holders, strict=True)})
     )
     store.recount_blocks(list(zip(stable, names, strict=True)), settings.max_block)
     identifying = [k for k, name in zip(stable, names, strict=True) if name in _IDENTIFYING]
@@ -181,7 +209,8 @@ def resolve_records(
     if not keys:
         return MatchOutcome(0)
     store.serialise_identity()
-    stable, _, identifying = index_records(store, keys, settings)
+    rows = _Rows(store)
+    stable, _, identifying = index_records(store, keys, settings, rows)
     earlier = dict(previous or {})
     if earlier:
         store.recount_blocks(list(earlier.items()), settings.max_block)
@@ -192,9 +221,7 @@ def resolve_records(
     focus = set(keys) | set(store.records_with_keys((set(identifying) | set(earlier)) - big))
     blocking = (set(stable) | store.keys_of_records(sorted(focus - set(keys)))) - big
     candidates = set(store.records_with_keys(blocking))
-    near = RecordTable.from_rows(
-        _with_holders(store, _rows(store, focus | candidates), big), NORMALISED_FIELDS
-    )
+    near = _with_holders(store, rows, focus | candidates, big)
     links = direct_links(
         near, np.array([key in focus for key in near.keys], bool), model, settings, oversized
     )
@@ -202,8 +229,7 @@ def resolve_records(
     core = _whole_components(store, _with_linked(store, seeds))
     core_set = set(core)
     corrections = store.corrections_of(core)
-    table_rows = _with_holders(store, _rows(store, core), big)
-    table = RecordTable.from_rows(table_rows, NORMALISED_FIELDS)
+    table = _with_holders(store, rows, core_set, big)
     in_core = np.array([key in core_set for key in table.keys], bool)
     must, cannot = correction_pairs(corrections)
     resolution = resolve(
@@ -233,14 +259,13 @@ def _with_linked(store: Store, seeds: set[RecordKey]) -> set[RecordKey]:
     return found
 
 
-def _with_holders(store: Store, rows: Rows, big: set[int]) -> Rows:
-    """The rows and those of every other holder of the identifiers they hold, so that
-    whether an e-mail or phone is shared is decided over all its holders, as in batch
-    (beyond a block's size it is shared whoever holds it; see pipeline.shared_when_big)."""
-    have = {key for key, _ in rows}
-    held = set(identifier_keys(values for _, values in rows)) - big
-    others = set(store.records_with_keys(held)) - have
-    return rows + _rows(store, others)
+def _with_holders(store: Store, rows: _Rows, keys: set[RecordKey], big: set[int]) -> RecordTable:
+    """The records and every other holder of the identifiers they hold, so that whether
+    an e-mail or phone is shared is decided over all its holders, as in batch (beyond a
+    block's size it is shared whoever holds it; see pipeline.shared_when_big)."""
+    have = rows.read(keys)
+    held = set(_held_keys([rows.values[key] for key in have])) - big
+    return rows.table(have | rows.read(set(store.records_with_keys(held)) - have))
 
 
 def _whole_components(store: Store, seeds: set[RecordKey]) -> list[RecordKey]:

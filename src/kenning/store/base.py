@@ -149,6 +149,14 @@ class Store(
     def _lock_for_migration(self) -> None:
         """Keep two processes from migrating at once (inside the migration transaction)."""
 
+    def defer_checkpoints(self) -> None:
+        """Leave copying the write-ahead log into the database to `checkpoint`, called
+        by someone else, instead of the commit that fills it (the embedded store's)."""
+
+    def checkpoint(self) -> None:
+        """Copy what is committed into the database file, without waiting for readers or
+        the writer (a server database does this itself)."""
+
     @abstractmethod
     def close(self) -> None: ...
 

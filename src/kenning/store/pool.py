@@ -16,12 +16,13 @@ from kenning.store.base import Store
 
 
 class StorePool:
-    def __init__(self, url: str, size: int = 8) -> None:
+    def __init__(self, url: str, size: int = 8, *, defer_checkpoints: bool = False) -> None:
         if size < 1:
             raise ValueError("a pool needs at least one store")
         # An in-memory SQLite database exists once per connection: share one.
         self.size = 1 if url.endswith(":memory:") else size
         self.url = url
+        self._defer_checkpoints = defer_checkpoints  # see Store.defer_checkpoints
         self._idle: queue.LifoQueue[Store] = queue.LifoQueue()
         self._all: list[Store] = []
         self._lock = threading.Lock()
@@ -35,6 +36,8 @@ class StorePool:
         with self._lock:
             # The first store migrates the schema; the others find it done.
             store = open_store(self.url, migrate=not self._all)
+            if self._defer_checkpoints:
+                store.defer_checkpoints()
             self._all.append(store)
             return store
 

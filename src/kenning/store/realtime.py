@@ -281,8 +281,10 @@ class RealtimeTables(SqlHooks):
 
     def normalised_rows(
         self, records: Sequence[RecordKey], fields: Sequence[str]
-    ) -> list[tuple[RecordKey, dict[str, str | None]]]:
-        out: list[tuple[RecordKey, dict[str, str | None]]] = []
+    ) -> list[tuple[RecordKey, tuple[str | None, ...]]]:
+        """Each of these records' values of ``fields``, in that order (absent records are
+        left out)."""
+        out: list[tuple[RecordKey, tuple[str | None, ...]]] = []
         names = ", ".join(fields)
         for source, ids in by_source(records):
             rows = self._query(
@@ -290,7 +292,7 @@ class RealtimeTables(SqlHooks):
                 f"WHERE source = ? AND record_id IN ({marks(len(ids))})",
                 (source, *ids),
             )
-            out += [((row[0], row[1]), dict(zip(fields, row[2:], strict=True))) for row in rows]
+            out += [((row[0], row[1]), tuple(row[2:])) for row in rows]
         return out
 
     def customers_holding(

@@ -131,5 +131,15 @@ class SQLiteStore(Store):
             "now": "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
         }
 
+    def defer_checkpoints(self) -> None:
+        # The commit that takes the WAL past 1,000 pages copies them all into the file
+        # before it returns; the real-time follower's commits must not wait for that.
+        with self._lock:
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+
+    def checkpoint(self) -> None:
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     def close(self) -> None:
         self._conn.close()
