@@ -210,6 +210,7 @@ def main() -> None:
     parser.add_argument("store", type=Path, help="a resolved SQLite store (copied first)")
     parser.add_argument("--seconds", type=float, default=20, help="per phase")
     parser.add_argument("--clients", type=int, default=32, help="for the lookup phase")
+    parser.add_argument("--identify-clients", type=int, default=4, help="for the identify phase")
     parser.add_argument("--processes", type=int, default=2, help="load processes")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--pool", type=int, default=16, help="database connections per worker")
@@ -237,7 +238,7 @@ def main() -> None:
         with server(url, free_port(), args.workers, args.pool) as (base, pid):
             for name, make, clients, secret in (
                 ("ingest", track_batch, 8, params["write_key"]),
-                ("identify", identify_batch, 4, params["write_key"]),
+                ("identify", identify_batch, args.identify_clients, params["write_key"]),
                 ("lookup", lookup_email, args.clients, params["secret"]),
             ):
                 if name not in wanted:

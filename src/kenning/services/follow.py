@@ -133,7 +133,7 @@ def follow(
     models: ModelCache,
     settings: ResolutionSettings | None = None,
     *,
-    limit: int = 2000,
+    limit: int = 500,
 ) -> FollowOutcome:
     """Apply the next events of the log (at most ``limit``); an outcome of 0 events means
     the follower has caught up. Collected events are resolved at once; records that came

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -10,6 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
+try:
+    import fcntl
+except ImportError:  # Windows: processes wait through SQLite's busy handler
+    fcntl = None  # type: ignore[assignment]
 
 from kenning.store.base import NORMALISED_SELECT, RecordKey, Store, in_key_order
 from kenning.store.sqlite_arrow import read_arrow
@@ -31,15 +37,49 @@ _PRAGMAS = (
 )
 
 
-_WRITERS: dict[str, threading.Lock] = {}
+class _WriterLock:
+    """Writers to one database file take turns here, threads of this process and other
+    processes alike: a thread lock, then an exclusive ``flock`` of a file beside the
+    database. SQLite's own busy handler polls in sleeps of up to 100 ms, so a writer that
+    commits and begins again at once (the log's follower) would starve the others (a
+    server's requests logging events); a process blocked in ``flock`` wakes as soon as
+    the lock is free."""
+
+    def __init__(self, path: str) -> None:
+        self._threads = threading.Lock()
+        self._file = None if path == ":memory:" or fcntl is None else path + "-writer"
+        self._fd: int | None = None
+        self._pid = 0
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._file is not None and fcntl is not None:
+                if self._fd is None or self._pid != os.getpid():  # not a parent's file
+                    self._fd = os.open(self._file, os.O_RDWR | os.O_CREAT, 0o644)
+                    self._pid = os.getpid()
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None and fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+_WRITERS: dict[str, _WriterLock] = {}
 _WRITERS_GUARD = threading.Lock()
 
 
-def _writer_lock(path: str) -> threading.Lock:
+def _writer_lock(path: str) -> _WriterLock:
     """The one lock every connection of this process to ``path`` writes under."""
     key = path if path == ":memory:" else str(Path(path).resolve())
     with _WRITERS_GUARD:
-        return _WRITERS.setdefault(key, threading.Lock())
+        return _WRITERS.setdefault(key, _WriterLock(key))
 
 
 class SQLiteStore(Store):
@@ -78,9 +118,8 @@ class SQLiteStore(Store):
                 finally:
                     self._depth -= 1
                 return
-            # Writers in this process queue on one lock per file rather than on SQLite's
-            # busy handler, which sleeps in steps of up to 100 ms and starves under many
-            # threads; other processes still wait through busy_timeout.
+            # Writers queue on one lock per file (see _WriterLock) rather than on SQLite's
+            # busy handler, which sleeps in steps of up to 100 ms and starves them.
             with self._writer:
                 # IMMEDIATE takes the write lock now, so a transaction never fails half-way
                 # on a lock upgrade.
