@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -161,3 +164,47 @@ def test_a_failed_bulk_read_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "not.db").write_bytes(b"this is not a database" * 100)
     with pytest.raises(OSError, match=r"cannot read .*not\.db"):
         read_arrow(str(tmp_path / "not.db"), "SELECT 1 FROM source_records")
+
+
+def _hold_a_write(path: str, holding: Any, release: Any) -> None:
+    with open_store(f"sqlite:///{path}", migrate=False) as store, store.transaction():
+        store.upsert_records([_row("pos", "held")])
+        holding.set()
+        release.wait(30)
+
+
+def test_sqlite_writers_of_other_processes_take_turns_on_one_file_lock(tmp_path: Path) -> None:
+    """A process's transaction holds the flock beside the database: another process's
+    writer waits on it (and wakes when it is free) instead of polling SQLite's lock."""
+    path = str(tmp_path / "k.db")
+    open_store(f"sqlite:///{path}").close()
+    context = multiprocessing.get_context("spawn")
+    holding, release = context.Event(), context.Event()
+    child = context.Process(target=_hold_a_write, args=(path, holding, release))
+    child.start()
+    try:
+        assert holding.wait(30)
+        with Path(path + "-writer").open("rb") as lock, pytest.raises(BlockingIOError):
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        release.set()
+        child.join(30)
+    assert child.exitcode == 0
+    with open_store(f"sqlite:///{path}") as store, store.transaction():
+        store.upsert_records([_row("web", "after")])
+        assert store.record_counts() == {"pos": 1, "web": 1}
+
+
+def test_a_deferred_checkpoint_is_done_by_whoever_is_asked(tmp_path: Path) -> None:
+    """The writer's commits leave the log's pages in the log; `checkpoint` (from another
+    connection) copies them into the database file."""
+    path = tmp_path / "k.db"
+    with open_store(f"sqlite:///{path}") as writer, open_store(str(path), migrate=False) as copier:
+        writer.defer_checkpoints()
+        before = path.stat().st_size
+        with writer.transaction():
+            writer.upsert_records([_row("pos", str(i)) for i in range(60_000)])
+        assert writer._query("PRAGMA wal_autocheckpoint") == [(0,)]
+        assert path.stat().st_size == before  # over 1,000 pages, still all in the log
+        copier.checkpoint()
+        assert path.stat().st_size > before + 4_000_000

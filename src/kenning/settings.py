@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     # database to the follower process of `kenning serve` (which sets this for its
     # workers), instead of the commit that fills the log doing it in a request's time.
     checkpoints_by_follower: bool = False
+    # Where the follower process of `kenning serve` listens for a nudge from the workers
+    # once they have logged events (set by `kenning serve`; it also polls).
+    follower_socket: str = ""
     # How long a reservation holds stock unless the request says otherwise.
     reservation_ttl_seconds: int = 900
     # Sourcing rules, most important first, and the order value below which an order is

@@ -22,7 +22,7 @@ from kenning.api.routers import (
 )
 from kenning.profiles.golden import Survivorship
 from kenning.services.accounts import AccountSettings, Sender, smtp_sender
-from kenning.services.follow import Follower, FollowOutcome, follow_and_mail
+from kenning.services.follow import Follower, FollowOutcome, Nudger, follow_and_mail
 from kenning.services.inventory import FavouriteStores, utcnow
 from kenning.services.matching import ModelCache
 from kenning.services.pricing import CustomerFacts, profile_customer_facts
@@ -72,6 +72,8 @@ def create_app(
             return follow_and_mail(store, models, settings)
 
     follower = Follower(follow_log, on_error=lambda exc: log.exception("follower", exc_info=exc))
+    # Collected events poke the follower: this app's thread, or another process's socket.
+    nudger = Nudger(settings.follower_socket) if settings.follower_socket else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -95,7 +97,7 @@ def create_app(
     app.state.clock = clock
     app.state.favourite_stores = favourite_stores
     app.state.models = models
-    app.state.follower = follower
+    app.state.follower = follower if settings.follow_events or nudger is None else nudger
     app.state.customer_facts = customer_facts
     app.state.account_settings = account_settings
     app.state.mail_sender = mail_sender or smtp_sender(account_settings)

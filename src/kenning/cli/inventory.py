@@ -159,6 +159,8 @@ def serve(
     log in a second process, resolving identities as events arrive."""
     import multiprocessing
     import os
+    import shutil
+    import tempfile
 
     import uvicorn
 
@@ -173,9 +175,13 @@ def serve(
     follower = None
     if ctx.settings.follow_events:
         # One follower for every worker, in a process of its own (see follow_forever).
+        # Workers nudge the follower through a socket of this server's own; it polls
+        # too, for events other processes log.
+        nudges = Path(tempfile.mkdtemp(prefix="kenning-serve-")) / "follower.sock"
+        os.environ["KENNING_FOLLOWER_SOCKET"] = str(nudges)
         follower = multiprocessing.get_context("spawn").Process(
             target=follow_forever,
-            args=(ctx.settings, 0.005, os.getpid()),
+            args=(ctx.settings, 0.05, os.getpid(), str(nudges)),
             name="kenning-follower",
             daemon=True,
         )
@@ -195,3 +201,4 @@ def serve(
         if follower is not None:
             follower.terminate()
             follower.join(10)
+            shutil.rmtree(Path(os.environ["KENNING_FOLLOWER_SOCKET"]).parent, ignore_errors=True)

@@ -13,12 +13,13 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
 
 from kenning.resolution.arrays import distinct
-from kenning.resolution.features import Features
+from kenning.resolution.features import Features, Vocabulary
 from kenning.resolution.parallel import in_threads
 
 IntArray = npt.NDArray[np.int64]
@@ -98,11 +99,21 @@ _MIX = np.uint64(_MIX_INT)
 _U64 = (1 << 64) - 1
 
 
+# Each vocabulary's value hashes, kept while it lives: a column is in several rules, and
+# its hashes are asked for rule after rule.
+_HASHES: WeakKeyDictionary[Vocabulary, npt.NDArray[np.uint64]] = WeakKeyDictionary()
+
+
 def _value_hashes(features: Features, column: str) -> npt.NDArray[np.uint64]:
     """A 64-bit hash of each value of the column's vocabulary, whatever else is in it."""
-    values = features.vocab[column].values.tolist()
-    digests = b"".join(blake2b(v.encode(), digest_size=8).digest() for v in values)
-    return np.frombuffer(digests, np.uint64) if values else np.zeros(0, np.uint64)
+    vocab = features.vocab[column]
+    found = _HASHES.get(vocab)
+    if found is None:
+        values = vocab.values.tolist()
+        digests = b"".join(blake2b(v.encode(), digest_size=8).digest() for v in values)
+        found = np.frombuffer(digests, np.uint64) if values else np.zeros(0, np.uint64)
+        _HASHES[vocab] = found
+    return found
 
 
 def stable_keys(features: Features, rule: BlockingRule) -> tuple[IntArray, npt.NDArray[np.bool_]]:
@@ -187,11 +198,14 @@ def candidate_pairs(
     max_block: int = 200,
     warn_pairs_per_record: float = 50.0,
     oversized: Oversized | None = None,
+    anchors: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[IntArray, IntArray, BlockingReport]:
     """The union of every rule's pairs, each pair once, sorted by (left, right).
 
     `oversized` holds stable keys of blocks known to be too big elsewhere, by rule: the records
-    here are a part of a larger store, whose blocks are capped as a whole."""
+    here are a part of a larger store, whose blocks are capped as a whole. With `anchors`,
+    only blocks that hold an anchor record make pairs (whole, capped by their whole size):
+    the pairs an anchor is in are among them."""
     report = BlockingReport()
     n = features.n
 
@@ -201,6 +215,8 @@ def candidate_pairs(
         if big is not None and len(big):
             stable, _ = stable_keys(features, rule)
             keys[np.isin(stable, big)] = -1
+        if anchors is not None:
+            keys[(keys >= 0) & ~np.isin(keys, keys[anchors & (keys >= 0)])] = -1
         return pairs_within_blocks(keys, max_block)
 
     ids: list[IntArray] = []

@@ -173,7 +173,11 @@ def direct_links(
     features = build_features(table.columns, shared_threshold=settings.shared_threshold)
     shared_when_big(features, oversized, settings.max_block)
     left, right, _ = candidate_pairs(
-        features, settings.rules(), max_block=settings.max_block, oversized=oversized
+        features,
+        settings.rules(),
+        max_block=settings.max_block,
+        oversized=oversized,
+        anchors=focus,
     )
     mine = focus[left] | focus[right]
     left, right = left[mine], right[mine]

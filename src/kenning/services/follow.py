@@ -8,12 +8,15 @@ one store take turns (the cursor moves only from where each found it).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kenning.domain.records import RecordError, SourceRecord, build_record
@@ -240,12 +243,60 @@ def follow_and_mail(store: Store, models: ModelCache, settings: Settings) -> Fol
     return outcome
 
 
-def follow_forever(settings: Settings, interval: float = 0.005, parent: int | None = None) -> None:
+class Nudges:
+    """Where a follower process hears that events were logged: a datagram socket that the
+    server's workers send a byte to after each commit (see Nudger)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.bind(path)
+
+    def wait(self, timeout: float) -> None:
+        """Until a nudge comes or ``timeout`` seconds pass; nudges already queued are
+        taken too (one run follows them all)."""
+        self._socket.settimeout(timeout)
+        try:
+            self._socket.recv(16)
+        except TimeoutError:
+            return
+        self._socket.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            while self._socket.recv(16):
+                pass
+
+    def close(self) -> None:
+        self._socket.close()
+        Path(self.path).unlink(missing_ok=True)
+
+
+class Nudger:
+    """A worker's side of Nudges: never waits, and a follower not listening (not started
+    yet, or its queue full) is no error: it polls the log as well."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.setblocking(False)
+
+    def poke(self) -> None:
+        with contextlib.suppress(OSError):
+            self._socket.sendto(b"!", self._path)
+
+
+def follow_forever(
+    settings: Settings,
+    interval: float = 0.005,
+    parent: int | None = None,
+    nudges: str | None = None,
+) -> None:
     """Follow the log of the store ``settings`` name until the parent process is gone: the
     server's follower, in a process of its own so that resolving never holds up requests.
-    Polls a cheap read (the log's end against the cursor) every ``interval`` seconds."""
+    Polls a cheap read (the log's end against the cursor) every ``interval`` seconds, and
+    at once when nudged through the socket at ``nudges`` (see Nudger)."""
     models = ModelCache()
     stop = threading.Event()
+    doorbell = Nudges(nudges) if nudges else None
     with (
         open_store(settings.database_url, migrate=False) as store,
         open_store(settings.database_url, migrate=False) as copier,
@@ -267,10 +318,15 @@ def follow_forever(settings: Settings, interval: float = 0.005, parent: int | No
                 except Exception:  # the run rolled back; its events are followed again
                     log.exception("following the event log failed; trying again")
                     time.sleep(1)
-                time.sleep(interval)
+                if doorbell is not None:
+                    doorbell.wait(interval)
+                else:
+                    time.sleep(interval)
         finally:
             stop.set()
             checkpoints.join()
+            if doorbell is not None:
+                doorbell.close()
 
 
 def _checkpoint_every(store: Store, interval: float, stop: threading.Event) -> None:
