@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import multiprocessing
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.store import Store, is_sqlite_file, open_store
 from kenning.store.migrations import MIGRATIONS
 from kenning.store.pool import StorePool
+from kenning.store.sqlite import _WriterLock
 from kenning.store.sqlite_arrow import read_arrow
 
 
@@ -193,6 +195,35 @@ def test_sqlite_writers_of_other_processes_take_turns_on_one_file_lock(tmp_path:
     with open_store(f"sqlite:///{path}") as store, store.transaction():
         store.upsert_records([_row("web", "after")])
         assert store.record_counts() == {"pos": 1, "web": 1}
+
+
+def test_a_yielding_writer_waits_for_the_lock_to_be_free(tmp_path: Path) -> None:
+    """The follower's store takes the write lock only when nobody holds it, and queues
+    like any writer once it has stepped aside long enough."""
+    path = str(tmp_path / "k.db")
+    open_store(f"sqlite:///{path}").close()
+    context = multiprocessing.get_context("spawn")
+    holding, release = context.Event(), context.Event()
+    child = context.Process(target=_hold_a_write, args=(path, holding, release))
+    child.start()
+    with open_store(f"sqlite:///{path}", migrate=False) as store:
+        store.yield_to_writers()
+        assert holding.wait(30)
+        done = threading.Event()
+
+        def write() -> None:
+            with store.transaction():
+                store.upsert_records([_row("web", "yielded")])
+            done.set()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        # The child holds the lock until released, whatever the time: the write waits.
+        assert not done.wait(3 * _WriterLock.YIELD_FOR)
+        release.set()
+        writer.join(30)
+        child.join(30)
+        assert done.is_set() and store.record_counts() == {"pos": 1, "web": 1}
 
 
 def test_a_deferred_checkpoint_is_done_by_whoever_is_asked(tmp_path: Path) -> None:

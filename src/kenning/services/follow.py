@@ -136,7 +136,7 @@ def follow(
     models: ModelCache,
     settings: ResolutionSettings | None = None,
     *,
-    limit: int = 500,
+    limit: int = 200,
 ) -> FollowOutcome:
     """Apply the next events of the log (at most ``limit``); an outcome of 0 events means
     the follower has caught up. Collected events are resolved at once; records that came
@@ -305,6 +305,7 @@ def follow_forever(
         # core, rather than by whichever of its commits fills the log (a stall of tens of
         # milliseconds that every identify waiting behind that run would feel).
         store.defer_checkpoints()
+        store.yield_to_writers()
         checkpoints = threading.Thread(
             target=_checkpoint_every, args=(copier, 0.2, stop), name="kenning-checkpoint"
         )

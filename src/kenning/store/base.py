@@ -149,6 +149,12 @@ class Store(
     def _lock_for_migration(self) -> None:
         """Keep two processes from migrating at once (inside the migration transaction)."""
 
+    def yield_to_writers(self) -> None:
+        """Let this connection's transactions take the write lock only when it is free, so
+        that writers already waiting go first (for a little while at most): a background
+        writer (the log's follower) must not hold up requests behind the embedded store's
+        single writer."""
+
     def defer_checkpoints(self) -> None:
         """Leave copying the write-ahead log into the database to `checkpoint`, called
         by someone else, instead of the commit that fills it (the embedded store's)."""

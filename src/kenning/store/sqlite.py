@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,7 +44,11 @@ class _WriterLock:
     database. SQLite's own busy handler polls in sleeps of up to 100 ms, so a writer that
     commits and begins again at once (the log's follower) would starve the others (a
     server's requests logging events); a process blocked in ``flock`` wakes as soon as
-    the lock is free."""
+    the lock is free. A yielding writer (the follower) lets those already waiting go first.
+    """
+
+    # How long a yielding writer steps aside before it queues like the others.
+    YIELD_FOR = 0.1
 
     def __init__(self, path: str) -> None:
         self._threads = threading.Lock()
@@ -51,24 +56,35 @@ class _WriterLock:
         self._fd: int | None = None
         self._pid = 0
 
-    def __enter__(self) -> None:
-        self._threads.acquire()
-        try:
-            if self._file is not None and fcntl is not None:
-                if self._fd is None or self._pid != os.getpid():  # not a parent's file
-                    self._fd = os.open(self._file, os.O_RDWR | os.O_CREAT, 0o644)
-                    self._pid = os.getpid()
+    @contextmanager
+    def held(self, *, yielding: bool = False) -> Iterator[None]:
+        with self._threads:
+            if self._file is None or fcntl is None:
+                yield
+                return
+            if self._fd is None or self._pid != os.getpid():  # not a parent's file
+                self._fd = os.open(self._file, os.O_RDWR | os.O_CREAT, 0o644)
+                self._pid = os.getpid()
+            if not (yielding and self._try_for(self._fd, self.YIELD_FOR)):
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
-        except BaseException:
-            self._threads.release()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if self._fd is not None and fcntl is not None:
+            try:
+                yield
+            finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            self._threads.release()
+
+    @staticmethod
+    def _try_for(fd: int, seconds: float) -> bool:
+        """Take the lock only when nobody holds it, trying for ``seconds``."""
+        assert fcntl is not None
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.001)
 
 
 _WRITERS: dict[str, _WriterLock] = {}
@@ -97,6 +113,7 @@ class SQLiteStore(Store):
         self._lock = threading.RLock()
         self._writer = _writer_lock(self.path)
         self._depth = 0
+        self._yielding = False
         for pragma in _PRAGMAS:
             self._conn.execute(pragma)
 
@@ -120,7 +137,7 @@ class SQLiteStore(Store):
                 return
             # Writers queue on one lock per file (see _WriterLock) rather than on SQLite's
             # busy handler, which sleeps in steps of up to 100 ms and starves them.
-            with self._writer:
+            with self._writer.held(yielding=self._yielding):
                 # IMMEDIATE takes the write lock now, so a transaction never fails half-way
                 # on a lock upgrade.
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -169,6 +186,9 @@ class SQLiteStore(Store):
             "ts": "TEXT",
             "now": "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
         }
+
+    def yield_to_writers(self) -> None:
+        self._yielding = True
 
     def defer_checkpoints(self) -> None:
         # The commit that takes the WAL past 1,000 pages copies them all into the file
