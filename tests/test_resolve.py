@@ -13,7 +13,7 @@ import pytest
 from kenning.datagen import DatagenConfig, generate
 from kenning.ingest.importer import Importer
 from kenning.resolution.settings import ResolutionSettings
-from kenning.services.identity import evaluate_store, resolve_store
+from kenning.services.identity import MODEL_NAME, evaluate_store, resolve_store
 from kenning.store import Store, open_store
 
 
@@ -73,6 +73,23 @@ def test_a_rerun_keeps_every_id_and_records_no_change(store: Store, retailer: Pa
     assert not again.trained
     assert store.customer_assignments() == first
     assert (again.merges, again.splits, again.rows_written) == (0, 0, 0)
+
+
+def test_a_model_of_an_earlier_versions_comparisons_is_trained_again(
+    store: Store, retailer: Path
+) -> None:
+    Importer(store).import_files(_files(retailer))
+    resolve_store(store)
+    first = store.customer_assignments()
+    older = store.load_model(MODEL_NAME)
+    assert older is not None
+    city = next(c for c in older["comparisons"] if c["name"] == "city")
+    keep = [i for i, level in enumerate(city["levels"]) if level != "fuzzy"]
+    for field in ("levels", "m", "u"):
+        city[field] = [city[field][i] for i in keep]  # as before the fuzzy level
+    store.save_model(MODEL_NAME, older)
+    again = resolve_store(store)
+    assert again.trained and store.customer_assignments() == first
 
 
 def test_corrections_are_respected_by_every_run(store: Store, retailer: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kenning.domain.normalised import NORMALISED_FIELDS
-from kenning.resolution.blocking import candidate_pairs
+from kenning.resolution.blocking import BlockingRule, candidate_pairs
 from kenning.resolution.features import build_features
 
 
@@ -39,3 +39,16 @@ def test_anchored_pairs_are_the_pairs_an_anchor_is_in() -> None:
     o_left, o_right, _ = candidate_pairs(features, anchors=only_ann)
     assert not set(zip(o_left.tolist(), o_right.tolist(), strict=True)) & {(2, 3), (2, 4), (3, 4)}
     assert {(2, 3), (2, 4), (3, 4)} <= set(zip(left.tolist(), right.tolist(), strict=True))
+
+
+def test_names_typed_into_each_others_boxes_share_a_name_pair_block() -> None:
+    rows = [
+        {"first_name": "max", "last_name": "morrison", "city": "moonta"},
+        {"first_name": "morrison", "last_name": "max", "city": "moonta"},
+        {"first_name": "max", "last_name": "morrison", "city": "perth"},
+    ]
+    features = build_features(_columns(rows))
+    assert "name_pair" not in features.codes  # built only for the settings that use it
+    left, right, _ = candidate_pairs(features, [BlockingRule(("name_pair", "city"))])
+    assert list(zip(left.tolist(), right.tolist(), strict=True)) == [(0, 1)]
+    assert features.value("name_pair", 1) == "max morrison"

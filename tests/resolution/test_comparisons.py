@@ -184,6 +184,9 @@ def test_address_levels(a: Record, b: Record, expected: str) -> None:
         ("SW1A 1AA", "SW1A 1AA", "exact"),
         ("SW1A 1AA", "SW1A 2AA", "district"),
         ("SW1A 1AA", "M1 1AE", "else"),
+        ("4570", "4579", "typo"),  # one character off, outside a district of its own
+        ("4570", "4750", "typo"),
+        ("4570", "7045", "else"),
         (None, "SW1A 1AA", "null"),
     ],
 )
@@ -200,12 +203,15 @@ def test_postcode_levels(a: str | None, b: str | None, expected: str) -> None:
         ("city", "leeds", "leeds", "exact"),
         ("city", "leeds", "york", "else"),
         ("city", None, "york", "null"),
+        ("city", "malvern east", "malverneast", "fuzzy"),
+        ("city", "huddersfield", "hudersfield", "fuzzy"),
+        ("city", "barnsley", "bramley", "else"),
         ("loyalty_id", "770958112989", "770958112989", "exact"),
         ("loyalty_id", "770958112989", "779898144938", "else"),
         ("loyalty_id", "770958112989", None, "null"),
     ],
 )
-def test_exact_only_levels(name: str, a: str | None, b: str | None, expected: str) -> None:
+def test_place_and_card_levels(name: str, a: str | None, b: str | None, expected: str) -> None:
     assert pair_level(name, {name: a}, {name: b}) == expected
 
 

@@ -75,6 +75,7 @@ class BlockingReport:
 
 def _rule_keys(features: Features, rule: BlockingRule) -> IntArray:
     """One int64 key per record (equal keys ⇔ equal values on every column), -1 = no key."""
+    features.ensure(rule.columns)
     key = np.zeros(features.n, dtype=np.int64)
     valid = np.ones(features.n, dtype=bool)
     for column in rule.columns:
@@ -120,6 +121,7 @@ def stable_keys(features: Features, rule: BlockingRule) -> tuple[IntArray, npt.N
     """A rule's key per record as a hash of the rule and its values (not of codes), so the
     same record has the same key in any Features: what the store indexes for the real-time
     matcher to find a record's candidates. Returns (keys, has a key); shared values count."""
+    features.ensure(rule.columns)
     seed = blake2b(rule.name.encode(), digest_size=8).digest()
     key = np.full(features.n, np.frombuffer(seed, np.uint64)[0], np.uint64)
     valid = np.ones(features.n, dtype=bool)

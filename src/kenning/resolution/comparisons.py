@@ -21,6 +21,7 @@ from kenning.resolution.features import FUZZY_FIRST_NAME, Features, Vocabulary, 
 
 FUZZY_LAST_NAME = 0.92
 FUZZY_STREET = 0.9
+FUZZY_CITY = 0.92
 EMAIL_DOMAIN_EDITS = 2
 
 Rule = Callable[[Features, np.ndarray, np.ndarray], np.ndarray]
@@ -247,7 +248,7 @@ def _address(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return lad.result
 
 
-POSTCODE = ("null", "exact", "district", "else")
+POSTCODE = ("null", "exact", "district", "typo", "else")
 
 
 def _postcode(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -257,6 +258,22 @@ def _postcode(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     lad.settle("exact", a == b)
     da, db = lad.codes("postcode_district")
     lad.settle("district", (da == db) & (da >= 0))
+    a, b = lad.codes("postcode")
+    lad.settle("typo", _edits(f.vocab["postcode"], 1)(a, b))
+    return lad.result
+
+
+CITY = ("null", "exact", "fuzzy", "else")
+
+
+def _city(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    lad = _Ladder(f, left, right, CITY)
+    lad.settle_nulls("city")
+    a, b = lad.codes("city")
+    lad.settle("exact", a == b)
+    a, b = lad.codes("city")
+    # A town typed with a slip or without its space ("malverneast"); its weight is learnt.
+    lad.settle("fuzzy", f.vocab["city"].jaro_winkler_at_least(a, b, FUZZY_CITY))
     return lad.result
 
 
@@ -283,7 +300,7 @@ def default_comparisons() -> tuple[Comparison, ...]:
         Comparison("phone", PHONE, _phone),
         Comparison("address", ADDRESS, _address),
         Comparison("postcode", POSTCODE, _postcode),
-        Comparison("city", EXACT_ONLY, _exact("city")),
+        Comparison("city", CITY, _city),
         # A card the household shares says nothing about which of them is shopping.
         Comparison("loyalty_id", EXACT_ONLY, _exact("loyalty_id", shared="loyalty_id")),
     )

@@ -10,7 +10,8 @@ scorers only see the pairs that cheap bounds could not settle.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeAlias
@@ -289,6 +290,17 @@ class Features:
         code = int(self.codes[column][record])
         return None if code < 0 else str(self.vocab[column].values[code])
 
+    def ensure(self, columns: Iterable[str]) -> None:
+        """Derive those of ``columns`` built only when a blocking rule asks for them."""
+        for name in columns:
+            if name in self.codes or name not in _ON_DEMAND:
+                continue
+            with _ON_DEMAND_LOCK:  # rules run in threads; the vocabulary goes in first
+                if name not in self.codes:
+                    codes, vocab = _ON_DEMAND[name](self.codes, self.vocab)
+                    self.vocab[name] = vocab
+                    self.codes[name] = codes
+
 
 def _code(*columns: Column) -> tuple[list[np.ndarray], Vocabulary]:
     """int32 codes of each column (-1 for None) over one sorted vocabulary of them all.
@@ -439,6 +451,29 @@ def _derive_columns(codes: dict[str, np.ndarray], vocab: dict[str, Vocabulary]) 
     codes["postcode_district"], vocab["postcode_district"] = _combine(
         [codes["postcode"], codes["country"]], 1, district
     )
+
+
+def _name_pair(
+    codes: Mapping[str, np.ndarray], vocab: Mapping[str, Vocabulary]
+) -> tuple[np.ndarray, Vocabulary]:
+    """Both names in either order ("max morrison" and "morrison max"): a blocking column
+    that finds names typed into each other's boxes."""
+
+    def pairs(records: np.ndarray) -> list[str | None]:
+        firsts = vocab["first_name"].strings(codes["first_name"][records])
+        lasts = vocab["last_name"].strings(codes["last_name"][records])
+        return [" ".join(sorted((f, last))) for f, last in zip(firsts, lasts, strict=True)]
+
+    return _combine([codes["first_name"], codes["last_name"]], 2, pairs)
+
+
+# Derived columns that only some settings' rules use, built when asked (Features.ensure):
+# every resolve of a million records would pay for them otherwise.
+_ON_DEMAND: dict[
+    str,
+    Callable[[Mapping[str, np.ndarray], Mapping[str, Vocabulary]], tuple[np.ndarray, Vocabulary]],
+] = {"name_pair": _name_pair}
+_ON_DEMAND_LOCK = threading.Lock()
 
 
 def one_slip(a: str, b: str) -> bool:

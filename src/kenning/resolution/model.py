@@ -138,14 +138,18 @@ class Model:
             labelled_pairs=int(data.get("labelled_pairs", 0)),
         )
 
+    def matches(self, comparisons: Sequence[Comparison]) -> bool:
+        """Whether the model was trained for these comparisons and their levels."""
+        return [c.name for c in comparisons] == [c.name for c in self.comparisons] and all(
+            list(c.levels) == w.levels for c, w in zip(comparisons, self.comparisons, strict=True)
+        )
+
     def check_matches(self, comparisons: Sequence[Comparison]) -> None:
-        names = [c.name for c in comparisons]
-        mine = [c.name for c in self.comparisons]
-        if names != mine or any(
-            list(c.levels) != w.levels for c, w in zip(comparisons, self.comparisons, strict=True)
-        ):
+        if not self.matches(comparisons):
+            mine = [f"{c.name} {c.levels}" for c in self.comparisons]
             raise ValueError(
-                f"the stored model was trained for comparisons {mine}, not {names}: retrain it"
+                f"the stored model was trained for other comparisons ({'; '.join(mine)}): "
+                "run `kenning resolve` to train it again"
             )
 
 

@@ -99,6 +99,11 @@ def _resolve_store(
     table = load_table(store)
     stored = None if retrain else store.load_model(MODEL_NAME)
     model = Model.from_dict(stored) if stored else None
+    if model is not None and not model.matches(default_comparisons()):
+        # Trained by an earlier version, whose comparisons had other levels: the model is
+        # learnt from the records, so it is learnt again.
+        say("the stored model is for other comparisons: training a new one")
+        model = None
     must, cannot = correction_pairs(store.corrections())
     resolution = resolve(
         table, settings, model=model, must_link=must, cannot_link=cannot, labelled=labelled,

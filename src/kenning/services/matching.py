@@ -20,6 +20,7 @@ Ids are carried over as in batch; merges and splits go to the change feed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,8 +38,8 @@ from kenning.resolution.settings import ResolutionSettings
 from kenning.store import Store
 from kenning.store.identity import Correction
 
+log = logging.getLogger("kenning.matching")
 RecordKey = tuple[str, str]
-Rows = list[tuple[RecordKey, dict[str, Any]]]
 # The rules (by name) whose keys are identifiers held by one person unless shared.
 _IDENTIFYING = frozenset(IDENTIFIERS)
 
@@ -94,8 +95,10 @@ class ModelCache:
         if stamp != self._stamp or self._model is None:
             data = store.load_model(name)
             model = Model.from_dict(data) if data else None
-            if model is not None:
-                model.check_matches(default_comparisons())
+            if model is not None and not model.matches(default_comparisons()):
+                # An earlier version's model: records wait unresolved until it is retrained.
+                log.warning("the stored model is for other comparisons: run `kenning resolve`")
+                model = None
             self._model, self._stamp = model, stamp
         return self._model
 
