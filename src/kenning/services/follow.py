@@ -136,11 +136,15 @@ def follow(
     models: ModelCache,
     settings: ResolutionSettings | None = None,
     *,
-    limit: int = 200,
+    limit: int = 2000,
+    records: int = 200,
 ) -> FollowOutcome:
-    """Apply the next events of the log (at most ``limit``); an outcome of 0 events means
-    the follower has caught up. Collected events are resolved at once; records that came
-    by file are indexed (their blocking keys stored) for the matcher to find."""
+    """Apply the next events of the log (at most ``limit``, and no more than name
+    ``records`` records); an outcome of 0 events means the follower has caught up.
+    Collected events are resolved at once; records that came by file are indexed (their
+    blocking keys stored) for the matcher to find. Resolving is what takes the time, and a
+    run holds the write lock throughout: a run of a few hundred records keeps requests that
+    log events from waiting long behind it, while browsing events go by in thousands."""
     outcome = FollowOutcome()
     with store.transaction():
         start = store.cursor(CURSOR)
@@ -153,7 +157,10 @@ def follow(
         if len(events) == limit:
             end = events[-1].seq
         batch = _Batch()
-        for event in events:
+        for at, event in enumerate(events):
+            if at and len(batch.fields) + len(batch.imported) >= records:
+                end = events[at - 1].seq  # the rest is the next run's
+                break
             if event.kind.startswith(KIND_PREFIX):
                 batch.add(event)
             elif event.kind == RECORD_UPSERTED and event.record_id is not None:

@@ -1,0 +1,38 @@
+"""A follower run names a bounded number of records; the next run goes on from there."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from kenning.domain.segment import parse_message
+from kenning.services.collect import collect
+from kenning.services.follow import CURSOR, follow
+from kenning.services.matching import ModelCache
+from kenning.store import Store
+
+
+def _log(store: Store, messages: list[dict[str, object]]) -> None:
+    now = datetime.now(UTC)
+    collect(store, "web", [parse_message(m, now) for m in messages])
+
+
+def test_runs_stop_at_their_share_of_records_and_pass_browsing_by_in_bulk(store: Store) -> None:
+    browsing = [
+        {"type": "track", "anonymousId": f"v{i}", "event": "Viewed", "messageId": f"t{i}"}
+        for i in range(30)
+    ]
+    signups = [
+        {"type": "identify", "userId": f"u{i}", "traits": {"email": f"u{i}@example.org"},
+         "messageId": f"i{i}"}
+        for i in range(7)
+    ]  # fmt: skip
+    _log(store, browsing + signups)
+    models = ModelCache()
+    first = follow(store, models, records=3)
+    assert first.events == 33 and first.records == 3  # every track, then three sign-ups
+    written = []
+    while (outcome := follow(store, models, records=3)).events:
+        written.append(outcome.records)  # later runs also pass the runs' own record events
+    assert written[:2] == [3, 1] and not any(written[2:])
+    assert store.cursor(CURSOR) == store.last_event_seq()
+    assert store.record_counts() == {"web": 7}
