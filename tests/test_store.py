@@ -5,6 +5,8 @@ from __future__ import annotations
 import fcntl
 import multiprocessing
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -175,10 +177,10 @@ def _hold_a_write(path: str, holding: Any, release: Any) -> None:
         release.wait(30)
 
 
-def test_sqlite_writers_of_other_processes_take_turns_on_one_file_lock(tmp_path: Path) -> None:
-    """A process's transaction holds the flock beside the database: another process's
-    writer waits on it (and wakes when it is free) instead of polling SQLite's lock."""
-    path = str(tmp_path / "k.db")
+@contextmanager
+def _written_by_another_process(path: str) -> Iterator[Any]:
+    """Another process holds a write transaction on the database until released (the
+    event yielded) or the block ends."""
     open_store(f"sqlite:///{path}").close()
     context = multiprocessing.get_context("spawn")
     holding, release = context.Event(), context.Event()
@@ -186,12 +188,23 @@ def test_sqlite_writers_of_other_processes_take_turns_on_one_file_lock(tmp_path:
     child.start()
     try:
         assert holding.wait(30)
-        with Path(path + "-writer").open("rb") as lock, pytest.raises(BlockingIOError):
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield release
     finally:
         release.set()
         child.join(30)
     assert child.exitcode == 0
+
+
+def test_sqlite_writers_of_other_processes_take_turns_on_one_file_lock(tmp_path: Path) -> None:
+    """A process's transaction holds the flock beside the database: another process's
+    writer waits on it (and wakes when it is free) instead of polling SQLite's lock."""
+    path = str(tmp_path / "k.db")
+    with (
+        _written_by_another_process(path),
+        Path(path + "-writer").open("rb") as lock,
+        pytest.raises(BlockingIOError),
+    ):
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     with open_store(f"sqlite:///{path}") as store, store.transaction():
         store.upsert_records([_row("web", "after")])
         assert store.record_counts() == {"pos": 1, "web": 1}
@@ -201,15 +214,12 @@ def test_a_yielding_writer_waits_for_the_lock_to_be_free(tmp_path: Path) -> None
     """The follower's store takes the write lock only when nobody holds it, and queues
     like any writer once it has stepped aside long enough."""
     path = str(tmp_path / "k.db")
-    open_store(f"sqlite:///{path}").close()
-    context = multiprocessing.get_context("spawn")
-    holding, release = context.Event(), context.Event()
-    child = context.Process(target=_hold_a_write, args=(path, holding, release))
-    child.start()
-    with open_store(f"sqlite:///{path}", migrate=False) as store:
+    done = threading.Event()
+    with (
+        _written_by_another_process(path) as release,
+        open_store(f"sqlite:///{path}", migrate=False) as store,
+    ):
         store.yield_to_writers()
-        assert holding.wait(30)
-        done = threading.Event()
 
         def write() -> None:
             with store.transaction():
@@ -218,12 +228,13 @@ def test_a_yielding_writer_waits_for_the_lock_to_be_free(tmp_path: Path) -> None
 
         writer = threading.Thread(target=write)
         writer.start()
-        # The child holds the lock until released, whatever the time: the write waits.
+        # The other process holds the lock until released, whatever the time: it waits.
         assert not done.wait(3 * _WriterLock.YIELD_FOR)
         release.set()
         writer.join(30)
-        child.join(30)
-        assert done.is_set() and store.record_counts() == {"pos": 1, "web": 1}
+    assert done.is_set()
+    with open_store(f"sqlite:///{path}", migrate=False) as store:
+        assert store.record_counts() == {"pos": 1, "web": 1}
 
 
 def test_a_deferred_checkpoint_is_done_by_whoever_is_asked(tmp_path: Path) -> None:
