@@ -229,6 +229,8 @@ def resolve_records(
         near, np.array([key in focus for key in near.keys], bool), model, settings, oversized
     )
     seeds = focus | {key for pair in links for key in pair}
+    if not links and seeds == set(keys) and (alone := _alone(store, sorted(seeds))):
+        return alone
     core = _whole_components(store, _with_linked(store, seeds))
     core_set = set(core)
     corrections = store.corrections_of(core)
@@ -245,6 +247,17 @@ def resolve_records(
         oversized=oversized,
     )
     return _save(store, table.keys, in_core, resolution.labels, resolution.components, keys)
+
+
+def _alone(store: Store, keys: list[RecordKey]) -> MatchOutcome | None:
+    """New records that link to nothing and share no identifier with anyone are each a
+    customer of their own, as batch would make them: saved without resolving their
+    one-record components again (most sign-ups of new shoppers). None if any of them was
+    placed before or is named by a correction."""
+    if store.placements(keys) or store.corrections_of(keys):
+        return None
+    each = np.arange(len(keys))
+    return _save(store, keys, np.ones(len(keys), bool), each, each, keys)
 
 
 def _with_linked(store: Store, seeds: set[RecordKey]) -> set[RecordKey]:
