@@ -139,8 +139,8 @@ def follow(
     limit: int = 2000,
     records: int = 200,
 ) -> FollowOutcome:
-    """Apply the next events of the log (at most ``limit``, and no more than name
-    ``records`` records); an outcome of 0 events means the follower has caught up.
+    """Apply the next events of the log (at most ``limit``, naming at most ``records``
+    records); an outcome of 0 events means the follower has caught up.
     Collected events are resolved at once; records that came by file are indexed (their
     blocking keys stored) for the matcher to find. Resolving is what takes the time, and a
     run holds the write lock throughout: a run of a few hundred records keeps requests that
@@ -312,6 +312,7 @@ def follow_forever(
         # core, rather than by whichever of its commits fills the log (a stall of tens of
         # milliseconds that every identify waiting behind that run would feel).
         store.defer_checkpoints()
+        # Requests that log events go first when they are waiting for the write lock.
         store.yield_to_writers()
         checkpoints = threading.Thread(
             target=_checkpoint_every, args=(copier, 0.2, stop), name="kenning-checkpoint"
