@@ -16,7 +16,7 @@ import pytest
 from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.store import Store, is_sqlite_file, open_store
 from kenning.store.migrations import MIGRATIONS
-from kenning.store.pool import StorePool
+from kenning.store.pool import CHECKPOINT_BACKSTOP, StorePool
 from kenning.store.sqlite import _WriterLock
 from kenning.store.sqlite_arrow import read_arrow
 
@@ -250,3 +250,13 @@ def test_a_deferred_checkpoint_is_done_by_whoever_is_asked(tmp_path: Path) -> No
         assert path.stat().st_size == before  # over 1,000 pages, still all in the log
         copier.checkpoint()
         assert path.stat().st_size > before + 4_000_000
+
+
+def test_a_servers_pooled_connections_still_bound_the_log(tmp_path: Path) -> None:
+    """Workers leave checkpoints to the follower process, up to a backstop of their own."""
+    pool = StorePool(f"sqlite:///{tmp_path / 'k.db'}", 1, defer_checkpoints=True)
+    try:
+        with pool.store() as store:
+            assert store._query("PRAGMA wal_autocheckpoint") == [(CHECKPOINT_BACKSTOP,)]
+    finally:
+        pool.close()

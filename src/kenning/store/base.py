@@ -155,9 +155,11 @@ class Store(
         writer (the log's follower) must not hold up requests behind the embedded store's
         single writer."""
 
-    def defer_checkpoints(self) -> None:
+    def defer_checkpoints(self, backstop_pages: int = 0) -> None:
         """Leave copying the write-ahead log into the database to `checkpoint`, called
-        by someone else, instead of the commit that fills it (the embedded store's)."""
+        by someone else, instead of the commit that fills it (the embedded store's); with
+        ``backstop_pages``, a commit still copies it once it holds that many pages (so
+        that the log stays bounded should that someone be gone)."""
 
     def checkpoint(self) -> None:
         """Copy what is committed into the database file, without waiting for readers or

@@ -14,6 +14,11 @@ from contextlib import contextmanager
 
 from kenning.store.base import Store
 
+# Pages in the write-ahead log at which a pooled connection that leaves checkpoints to
+# another process (kenning serve's follower) copies it itself after all: about 40 MB, far
+# beyond what the follower's checkpoints let the log reach, but a bound if it is gone.
+CHECKPOINT_BACKSTOP = 10_000
+
 
 class StorePool:
     def __init__(self, url: str, size: int = 8, *, defer_checkpoints: bool = False) -> None:
@@ -37,7 +42,7 @@ class StorePool:
             # The first store migrates the schema; the others find it done.
             store = open_store(self.url, migrate=not self._all)
             if self._defer_checkpoints:
-                store.defer_checkpoints()
+                store.defer_checkpoints(backstop_pages=CHECKPOINT_BACKSTOP)
             self._all.append(store)
             return store
 

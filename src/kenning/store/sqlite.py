@@ -190,11 +190,11 @@ class SQLiteStore(Store):
     def yield_to_writers(self) -> None:
         self._yielding = True
 
-    def defer_checkpoints(self) -> None:
+    def defer_checkpoints(self, backstop_pages: int = 0) -> None:
         # The commit that takes the WAL past 1,000 pages copies them all into the file
         # before it returns; the real-time follower's commits must not wait for that.
         with self._lock:
-            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._conn.execute(f"PRAGMA wal_autocheckpoint = {int(backstop_pages)}")
 
     def checkpoint(self) -> None:
         with self._lock:
