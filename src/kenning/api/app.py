@@ -97,7 +97,7 @@ def create_app(
     app.state.clock = clock
     app.state.favourite_stores = favourite_stores
     app.state.models = models
-    app.state.follower = follower if settings.follow_events or nudger is None else nudger
+    app.state.follower = nudger if nudger is not None and not settings.follow_events else follower
     app.state.customer_facts = customer_facts
     app.state.account_settings = account_settings
     app.state.mail_sender = mail_sender or smtp_sender(account_settings)

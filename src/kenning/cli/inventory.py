@@ -172,7 +172,7 @@ def serve(
         pass
     # Each worker builds its app from the environment, so hand the chosen database on.
     os.environ["KENNING_DATABASE_URL"] = ctx.settings.database_url
-    follower = None
+    follower, nudges = None, None
     if ctx.settings.follow_events:
         # One follower for every worker, in a process of its own (see follow_forever).
         # Workers nudge the follower through a socket of this server's own; it polls
@@ -201,4 +201,5 @@ def serve(
         if follower is not None:
             follower.terminate()
             follower.join(10)
-            shutil.rmtree(Path(os.environ["KENNING_FOLLOWER_SOCKET"]).parent, ignore_errors=True)
+        if nudges is not None:
+            shutil.rmtree(nudges.parent, ignore_errors=True)
