@@ -6,7 +6,8 @@ Each DIR holds canonical records (records/*.csv or records.csv) and truth.csv â€
 `kenning datagen` and benchmarks/febrl.py write them. For Kenning, the records are imported
 into a fresh SQLite store, then `kenning resolve` is timed as a whole process (wall and peak
 RSS) and scored with `kenning evaluate`; Kenning runs with its retail defaults, or with the
-settings a data set brings as DIR/kenning-settings.yaml (Febrl: register data). Splink
+settings a data set brings as DIR/kenning-settings.yaml (Febrl: register data), and the
+markets (KENNING_MARKETS) a generated retailer names in DIR/markets.txt. Splink
 runs as benchmarks/splink_baseline.py describes, at its best threshold.
 Prints one Markdown table.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -33,17 +35,20 @@ def kenning(folder: Path, work: Path) -> dict[str, Any]:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{db}"
+    markets = folder / "markets.txt"
+    env = {**os.environ, "KENNING_MARKETS": markets.read_text().strip() if markets.exists() else ""}
     files = sorted((folder / "records").glob("*.csv")) or [folder / "records.csv"]
     subprocess.run(
         [*KENNING, "--db", url, "import", *map(str, files)],
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     # A data set may bring its own settings (Febrl: register data, see febrl.py).
     settings = folder / "kenning-settings.yaml"
     options = ["--settings", str(settings)] if settings.exists() else []
-    seconds, rss = _timed([*KENNING, "--db", url, "resolve", *options])
+    seconds, rss = _timed([*KENNING, "--db", url, "resolve", *options], env=env)
     sys.path.insert(0, str(ROOT / "src"))
     from kenning.services.identity import evaluate_store
     from kenning.store import open_store

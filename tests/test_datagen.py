@@ -62,6 +62,7 @@ def test_layout_headers_and_report(dataset: tuple[Path, DatagenReport, list[int]
         with (out / "activity" / f"{stem}.csv").open(encoding="utf-8") as f:
             assert tuple(next(csv.reader(f))) == columns
     assert (out / "README.txt").read_text(encoding="utf-8").strip()
+    assert (out / "markets.txt").read_text(encoding="utf-8") == "GB,US\n"
     assert b"\r\n" not in (out / "records" / "pos.csv").read_bytes()
     assert report.people == PEOPLE and report.out == out
     assert report.total_records == sum(report.records.values())

@@ -239,3 +239,26 @@ def test_worker_processes_give_the_same_result(tmp_path: Path) -> None:
     assert results[0] == results[1]
     assert results[0][0] == 3000 and results[0][1] == 1
     assert results[0][2][0].line == 1502
+
+
+def test_markets_read_records_that_name_no_country(store: Store, tmp_path: Path) -> None:
+    """A till export names no country; within the retailer's markets a British mobile and an
+    American ZIP can each be only one country's, and the birth date is read as there."""
+    header = "source,record_id,first_name,last_name,phone,date_of_birth,postcode"
+    rows = ["pos,1,Ann,Lee,07911 123456,03/04/1990,", "pos,2,Bo,Ray,,03/04/1990,19146"]
+    Importer(store, markets=("GB", "US")).import_files(
+        [_csv(tmp_path / "a.csv", *rows, header=header)]
+    )
+    ann, bo = store.get_record("pos", "1"), store.get_record("pos", "2")
+    assert ann is not None and bo is not None
+    assert (ann.normalised["country"], ann.normalised["phone"]) == ("GB", "+447911123456")
+    assert ann.normalised["date_of_birth"] == "1990-04-03"  # day first in Britain
+    assert (bo.normalised["country"], bo.normalised["date_of_birth"]) == ("US", "1990-03-04")
+    read_in_markets = list(store.iter_records())
+
+    # Without markets the number means nothing; a rebuild applies a change of markets.
+    rebuild_records(store)
+    ann = store.get_record("pos", "1")
+    assert ann is not None and (ann.normalised["country"], ann.normalised["phone"]) == (None, None)
+    rebuild_records(store, markets=("GB", "US"))
+    assert list(store.iter_records()) == read_in_markets

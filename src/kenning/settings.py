@@ -5,7 +5,10 @@ Never instantiated at import time: the CLI and the app factory build one and pas
 
 from __future__ import annotations
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kenning.domain.normalise import normalise_country
 
 
 class Settings(BaseSettings):
@@ -13,6 +16,10 @@ class Settings(BaseSettings):
 
     # A SQLite file in the current folder unless told otherwise (postgresql://… for production).
     database_url: str = "sqlite:///kenning.db"
+    # The countries the retailer trades in, e.g. "GB,US": a record that names no country (a
+    # till export seldom does) is read as the one of them its phone number or postcode fits.
+    # Every process that takes in records (import, the server, rebuild) must agree on them.
+    markets: str = ""
     # Database connections the API server keeps (one per request in flight).
     pool_size: int = 8
     # Whether the server follows the event log, resolving identities as events arrive
@@ -43,3 +50,18 @@ class Settings(BaseSettings):
     lapsed_days: int = 365
     # How long a sign-up verification code stays valid.
     verification_ttl_seconds: int = 600
+
+    @field_validator("markets")
+    @classmethod
+    def _known_countries(cls, value: str) -> str:
+        codes = []
+        for name in filter(None, (part.strip() for part in value.split(","))):
+            code = normalise_country(name).value
+            if code is None:
+                raise ValueError(f"unknown country {name!r} in markets")
+            codes.append(code)
+        return ",".join(dict.fromkeys(codes))
+
+    @property
+    def market_codes(self) -> tuple[str, ...]:
+        return tuple(self.markets.split(",")) if self.markets else ()

@@ -10,12 +10,14 @@ import pytest
 from fastapi import FastAPI, Query
 from fastapi.testclient import TestClient
 
+from kenning.api.app import create_app
 from kenning.api.customer_schemas import CustomerPublic
 from kenning.services.follow import follow
 from kenning.services.identity import MODEL_NAME
 from kenning.services.keys import create_key, revoke_key
 from kenning.services.matching import ModelCache
 from kenning.services.sources import add_source
+from kenning.settings import Settings
 from kenning.store import Store, open_store
 
 ANN = {"firstName": "Ann", "lastName": "Leigh", "email": "the.leighs@fastmail.co.uk",
@@ -208,3 +210,25 @@ def test_a_user_known_only_by_her_events_is_a_customer(
     assert found.status_code == 200
     events = app_client.get(f"/v1/customers/{found.json()['customer_id']}/events").json()
     assert [e["payload"]["event"] for e in events["events"]] == ["Cart Viewed"]
+
+
+def test_markets_read_a_number_that_names_no_country(
+    app_client: TestClient, store: Store, store_url: str, shop: dict[str, Any]
+) -> None:
+    """A till sends a national number and no country: with the retailer's markets the
+    follower reads it as the one market it fits, and so does a lookup by it."""
+    markets = Settings(database_url=store_url, pool_size=2, follow_events=False, markets="GB,US")
+    _, secret = create_key(store, "markets", ["customers:read"])
+    body = {"userId": "till-9", "traits": {"firstName": "Mo", "lastName": "Ashe",
+                                            "phone": "07911 123456"}}  # fmt: skip
+    assert app_client.post("/v1/identify", json=body, auth=(shop["pos"], "")).status_code == 200
+    while follow(store, ModelCache(), markets=markets.market_codes).events:
+        pass
+    asked = {"phone": "07911 123456"}
+    refused = app_client.get("/v1/customers/lookup", params=asked)
+    assert (refused.status_code, refused.json()["code"]) == (422, "invalid")  # no markets
+    with TestClient(create_app(markets)) as client:
+        client.headers["Authorization"] = f"Bearer {secret}"
+        answer = client.get("/v1/customers/lookup", params=asked)
+    assert answer.status_code == 200
+    assert answer.json()["identifiers"]["phones"] == ["+447911123456"], answer.json()

@@ -68,6 +68,7 @@ def follow_command(ctx: Context) -> None:
             store,
             progress=lambda n: progress.advance(task, n),
             indexing=lambda n: progress.update(bulk, advance=n, visible=True),
+            markets=ctx.settings.market_codes,
         )
     for reason in outcome.rejected:
         console.print(f"[yellow]rejected[/] {reason}", highlight=False)

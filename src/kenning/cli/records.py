@@ -12,7 +12,7 @@ from rich.table import Table
 
 from kenning.cli.app import Context, cli, console, out, pass_context, progress_bar
 from kenning.cli.profiles import demo_mail, print_story_after, profile_settings, run_activity_import
-from kenning.datagen import DatagenConfig, DatagenReport, generate
+from kenning.datagen import MARKETS, DatagenConfig, DatagenReport, generate
 from kenning.domain.normalise import normalise_country
 from kenning.domain.records import RecordError, check_source_name
 from kenning.ingest.importer import Importer, ImportReport
@@ -37,9 +37,10 @@ def _import(
     files: list[Path],
     source: str | None,
     country: str | None,
+    markets: tuple[str, ...],
     encoding: str,
 ) -> ImportReport:
-    importer = Importer(store, default_country=country)
+    importer = Importer(store, default_country=country, markets=markets)
     for path in files:
         check_readable(path)
     totals = [estimate_rows(f) for f in files]
@@ -145,7 +146,9 @@ def import_(
     with ctx.open() as store:
         start = time.perf_counter()
         try:
-            report = _import(store, list(files), source, country, encoding)
+            report = _import(
+                store, list(files), source, country, ctx.settings.market_codes, encoding
+            )
         except (SourceFileError, LookupError) as exc:
             raise click.ClickException(f"{exc}\nNothing was imported.") from None
         seconds = time.perf_counter() - start
@@ -170,7 +173,11 @@ def rebuild(ctx: Context) -> None:
         total = store.event_count()
         with progress_bar() as progress:
             task = progress.add_task("Replaying the event log", total=total)
-            report = rebuild_records(store, progress=lambda n: progress.advance(task, n))
+            report = rebuild_records(
+                store,
+                markets=ctx.settings.market_codes,
+                progress=lambda n: progress.advance(task, n),
+            )
             # Values may have changed: the keys lookups and the matcher find records by too.
             task = progress.add_task("Indexing every record", total=report.imported)
             index_all(store, stored_settings(store), lambda n: progress.advance(task, n))
@@ -193,12 +200,14 @@ def rebuild(ctx: Context) -> None:
 def demo(ctx: Context, people: int, seed: int, out_dir: Path, no_serve: bool, port: int) -> None:
     """The whole story on demo data: generate a retailer, import it, link it into customers,
     tell one shopper's story, then serve the API and a demo shop (unless --no-serve)."""
+    if not ctx.settings.markets:
+        ctx.settings = ctx.settings.model_copy(update={"markets": MARKETS})
     report = _generate(DatagenConfig(people=people, seed=seed), out_dir)
     files = sorted((out_dir / "records").glob("*.csv"))
     truth = out_dir / "truth.csv"
     with ctx.open() as store:
         start = time.perf_counter()
-        imported = _import(store, files, None, None, "utf-8-sig")
+        imported = _import(store, files, None, None, ctx.settings.market_codes, "utf-8-sig")
         seconds = time.perf_counter() - start
         _print_import_report(imported, seconds)
         _print_summary(store)
@@ -212,7 +221,7 @@ def demo(ctx: Context, people: int, seed: int, out_dir: Path, no_serve: bool, po
             outcome = resolve_store(store)
             result = evaluate_store(store, truth)
         with console.status("Indexing them for lookups and real time"):
-            catch_up(store)
+            catch_up(store, markets=ctx.settings.market_codes)
         customers = {store.customer_of(*key) for key in story}
         out.print(
             f"Kenning linked them into {outcome.customers:,} customers "

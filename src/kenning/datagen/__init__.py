@@ -15,12 +15,13 @@ from pathlib import Path
 
 from kenning.datagen.block import world
 from kenning.datagen.contacts import LANES
+from kenning.datagen.geography import MARKETS
 from kenning.datagen.runner import parallel, plan, serial
 from kenning.datagen.sources import SOURCES
 from kenning.datagen.story import story
 from kenning.datagen.writer import Sink
 
-__all__ = ["DatagenConfig", "DatagenReport", "generate"]
+__all__ = ["MARKETS", "DatagenConfig", "DatagenReport", "generate"]
 
 _PARALLEL_FROM = 20_000  # below this, starting processes costs more than it saves
 

@@ -438,6 +438,8 @@ BOSTON = CitySpec(
 )  # fmt: skip
 
 CITIES: tuple[CitySpec, ...] = (LONDON, MANCHESTER, EDINBURGH, PHILADELPHIA, NEW_YORK, BOSTON)
+# The countries the generated retailer trades in (Kenning's markets setting).
+MARKETS = ",".join(sorted({city.country for city in CITIES}))
 
 # Street-type words: full form, then the abbreviations systems use for it.
 SUFFIXES: dict[str, tuple[str, ...]] = {

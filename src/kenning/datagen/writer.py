@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import TextIO
 
 from kenning.datagen.catalogue import RETAILER, Catalogue
+from kenning.datagen.geography import MARKETS
 from kenning.domain.records import CANONICAL_FIELDS
 
 ID_BUCKETS = 10  # identity records are merged bucket by bucket (first digit of the id)
@@ -185,3 +186,5 @@ class Sink:
     def readme(self, seed: int, people: int) -> None:
         text = README.format(seed=seed, people=f"{people:,}")
         (self.out / "README.txt").write_text(text, encoding="utf-8", newline="\n")
+        # The retailer's markets, for KENNING_MARKETS (benchmarks/resolve_compare.py reads it).
+        (self.out / "markets.txt").write_text(MARKETS + "\n", encoding="utf-8", newline="\n")

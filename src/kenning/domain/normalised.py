@@ -18,9 +18,9 @@ from kenning.domain.normalise import (
     normalise_email,
     normalise_identifier,
     normalise_name,
-    normalise_phone,
     normalise_postcode,
     parse_timestamp,
+    phone_in_markets,
     split_full_name,
 )
 from kenning.domain.records import SourceRecord
@@ -84,8 +84,9 @@ def _simple_text(raw: str | None) -> str | None:
     return cleaned.value if cleaned.ok else None
 
 
-def normalise_record(record: SourceRecord) -> NormalisedRecord:
-    """Derive the comparable view of a record; never raises on bad values."""
+def normalise_record(record: SourceRecord, markets: tuple[str, ...] = ()) -> NormalisedRecord:
+    """Derive the comparable view of a record; never raises on bad values. ``markets`` are
+    the countries the retailer trades in (ISO alpha-2), for records that do not say."""
     f = record.fields
     dropped: list[tuple[str, Verdict]] = []
 
@@ -99,7 +100,7 @@ def normalise_record(record: SourceRecord) -> NormalisedRecord:
         note("country", c.verdict)
         country = c.value
     if country is None:
-        country = infer_country(f.get("postcode"), f.get("phone"))
+        country = infer_country(f.get("postcode"), f.get("phone"), markets)
 
     first_raw, last_raw = f.get("first_name"), f.get("last_name")
     if (first_raw is None or last_raw is None) and "full_name" in f:
@@ -118,7 +119,7 @@ def normalise_record(record: SourceRecord) -> NormalisedRecord:
 
     email = normalise_email(f.get("email"))
     note("email", email.verdict)
-    phone = normalise_phone(f.get("phone"), country)
+    phone = phone_in_markets(f.get("phone"), country, markets)
     note("phone", phone.verdict)
     dob = normalise_birth_date(f.get("date_of_birth"), country)
     note("date_of_birth", dob.verdict)

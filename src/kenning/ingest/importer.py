@@ -148,11 +148,11 @@ def record_events(rows: Sequence[RecordRow], kind: str) -> list[EventRow]:
 
 
 def _prepare_chunk(
-    chunk: Chunk, source: str | None, country: str | None
+    chunk: Chunk, source: str | None, country: str | None, markets: tuple[str, ...]
 ) -> tuple[list[Prepared], list[Rejected], int]:
     """Parse and prepare one chunk: all the CPU work, none of the store's (runs in workers)."""
     items = parse_chunk(chunk)
-    prepared, rejected = prepare_rows(items, source, country)
+    prepared, rejected = prepare_rows(items, source, country, markets)
     return prepared, rejected, len(items)
 
 
@@ -165,6 +165,7 @@ class Importer:
         store: Store,
         *,
         default_country: str | None = None,
+        markets: tuple[str, ...] = (),
         batch_size: int = 5000,
         keep_rejections: int = 1000,
         workers: int | None = None,
@@ -172,6 +173,7 @@ class Importer:
     ) -> None:
         self.store = store
         self.default_country = default_country
+        self.markets = markets
         self.batch_size = batch_size
         self.keep_rejections = keep_rejections
         self.workers = min(os.cpu_count() or 1, 4) if workers is None else workers
@@ -244,10 +246,12 @@ class Importer:
             for chunk in read_chunks(path, encoding, self.batch_size):
                 line = chunk[-1][0] if isinstance(chunk, list) else chunk.first_line
                 if pool is None:
-                    finish(*_prepare_chunk(chunk, source, self.default_country))
+                    finish(*_prepare_chunk(chunk, source, self.default_country, self.markets))
                     continue
                 pending.append(
-                    pool.apply_async(_prepare_chunk, (chunk, source, self.default_country))
+                    pool.apply_async(
+                        _prepare_chunk, (chunk, source, self.default_country, self.markets)
+                    )
                 )
                 # Keep every worker busy, and memory bounded, while writing in order.
                 if len(pending) > 2 * self.workers:

@@ -20,9 +20,9 @@ Prepared = tuple[RecordRow, tuple[tuple[str, str], ...]]
 Rejected = tuple[int, str]
 
 
-def prepare_record(record: SourceRecord) -> Prepared:
+def prepare_record(record: SourceRecord, markets: tuple[str, ...] = ()) -> Prepared:
     body = record.canonical_json()
-    norm = normalise_record(record)
+    norm = normalise_record(record, markets)
     row = (record.source, record.record_id, content_hash(body), *norm.values(), body.decode())
     return row, tuple((name, verdict.value) for name, verdict in norm.dropped)
 
@@ -31,6 +31,7 @@ def prepare_rows(
     items: Sequence[tuple[int, Row | RowError]],
     source: str | None,
     country: str | None,
+    markets: tuple[str, ...] = (),
 ) -> tuple[list[Prepared], list[Rejected]]:
     prepared: list[Prepared] = []
     rejected: list[Rejected] = []
@@ -43,10 +44,12 @@ def prepare_rows(
         except RecordError as exc:
             rejected.append((line, str(exc)))
             continue
-        prepared.append(prepare_record(record))
+        prepared.append(prepare_record(record, markets))
     return prepared, rejected
 
 
-def prepare_payloads(payloads: Iterable[dict[str, Any]]) -> list[Prepared]:
+def prepare_payloads(
+    payloads: Iterable[dict[str, Any]], markets: tuple[str, ...] = ()
+) -> list[Prepared]:
     """Records as the event log holds them, for a replay."""
-    return [prepare_record(SourceRecord.from_payload(p)) for p in payloads]
+    return [prepare_record(SourceRecord.from_payload(p), markets) for p in payloads]

@@ -16,9 +16,14 @@ from kenning.store.base import Store
 
 
 def rebuild_records(
-    store: Store, *, batch_size: int = 5000, progress: Callable[[int], None] | None = None
+    store: Store,
+    *,
+    markets: tuple[str, ...] = (),
+    batch_size: int = 5000,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Replace every source record by replaying the log; one transaction."""
+    """Replace every source record by replaying the log; one transaction. ``markets``: as
+    for an import (see normalise_record)."""
     report = ImportReport(files=["<event log>"])
     writer = RecordWriter(store, report)
     with store.transaction():
@@ -29,11 +34,11 @@ def rebuild_records(
                 continue
             batch.append(event.payload)
             if len(batch) >= batch_size:
-                writer.write(prepare_payloads(batch), log=False)
+                writer.write(prepare_payloads(batch, markets), log=False)
                 if progress:
                     progress(len(batch))
                 batch = []
-        writer.write(prepare_payloads(batch), log=False)
+        writer.write(prepare_payloads(batch, markets), log=False)
         if progress:
             progress(len(batch))
     return report

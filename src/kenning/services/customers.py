@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kenning.domain.normalise import normalise_email, normalise_identifier, normalise_phone
+from kenning.domain.normalise import normalise_email, normalise_identifier, phone_in_markets
 from kenning.domain.refusals import Refusal
 from kenning.resolution.blocking import lookup_key
 from kenning.resolution.settings import ResolutionSettings
@@ -61,11 +61,11 @@ def customer(store: Store, customer_id: str) -> CustomerView:
     )
 
 
-def _normalised(column: str, value: str, country: str | None) -> str:
+def _normalised(column: str, value: str, country: str | None, markets: tuple[str, ...]) -> str:
     if column == "email":
         cleaned = normalise_email(value)
     elif column == "phone":
-        cleaned = normalise_phone(value, country)
+        cleaned = phone_in_markets(value, country, markets)
     else:
         cleaned = normalise_identifier(value)
     if cleaned.value is None:
@@ -85,6 +85,7 @@ def lookup(
     source: str | None = None,
     record_id: str | None = None,
     country: str | None = None,
+    markets: tuple[str, ...] = (),
 ) -> CustomerView:
     """The one customer an identifier belongs to. Several customers holding it (a family's
     shared e-mail) is a conflict, not a guess: showing one the other's data is the harm."""
@@ -106,7 +107,7 @@ def lookup(
         )
     ((kind, value),) = given.items()
     if kind in _IDENTIFIERS:
-        normalised = _normalised(kind, value, country)
+        normalised = _normalised(kind, value, country, markets)
         key = lookup_key(kind, normalised)
         return _the_one(store, store.customers_holding(key, kind, normalised, source), kind, value)
     if kind == "record_id" and not source:

@@ -102,7 +102,7 @@ class _Batch:
 
 
 def _write_records(
-    store: Store, batch: _Batch, outcome: FollowOutcome
+    store: Store, batch: _Batch, outcome: FollowOutcome, markets: tuple[str, ...]
 ) -> tuple[list[RecordRow], dict[int, str]]:
     """Each record as stored, updated by the new values (traits accumulate, as in Segment).
     Returns the rows written, and the identifier keys the changed ones held before."""
@@ -117,7 +117,7 @@ def _write_records(
         before = SourceRecord.from_payload(stored.raw).fields if stored else {}
         row = {**before, **values, "source": source, "record_id": record_id}
         try:
-            prepared.append(prepare_record(build_record(row)))
+            prepared.append(prepare_record(build_record(row), markets))
         except RecordError as exc:
             outcome.rejected.append(f"{source}:{record_id}: {exc}")
             continue
@@ -138,13 +138,15 @@ def follow(
     *,
     limit: int = 2000,
     records: int = 200,
+    markets: tuple[str, ...] = (),
 ) -> FollowOutcome:
     """Apply the next events of the log (at most ``limit``, naming at most ``records``
     records); an outcome of 0 events means the follower has caught up.
     Collected events are resolved at once; records that came by file are indexed (their
     blocking keys stored) for the matcher to find. Resolving is what takes the time, and a
     run holds the write lock throughout: a run of a few hundred records keeps requests that
-    log events from waiting long behind it, while browsing events go by in thousands."""
+    log events from waiting long behind it, while browsing events go by in thousands.
+    ``markets``: as for an import (see normalise_record)."""
     outcome = FollowOutcome()
     with store.transaction():
         start = store.cursor(CURSOR)
@@ -170,7 +172,7 @@ def follow(
         for source, visitor, record_id in batch.aliased:
             if store.get_record(source, visitor) is None:  # a visitor's id, not a user's
                 store.link_anonymous(source, visitor, record_id)
-        written, earlier = _write_records(store, batch, outcome)
+        written, earlier = _write_records(store, batch, outcome, markets)
         touched = [(str(row[0]), str(row[1])) for row in written]
         record_activity(store, events)
         model = models.get(store, MODEL_NAME)
@@ -220,6 +222,7 @@ def catch_up(
     *,
     bulk_from: int = BULK_FROM,
     indexing: Callable[[int], None] | None = None,
+    markets: tuple[str, ...] = (),
 ) -> FollowOutcome:
     """Follow the log to its end (after an import: index the new records for lookups and
     the matcher, all at once when there are many); ``progress`` hears how many log entries
@@ -229,7 +232,7 @@ def catch_up(
     total.events = index_backlog(store, models.settings(store), bulk_from, indexing)
     if progress and total.events:
         progress(total.events)
-    while (outcome := follow(store, models)).events:
+    while (outcome := follow(store, models, markets=markets)).events:
         total.events += outcome.events
         total.records += outcome.records
         total.resolved += outcome.resolved
@@ -242,7 +245,7 @@ def catch_up(
 def follow_and_mail(store: Store, models: ModelCache, settings: Settings) -> FollowOutcome:
     """One run of the follower, then the mail it queued (repair updates), once committed;
     mail that cannot be sent now waits for the next run."""
-    outcome = follow(store, models)
+    outcome = follow(store, models, markets=settings.market_codes)
     try:
         deliver_mail(store, settings.smtp_url, settings.mail_from)
     except MailError as exc:

@@ -20,17 +20,18 @@ from kenning.api.customer_schemas import (
     EventPage,
     EventPublic,
 )
-from kenning.api.deps import CustomerReader, CustomerWriter
+from kenning.api.deps import CustomerReader, CustomerWriter, SettingsDep
 from kenning.services import customers
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 
 
 @router.get("/customers/lookup", response_model=CustomerPublic, openapi_extra=LOOKUP_OPENAPI)
-async def lookup(request: Request, session: CustomerReader) -> Response:
+async def lookup(request: Request, session: CustomerReader, settings: SettingsDep) -> Response:
     """The customer one identifier belongs to (409 `ambiguous` when several hold it)."""
     asked = {name: request.query_params.get(name) for name in LOOKUP_QUERY}
-    view = await session.read(lambda store: customers.lookup(store, **asked))
+    markets = settings.market_codes
+    view = await session.read(lambda store: customers.lookup(store, markets=markets, **asked))
     return json_answer(view)
 
 

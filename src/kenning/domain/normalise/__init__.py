@@ -9,7 +9,7 @@ from kenning.domain.normalise.country import normalise_country
 from kenning.domain.normalise.dates import normalise_birth_date, parse_date, parse_timestamp
 from kenning.domain.normalise.email import email_domain, normalise_email
 from kenning.domain.normalise.identifiers import normalise_identifier
-from kenning.domain.normalise.inference import infer_country
+from kenning.domain.normalise.inference import infer_country, market_of, phone_in_markets
 from kenning.domain.normalise.names import (
     canonical_first_names,
     is_initial,
@@ -33,6 +33,7 @@ __all__ = [
     "infer_country",
     "is_initial",
     "is_placeholder_text",
+    "market_of",
     "name_key",
     "normalise_address",
     "normalise_birth_date",
@@ -44,6 +45,7 @@ __all__ = [
     "normalise_postcode",
     "parse_date",
     "parse_timestamp",
+    "phone_in_markets",
     "phone_kind",
     "postcode_district",
     "split_full_name",

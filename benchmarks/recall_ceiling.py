@@ -1,0 +1,156 @@
+"""How much of a data set's truth the records themselves can show: a recall ceiling.
+
+    python benchmarks/recall_ceiling.py DIR [--customers FILE]
+
+DIR holds records/*.csv and truth.csv (as `kenning datagen` writes them). An oracle that
+knows who is who, and never links two people, links a person's records only where they
+carry evidence of identity, at one of three strengths:
+
+* identifier: the same e-mail, phone (last nine digits), loyalty id or serial number;
+* corroborated name: a first or last name in common, and the same postcode, date of birth
+  or first address line;
+* name alone: the same first and last name, with nothing else in common.
+
+Each strength's ceiling is the pairwise recall of linking, within every person, the records
+joined (transitively) by evidence up to that strength. A resolver that links a pair on less
+would have to take namesakes for one person. With --customers (`kenning export customers`),
+the pairs Kenning missed are also counted by the strongest evidence they hold.
+
+Values are compared after light cleaning only (case, spaces, punctuation): typos and
+nicknames are not evidence here, so a resolver that reads through them can pass a ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+from collections import Counter
+from collections.abc import Iterator
+from itertools import combinations
+from pathlib import Path
+
+STRENGTHS = ("identifier", "corroborated name", "name alone")
+_NON_ALNUM = re.compile(r"[^a-z0-9]")
+_NON_DIGIT = re.compile(r"\D")
+
+
+class Record:
+    __slots__ = ("first", "ids", "last", "places")
+
+    def __init__(self, row: dict[str, str]) -> None:
+        first, last = _clean(row["first_name"]), _clean(row["last_name"])
+        parts = row["full_name"].lower().replace(",", " ").split()
+        if not first and len(parts) >= 2:
+            first = _clean(parts[0])
+        if not last and parts:
+            last = _clean(parts[-1])
+        self.first, self.last = first, last
+        email = row["email"].strip().lower()
+        phone = _NON_DIGIT.sub("", row["phone"])
+        ids = {
+            "e:" + email if "@" in email else "",
+            "p:" + phone[-9:] if len(phone) >= 9 else "",
+            "l:" + _clean(row["loyalty_id"]) if row["loyalty_id"].strip() else "",
+            "s:" + _clean(row["serial_number"]) if row["serial_number"].strip() else "",
+        }
+        self.ids = ids - {""}
+        places = {
+            "pc:" + _clean(row["postcode"]) if row["postcode"].strip() else "",
+            "dob:" + _NON_DIGIT.sub("", row["date_of_birth"]) if row["date_of_birth"] else "",
+            "a:" + _clean(row["address_line1"]) if row["address_line1"].strip() else "",
+        }
+        self.places = places - {""}
+
+
+def _clean(text: str) -> str:
+    return _NON_ALNUM.sub("", text.lower())
+
+
+def strength(a: Record, b: Record) -> int:
+    """0 identifier, 1 corroborated name, 2 name alone, 3 nothing."""
+    if a.ids & b.ids:
+        return 0
+    a_name = {a.first, a.last} - {""}
+    if a_name & {b.first, b.last} and a.places & b.places:
+        return 1
+    if a.first and a.last and (a.first, a.last) == (b.first, b.last):
+        return 2
+    return 3
+
+
+def _components(n: int, levels: dict[tuple[int, int], int], weakest: int) -> list[int]:
+    """Each record's component, joined by evidence of strength ``weakest`` or stronger."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for (i, j), level in levels.items():
+        if level <= weakest:
+            parent[find(i)] = find(j)
+    return [find(i) for i in range(n)]
+
+
+def _pairs(sizes: Counter[int]) -> int:
+    return sum(k * (k - 1) // 2 for k in sizes.values())
+
+
+def _people(folder: Path) -> Iterator[list[tuple[str, Record]]]:
+    person: dict[tuple[str, str], str] = {}
+    with (folder / "truth.csv").open(newline="") as f:
+        for row in csv.DictReader(f):
+            person[row["source"], row["record_id"]] = row["person_id"]
+    groups: dict[str, list[tuple[str, Record]]] = {}
+    for path in sorted((folder / "records").glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                key = (row["source"], row["record_id"])
+                groups.setdefault(person[key], []).append((f"{key[0]}:{key[1]}", Record(row)))
+    yield from groups.values()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--customers", type=Path, help="kenning export customers CSV")
+    args = parser.parse_args()
+    customer: dict[str, str] = {}
+    if args.customers:
+        with args.customers.open(newline="") as f:
+            rows = csv.DictReader(f)
+            customer = {f"{r['source']}:{r['record_id']}": r["customer_id"] for r in rows}
+
+    true_pairs = 0
+    linkable = [0] * len(STRENGTHS)
+    missed: Counter[str] = Counter()
+    for records in _people(args.folder):
+        n = len(records)
+        true_pairs += n * (n - 1) // 2
+        levels = {
+            (i, j): strength(records[i][1], records[j][1]) for i, j in combinations(range(n), 2)
+        }
+        for s in range(len(STRENGTHS)):
+            linkable[s] += _pairs(Counter(_components(n, levels, s)))
+        if customer:
+            for (i, j), level in levels.items():
+                if customer[records[i][0]] != customer[records[j][0]]:
+                    missed[STRENGTHS[level] if level < 3 else "nothing"] += 1
+
+    print(f"{true_pairs:,} true pairs in {args.folder}")
+    print("| evidence up to | pairs an oracle can link | recall ceiling |")
+    print("|---|---|---|")
+    for name, pairs in zip(STRENGTHS, linkable, strict=True):
+        print(f"| {name} | {pairs:,} | {pairs / true_pairs:.4f} |")
+    if customer:
+        total = sum(missed.values())
+        print(f"\n{total:,} true pairs in different customers, by their strongest evidence:")
+        for name in (*STRENGTHS, "nothing"):
+            print(f"- {name}: {missed[name]:,} ({missed[name] / max(total, 1):.1%})")
+
+
+if __name__ == "__main__":
+    main()
