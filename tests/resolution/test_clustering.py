@@ -8,6 +8,7 @@ from kenning.resolution.clustering import (
     cluster,
     dates_compatible,
     first_names_compatible,
+    first_names_test,
 )
 
 
@@ -104,6 +105,17 @@ def test_first_names_nicknames_initials_typos() -> None:
     assert first_names_compatible("jonathan", "jonathon")
     assert not first_names_compatible("john", "mary")
     assert not first_names_compatible("j", "mary")
+
+
+def test_a_rare_slip_of_a_first_name_is_no_conflict() -> None:
+    """ "nark" and "mark" are two names to the rules of spelling, one to a store that holds
+    hundreds of Marks and one Nark: clustering is told which slips are so."""
+    edges = [(0, 1, 9.0)]
+    assert _run(edges, 2, firsts=["mark", "nark"]) == [0, 1]
+    slips = {("mark", "nark"), ("nark", "mark")}.__contains__
+    assert _run(edges, 2, firsts=["mark", "nark"], slips=lambda a, b: slips((a, b))) == [0, 0]
+    test = first_names_test(lambda a, b: slips((a, b)))
+    assert test("mark j", "nark") and not test("mark", "mary")
 
 
 def test_one_loyalty_card_per_person() -> None:

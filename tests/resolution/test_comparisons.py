@@ -500,3 +500,48 @@ def test_small_tables_are_coded_as_arrow_codes_them() -> None:
         features._SMALL = saved
     assert small_vocab.values.tolist() == arrow_vocab.values.tolist()
     assert [c.tolist() for c in small_codes] == [c.tolist() for c in arrow_codes]
+
+
+def _shop(rare: str, common: str, *, commoners: int = 40) -> list[Record]:
+    """A store where ``common`` is a first name many hold and ``rare`` one record's, that
+    record sharing an e-mail with one of the many."""
+    many = [
+        {"first_name": common, "last_name": f"s{i}", "email": f"{common}{i}@example.org"}
+        for i in range(commoners)
+    ]
+    one = {"first_name": rare, "last_name": "s0", "email": f"{common}0@example.org"}
+    return [*many, one]
+
+
+@pytest.mark.parametrize(
+    ("rare", "common"), [("nark", "mark"), ("kehji", "kenji"), ("nthan", "nathan")]
+)
+def test_a_rare_spelling_one_edit_from_a_common_name_is_that_name_mistyped(
+    rare: str, common: str
+) -> None:
+    f = features(*_shop(rare, common))
+    assert not f.shared["email"].any()  # one person's e-mail, typed once with a slip
+    level = COMPARISONS["first_name"].compare(f, np.array([0]), np.array([40]))
+    assert COMPARISONS["first_name"].levels[level[0]] == "fuzzy"
+    assert f.vocab["first_name"].rare_typo(rare, common)
+
+
+def test_two_names_of_their_own_one_letter_apart_are_two_people() -> None:
+    # "dean" and "sean" both common: brothers sharing an e-mail.
+    store = _shop("dean", "sean") + [{"first_name": "dean"}] * 40
+    assert features(*store).shared["email"][[0, 40]].all()
+    # "joan" is no slip of "john" however many more Johns there are, once Joans are many.
+    store = _shop("joan", "john", commoners=400) + [{"first_name": "joan"}] * 19
+    f = features(*store)
+    assert f.shared["email"][[0, 400]].all()
+    assert not f.vocab["first_name"].rare_typo("joan", "john")
+
+
+def test_a_neighbourhood_judges_spellings_by_the_stores_counts() -> None:
+    """The real-time matcher sees a few records; the trained model's counts of first names
+    make it judge a slip as the whole store did."""
+    pair = _shop("nark", "mark")[::40]  # one mark and the nark, alone
+    columns = {name: [r.get(name) for r in pair] for name in NORMALISED_FIELDS}
+    assert build_features(columns).shared["email"].all()  # two names, each seen once
+    counted = build_features(columns, name_counts=({"mark": 40}, 41))
+    assert not counted.shared["email"].any()

@@ -100,6 +100,24 @@ def first_names_compatible(a: str, b: str) -> bool:
     return bool(JaroWinkler.similarity(ta, tb) >= 0.92) or one_slip(ta, tb)
 
 
+# Whether one first name is a rare slip of the other (features.Vocabulary.rare_typo).
+Slips = Callable[[str, str], bool]
+FirstNames = Callable[[str, str], bool]
+
+
+def first_names_test(slips: Slips | None) -> FirstNames:
+    """`first_names_compatible`, or else one name a rare slip of the other, cached for
+    one run (how rare a spelling is depends on the records)."""
+    if slips is None:
+        return first_names_compatible
+
+    @lru_cache(maxsize=65_536)
+    def compatible(a: str, b: str) -> bool:
+        return first_names_compatible(a, b) or slips(a.split()[0], b.split()[0])
+
+    return compatible
+
+
 @lru_cache(maxsize=65_536)
 def identifiers_compatible(a: str, b: str) -> bool:
     return a == b or DamerauLevenshtein.distance(a, b) <= 1
@@ -117,13 +135,13 @@ def _disjoint(left: Values, right: Values) -> bool:
     return bool(left) and bool(right) and not any(v in right for v in left)
 
 
-def _first_names_agree(x: _Identity, y: _Identity) -> bool:
+def _first_names_agree(x: _Identity, y: _Identity, compatible: FirstNames) -> bool:
     """Every pair of first names is one person's, or one of them is the other's surname
     (first and last name typed into each other's boxes)."""
     if not x.first_names or not y.first_names or x.first_names == y.first_names:
         return True
     return all(
-        a == b or first_names_compatible(a, b) or a in y.last_names or b in x.last_names
+        a == b or compatible(a, b) or a in y.last_names or b in x.last_names
         for a in x.first_names
         for b in y.first_names
     )
@@ -155,9 +173,10 @@ _NONE = np.array([None], dtype=object)  # the value of code -1, appended to a vo
 
 
 class _Clusters:
-    def __init__(self, n: int, columns: Sequence[Coded]) -> None:
+    def __init__(self, n: int, columns: Sequence[Coded], first_names: FirstNames) -> None:
         """``columns``: dobs, first names, last names, loyalty ids, e-mails, phones."""
         self.parent = list(range(n))
+        self.first_names = first_names
         self._columns = columns
         # Built on first use (or by prepare): most records of a million never meet an edge.
         self._identity: dict[int, _Identity] = {}
@@ -200,7 +219,7 @@ class _Clusters:
         total = 0.0
         if not _all_compatible(x.dobs, y.dobs, dates_compatible):
             total += penalties.date_of_birth
-        if not _first_names_agree(x, y):
+        if not _first_names_agree(x, y, self.first_names):
             total += penalties.first_name
         if not _all_compatible(x.loyalty_ids, y.loyalty_ids, identifiers_compatible):
             total += penalties.loyalty_id
@@ -241,14 +260,17 @@ def cluster(
     must_link: Sequence[tuple[int, int]] = (),
     cannot_link: Sequence[tuple[int, int]] = (),
     penalties: ConflictPenalties | None = None,
+    slips: Slips | None = None,
 ) -> ClusterResult:
     """Customers from scored pairs. Records are expected in key order (see the pipeline), so
     that index order is key order and ties break the same way on every run. ``columns``
     holds the record values clustering reads (see COLUMNS; one absent has no values), each
-    as values or already coded (codes and the value of each code)."""
+    as values or already coded (codes and the value of each code); ``slips`` tells a rare
+    misspelling of a first name from another name."""
     penalties = penalties or ConflictPenalties()
     coded = {name: _coded(columns.get(name), n) for name in COLUMNS}
-    clusters = _Clusters(n, [coded[name] for name in COLUMNS])
+    first_names = first_names_test(slips)
+    clusters = _Clusters(n, [coded[name] for name in COLUMNS], first_names)
     for a, b in cannot_link:
         clusters.identity(a).cannot |= {b}
         clusters.identity(b).cannot |= {a}
@@ -258,9 +280,9 @@ def cluster(
             clusters.union(ra, rb)
     keep = weights >= threshold
     touched = [i for pair in (*must_link, *cannot_link) for i in pair]
-    one_per_person = [
+    one_per_person: list[tuple[Coded, Callable[[str, str], bool]]] = [
         (coded["dobs"], dates_compatible),
-        (coded["first_names"], first_names_compatible),
+        (coded["first_names"], first_names),
         (coded["loyalty_ids"], identifiers_compatible),
     ]
     contacts = (coded["emails"], coded["phones"])

@@ -54,6 +54,13 @@ _MIN_SLIP_LENGTH = 4
 _SIMILARITY_SLACK = 1e-9
 # Jaro-Winkler never adds more than 4 prefix characters x 0.1 of what Jaro leaves.
 _MAX_PREFIX_BOOST = 0.4
+# A first name seen this rarely (on at most _TYPO_RARE records, or one in _TYPO_SHARE of
+# those with a first name in a bigger store), one edit from a name seen at least _TYPO_RATIO
+# times as often, is that name mistyped: "nark" for "mark", "kehji" for "kenji". A changed
+# letter between two names of their own ("joan", "john"; "maria", "mario") is two people.
+_TYPO_RARE = 2
+_TYPO_SHARE = 1e-5
+_TYPO_RATIO = 20
 
 
 class Vocabulary:
@@ -68,6 +75,37 @@ class Vocabulary:
         self.values: np.ndarray = np.array(values, dtype=object).reshape(len(values))
         # Codes that are someone's first name: the only ones nickname groups are built for.
         self.first_names = np.ones(len(values), bool)
+        # How many records hold each value as a first name, and how many records are rare
+        # enough to make a spelling a slip (see name_counts); None: no value is a slip.
+        self.counts: np.ndarray | None = None
+        self.rare: int = 0
+
+    def name_counts(self, counts: np.ndarray, total: int) -> None:
+        """Set each value's count of records holding it as a first name, out of ``total``
+        records with one (see _TYPO_RARE)."""
+        self.counts = counts.astype(np.int64)
+        self.rare = max(_TYPO_RARE, int(total * _TYPO_SHARE))
+
+    def rare_typos(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """One of the names is a rare spelling one edit from the other, a far commoner name
+        (see _TYPO_RARE)."""
+        if self.counts is None or not len(a):
+            return np.zeros(len(a), bool)
+        ca, cb = self.counts[a], self.counts[b]
+        few, many = np.minimum(ca, cb), np.maximum(ca, cb)
+        near = (few <= self.rare) & (many >= _TYPO_RATIO * np.maximum(few, 1))
+        near &= np.minimum(self.lengths[a], self.lengths[b]) >= _MIN_SLIP_LENGTH
+        near &= self.maybe_edits_apart(a, b, 1)
+        return self._scored(a, b, np.flatnonzero(near), DamerauLevenshtein.distance, 1)
+
+    def rare_typo(self, a: str, b: str) -> bool:
+        """`rare_typos` of two values (False for a value not in the vocabulary)."""
+        ca, cb = self._code_of(a), self._code_of(b)
+        return ca >= 0 and cb >= 0 and bool(self.rare_typos(np.array([ca]), np.array([cb]))[0])
+
+    def _code_of(self, value: str) -> int:
+        at = int(np.searchsorted(self.values, value))
+        return at if at < len(self) and self.values[at] == value else -1
 
     def __len__(self) -> int:
         return len(self.values)
@@ -516,6 +554,8 @@ def names_agree(names: Vocabulary, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     agree[rest] = names.jaro_winkler_at_least(a[rest], b[rest], FUZZY_FIRST_NAME)
     rest = rest[~agree[rest]]
     agree[rest] = names.slips(a[rest], b[rest])
+    rest = rest[~agree[rest]]
+    agree[rest] = names.rare_typos(a[rest], b[rest])
     return agree
 
 
@@ -618,6 +658,21 @@ def _shared(
     return np.asarray(flagged[values]), np.asarray(flagged[values] & few[values])
 
 
+def _count_first_names(
+    names: Vocabulary, first: np.ndarray, given: tuple[Mapping[str, int], int] | None
+) -> None:
+    if given is None:
+        held = first[first >= 0]
+        names.name_counts(np.bincount(held, minlength=len(names)), len(held))
+        return
+    counts, total = given
+    get = counts.get
+    named = names.values[names.first_names].tolist()
+    seen = np.zeros(len(names), np.int64)
+    seen[names.first_names] = [get(name, 1) for name in named]
+    names.name_counts(seen, total)
+
+
 def _address_scope(codes: dict[str, np.ndarray], vocab: dict[str, Vocabulary]) -> np.ndarray:
     """The address key qualified by postcode (else city): "12 high st" in two towns is two
     dwellings, not one address shared by two people."""
@@ -629,9 +684,19 @@ def _address_scope(codes: dict[str, np.ndarray], vocab: dict[str, Vocabulary]) -
     return np.where(codes["address_key"] >= 0, scoped, -1)
 
 
-def build_features(columns: Mapping[str, Column], shared_threshold: int = 2) -> Features:
+def build_features(
+    columns: Mapping[str, Column],
+    shared_threshold: int = 2,
+    *,
+    name_counts: tuple[Mapping[str, int], int] | None = None,
+) -> Features:
     """Code the normalised columns (absent ones count as all-missing), derive the
-    comparison columns, and flag identifier values shared by different people."""
+    comparison columns, and flag identifier values shared by different people.
+
+    How common each first name is tells a slip from a name (see _TYPO_RARE): counted over
+    these records, or given as ``name_counts`` (a trained model's: the records holding each
+    name held more than once, and the records holding any), so that a neighbourhood of a
+    few records is judged as the whole store was."""
     lengths = {len(col) for col in columns.values()}
     if len(lengths) > 1:
         raise ValueError(f"columns differ in length: {sorted(lengths)}")
@@ -653,6 +718,7 @@ def build_features(columns: Mapping[str, Column], shared_threshold: int = 2) -> 
     names = vocab["first_name"]
     names.first_names = np.zeros(len(names), bool)
     names.first_names[codes["first_name"][codes["first_name"] >= 0]] = True
+    _count_first_names(names, codes["first_name"], name_counts)
     _derive_columns(codes, vocab)
 
     first, last = codes["first_name"], codes["last_name"]

@@ -144,6 +144,12 @@ class Model:
             list(c.levels) == w.levels for c, w in zip(comparisons, self.comparisons, strict=True)
         )
 
+    def name_counts(self) -> tuple[dict[str, int], int] | None:
+        """How many records held each first name when the model was trained (names held
+        more than once), and how many held one: see build_features."""
+        counted = self.term_counts.get(TF_COLUMNS["first_name"])
+        return None if counted is None else (counted.counts, counted.total)
+
     def check_matches(self, comparisons: Sequence[Comparison]) -> None:
         if not self.matches(comparisons):
             mine = [f"{c.name} {c.levels}" for c in self.comparisons]

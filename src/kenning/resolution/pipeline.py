@@ -170,7 +170,9 @@ def direct_links(
     directly. The real-time matcher resolves again only the components these touch."""
     settings = settings or ResolutionSettings()
     comparisons = default_comparisons()
-    features = build_features(table.columns, shared_threshold=settings.shared_threshold)
+    features = build_features(
+        table.columns, settings.shared_threshold, name_counts=model.name_counts()
+    )
     shared_when_big(features, oversized, settings.max_block)
     left, right, _ = candidate_pairs(
         features,
@@ -229,7 +231,9 @@ def resolve(
         model.check_matches(comparisons)
 
     say("features")
-    features: Features = build_features(table.columns, shared_threshold=settings.shared_threshold)
+    # A trained model's counts of first names, so a neighbourhood is judged as the store was.
+    counts = None if model is None else model.name_counts()
+    features = build_features(table.columns, settings.shared_threshold, name_counts=counts)
     shared_when_big(features, oversized, settings.max_block)
     say("blocking")
     left, right, blocking = candidate_pairs(
@@ -281,6 +285,7 @@ def resolve(
         must_link=links,
         cannot_link=_pairs_of(cannot_link, index),
         penalties=settings.penalties(),
+        slips=features.vocab["first_name"].rare_typo,
     )
     above = weights >= settings.threshold_weight
     return Resolution(

@@ -245,7 +245,9 @@ def explain_records(
     comparisons = default_comparisons()
     model = Model.from_dict(stored)
     model.check_matches(comparisons)
-    features = build_features(table.columns, shared_threshold=settings.shared_threshold)
+    features = build_features(
+        table.columns, settings.shared_threshold, name_counts=model.name_counts()
+    )
     shared_when_big(features, None, settings.max_block)
     explanation = explain_pair(
         model,
