@@ -124,6 +124,32 @@ def test_normalised_columns_include_this_transactions_writes(store: Store) -> No
     assert keys == [("pos", "1")]
 
 
+def test_a_commit_between_the_halves_reads_the_records_again_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SQLite store reads its records in two halves at once; should another connection
+    commit between the two reads, they may not agree, and the records are read again."""
+    import kenning.store.sqlite as sqlite_store
+
+    url = f"sqlite:///{tmp_path / 'halves.db'}"
+    with open_store(url) as store, open_store(url) as other:
+        store.upsert_records([_row("pos", str(i), email=f"{i}@x.org") for i in range(6)])
+        reads: list[str] = []
+        lock = threading.Lock()
+
+        def reading(path: str, sql: str) -> pa.Table:
+            with lock:
+                if not reads:
+                    other.upsert_records([_row("web", "1", email="new@x.org")])
+                reads.append(sql)
+            return read_arrow(path, sql)
+
+        monkeypatch.setattr(sqlite_store, "read_arrow", reading)
+        keys, _ = store.normalised_columns()
+    assert len(reads) == 3 and "rowid" not in reads[-1]
+    assert keys == [("pos", str(i)) for i in range(6)] + [("web", "1")]
+
+
 def _rows(customers: dict[tuple[str, str], str]) -> list[tuple[str, str, str, str | None]]:
     return [
         (source, record_id, customer, None) for (source, record_id), customer in customers.items()

@@ -78,12 +78,14 @@ class Vocabulary:
         # How many records hold each value as a first name, and how many records are rare
         # enough to make a spelling a slip (see name_counts); None: no value is a slip.
         self.counts: np.ndarray | None = None
+        self.count_of: Mapping[str, int] = {}
         self.rare: int = 0
 
-    def name_counts(self, counts: np.ndarray, total: int) -> None:
+    def name_counts(self, counts: np.ndarray, total: int, count_of: Mapping[str, int]) -> None:
         """Set each value's count of records holding it as a first name, out of ``total``
-        records with one (see _TYPO_RARE)."""
+        records with one, and the counts of every name counted (see _TYPO_RARE)."""
         self.counts = counts.astype(np.int64)
+        self.count_of = count_of
         self.rare = max(_TYPO_RARE, int(total * _TYPO_SHARE))
 
     def rare_typos(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -99,13 +101,17 @@ class Vocabulary:
         return self._scored(a, b, np.flatnonzero(near), DamerauLevenshtein.distance, 1)
 
     def rare_typo(self, a: str, b: str) -> bool:
-        """`rare_typos` of two values (False for a value not in the vocabulary)."""
-        ca, cb = self._code_of(a), self._code_of(b)
-        return ca >= 0 and cb >= 0 and bool(self.rare_typos(np.array([ca]), np.array([cb]))[0])
-
-    def _code_of(self, value: str) -> int:
-        at = int(np.searchsorted(self.values, value))
-        return at if at < len(self) and self.values[at] == value else -1
+        """`rare_typos` of two values, one pair at a time (clustering asks of pairs of
+        names that disagree otherwise): most are answered by their counts alone."""
+        if self.counts is None:
+            return False
+        # A name never counted was held once at most, as `rare_typos` takes it.
+        few, many = sorted((self.count_of.get(a, 1), self.count_of.get(b, 1)))
+        if few > self.rare or many < _TYPO_RATIO * max(few, 1):
+            return False
+        if min(len(a), len(b)) < _MIN_SLIP_LENGTH or abs(len(a) - len(b)) > 1:
+            return False
+        return bool(DamerauLevenshtein.distance(a, b, score_cutoff=1) <= 1)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -663,14 +669,17 @@ def _count_first_names(
 ) -> None:
     if given is None:
         held = first[first >= 0]
-        names.name_counts(np.bincount(held, minlength=len(names)), len(held))
+        counts = np.bincount(held, minlength=len(names))
+        several = np.flatnonzero(counts > 1)  # as a model keeps them (see TermCounts)
+        found = dict(zip(names.values[several].tolist(), counts[several].tolist(), strict=True))
+        names.name_counts(counts, len(held), found)
         return
-    counts, total = given
-    get = counts.get
+    count_of, total = given
+    get = count_of.get
     named = names.values[names.first_names].tolist()
     seen = np.zeros(len(names), np.int64)
     seen[names.first_names] = [get(name, 1) for name in named]
-    names.name_counts(seen, total)
+    names.name_counts(seen, total, count_of)
 
 
 def _address_scope(codes: dict[str, np.ndarray], vocab: dict[str, Vocabulary]) -> np.ndarray:
