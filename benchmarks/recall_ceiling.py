@@ -13,8 +13,9 @@ carry evidence of identity, at one of three strengths:
 
 Each strength's ceiling is the pairwise recall of linking, within every person, the records
 joined (transitively) by evidence up to that strength. A resolver that links a pair on less
-would have to take namesakes for one person. With --customers (`kenning export customers`),
-the pairs Kenning missed are also counted by the strongest evidence they hold.
+would have to take namesakes for one person: how often two records of one full name are one
+person is printed too. With --customers (`kenning export customers`), the pairs Kenning
+missed are also counted by the strongest evidence they hold.
 
 Values are compared after light cleaning only (case, spaces, punctuation): typos and
 nicknames are not evidence here, so a resolver that reads through them can pass a ceiling.
@@ -127,8 +128,14 @@ def main() -> None:
     true_pairs = 0
     linkable = [0] * len(STRENGTHS)
     missed: Counter[str] = Counter()
+    named: Counter[tuple[str, str]] = Counter()  # records per full name
+    named_once: Counter[tuple[str, str]] = Counter()  # per full name, pairs of one person
     for records in _people(args.folder):
         n = len(records)
+        mine = Counter((r.first, r.last) for _, r in records if r.first and r.last)
+        named.update(mine)
+        for name, k in mine.items():
+            named_once[name] += k * (k - 1) // 2
         true_pairs += n * (n - 1) // 2
         levels = {
             (i, j): strength(records[i][1], records[j][1]) for i, j in combinations(range(n), 2)
@@ -145,6 +152,12 @@ def main() -> None:
     print("|---|---|---|")
     for name, pairs in zip(STRENGTHS, linkable, strict=True):
         print(f"| {name} | {pairs:,} | {pairs / true_pairs:.4f} |")
+    same_name = sum(k * (k - 1) // 2 for k in named.values())
+    one_person = sum(named_once.values())
+    print(
+        f"\nOf {same_name:,} pairs of records with one first and last name, "
+        f"{one_person / max(same_name, 1):.1%} are one person."
+    )
     if customer:
         total = sum(missed.values())
         print(f"\n{total:,} true pairs in different customers, by their strongest evidence:")
