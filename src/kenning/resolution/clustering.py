@@ -100,12 +100,12 @@ def first_names_compatible(a: str, b: str) -> bool:
     return bool(JaroWinkler.similarity(ta, tb) >= 0.92) or one_slip(ta, tb)
 
 
-# Whether one first name is a rare slip of the other (features.Vocabulary.rare_typo).
-Slips = Callable[[str, str], bool]
-FirstNames = Callable[[str, str], bool]
+# A test of two first names: one person's? (Or, given to `cluster` as its ``slips``, is one
+# a rare slip of the other: features.Vocabulary.rare_typo.)
+NameTest = Callable[[str, str], bool]
 
 
-def first_names_test(slips: Slips | None) -> FirstNames:
+def first_names_test(slips: NameTest | None) -> NameTest:
     """`first_names_compatible`, or else one name a rare slip of the other, cached for
     one run (how rare a spelling is depends on the records)."""
     if slips is None:
@@ -135,7 +135,7 @@ def _disjoint(left: Values, right: Values) -> bool:
     return bool(left) and bool(right) and not any(v in right for v in left)
 
 
-def _first_names_agree(x: _Identity, y: _Identity, compatible: FirstNames) -> bool:
+def _first_names_agree(x: _Identity, y: _Identity, compatible: NameTest) -> bool:
     """Every pair of first names is one person's, or one of them is the other's surname
     (first and last name typed into each other's boxes)."""
     if not x.first_names or not y.first_names or x.first_names == y.first_names:
@@ -173,7 +173,7 @@ _NONE = np.array([None], dtype=object)  # the value of code -1, appended to a vo
 
 
 class _Clusters:
-    def __init__(self, n: int, columns: Sequence[Coded], first_names: FirstNames) -> None:
+    def __init__(self, n: int, columns: Sequence[Coded], first_names: NameTest) -> None:
         """``columns``: dobs, first names, last names, loyalty ids, e-mails, phones."""
         self.parent = list(range(n))
         self.first_names = first_names
@@ -260,7 +260,7 @@ def cluster(
     must_link: Sequence[tuple[int, int]] = (),
     cannot_link: Sequence[tuple[int, int]] = (),
     penalties: ConflictPenalties | None = None,
-    slips: Slips | None = None,
+    slips: NameTest | None = None,
 ) -> ClusterResult:
     """Customers from scored pairs. Records are expected in key order (see the pipeline), so
     that index order is key order and ties break the same way on every run. ``columns``
@@ -280,7 +280,7 @@ def cluster(
             clusters.union(ra, rb)
     keep = weights >= threshold
     touched = [i for pair in (*must_link, *cannot_link) for i in pair]
-    one_per_person: list[tuple[Coded, Callable[[str, str], bool]]] = [
+    one_per_person: list[tuple[Coded, NameTest]] = [
         (coded["dobs"], dates_compatible),
         (coded["first_names"], first_names),
         (coded["loyalty_ids"], identifiers_compatible),
