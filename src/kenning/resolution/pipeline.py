@@ -28,6 +28,7 @@ from kenning.resolution.comparisons import Comparison, default_comparisons
 from kenning.resolution.features import Features, build_features
 from kenning.resolution.model import Model, compare_all, has_identity_evidence, score, train
 from kenning.resolution.settings import ResolutionSettings
+from kenning.resolution.sharing import KeptLookup, apply_kept
 
 RecordKey = tuple[str, str]
 Progress = Callable[[str], None]
@@ -144,6 +145,22 @@ def shared_when_big(features: Features, oversized: Oversized | None, max_block: 
             features.shared_by_few[column] &= ~big
 
 
+def _part_features(
+    table: RecordTable,
+    settings: ResolutionSettings,
+    name_counts: tuple[Mapping[str, int], int] | None,
+    oversized: Oversized | None,
+    kept: KeptLookup | None,
+) -> Features:
+    """Features of records that may be a part of the store: shared values as kept (when
+    given) and as the whole store's big blocks say."""
+    features = build_features(table.columns, settings.shared_threshold, name_counts=name_counts)
+    if kept is not None:
+        apply_kept(features, kept)
+    shared_when_big(features, oversized, settings.max_block)
+    return features
+
+
 def _weigh(
     model: Model,
     comparisons: Sequence[Comparison],
@@ -165,15 +182,14 @@ def direct_links(
     model: Model,
     settings: ResolutionSettings | None = None,
     oversized: Oversized | None = None,
+    kept: KeptLookup | None = None,
 ) -> list[tuple[RecordKey, RecordKey]]:
     """The pairs above the threshold that hold a `focus` record: what new records link to
-    directly. The real-time matcher resolves again only the components these touch."""
+    directly. The real-time matcher resolves again only the components these touch.
+    ``kept``: as for resolve."""
     settings = settings or ResolutionSettings()
     comparisons = default_comparisons()
-    features = build_features(
-        table.columns, settings.shared_threshold, name_counts=model.name_counts()
-    )
-    shared_when_big(features, oversized, settings.max_block)
+    features = _part_features(table, settings, model.name_counts(), oversized, kept)
     left, right, _ = candidate_pairs(
         features,
         settings.rules(),
@@ -213,6 +229,7 @@ def resolve(
     labelled: Sequence[tuple[RecordKey, RecordKey, bool]] = (),
     core: npt.NDArray[np.bool_] | None = None,
     oversized: Oversized | None = None,
+    kept: KeptLookup | None = None,
     progress: Progress | None = None,
 ) -> Resolution:
     """Resolve every record. Training (when no model is given) learns from the records
@@ -223,7 +240,8 @@ def resolve(
     are there only so that what is counted over all holders of a value (which e-mails and
     phones are shared) comes out as over the whole store. The real-time matcher resolves a
     neighbourhood so, passing the stable keys of blocks too big in the whole store, by rule,
-    as `oversized`."""
+    as `oversized`, and the decisions kept on which identifier values are shared as
+    `kept` (see sharing.py), in place of deciding over all their holders."""
     settings = settings or ResolutionSettings()
     say = progress or (lambda _: None)
     comparisons: tuple[Comparison, ...] = default_comparisons()
@@ -233,8 +251,7 @@ def resolve(
     say("features")
     # A trained model's counts of first names, so a neighbourhood is judged as the store was.
     counts = None if model is None else model.name_counts()
-    features = build_features(table.columns, settings.shared_threshold, name_counts=counts)
-    shared_when_big(features, oversized, settings.max_block)
+    features = _part_features(table, settings, counts, oversized, kept)
     say("blocking")
     left, right, blocking = candidate_pairs(
         features, settings.rules(), max_block=settings.max_block, oversized=oversized

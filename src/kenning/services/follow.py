@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,13 +32,13 @@ from kenning.ingest.prepare import prepare_record
 from kenning.resolution.settings import ResolutionSettings
 from kenning.services.activity import record_activity
 from kenning.services.collect import KIND_PREFIX
-from kenning.services.identity import MODEL_NAME
+from kenning.services.identity import MODEL_NAME, decide_sharing
 from kenning.services.indexing import BULK_FROM, index_all
 from kenning.services.mail import MailError, deliver_mail
 from kenning.services.matching import (
     ModelCache,
     identifier_keys,
-    index_records,
+    index_imported,
     resolve_records,
 )
 from kenning.settings import Settings
@@ -155,18 +155,17 @@ def follow(
         end = store.last_event_seq()
         if end <= start:
             return outcome
-        events = store.events_after(start, end, limit)
-        if len(events) == limit:
-            end = events[-1].seq
         batch = _Batch()
-        for at, event in enumerate(events):
-            if at and len(batch.fields) + len(batch.imported) >= records:
-                end = events[at - 1].seq  # the rest is the next run's
-                break
+        events: list[LoggedEvent] = []
+        for event in _events(store, start, end, limit, page=records + 1):
+            if events and len(batch.fields) + len(batch.imported) >= records:
+                break  # the rest is the next run's
+            events.append(event)
             if event.kind.startswith(KIND_PREFIX):
                 batch.add(event)
             elif event.kind == RECORD_UPSERTED and event.record_id is not None:
                 batch.imported.add((event.source, event.record_id))
+        end = events[-1].seq
         for source, anonymous_id, record_id in batch.visitors:
             store.link_anonymous(source, anonymous_id, record_id)
         for source, visitor, record_id in batch.aliased:
@@ -177,6 +176,8 @@ def follow(
         record_activity(store, events)
         model = models.get(store, MODEL_NAME)
         settings = settings or models.settings(store)
+        if model is not None and not models.sharing_kept(store):
+            decide_sharing(store, settings)  # a store resolved before they were kept
         if model is None:
             outcome.unresolved = len(touched)
         else:
@@ -186,12 +187,23 @@ def follow(
         # Records that came by file are indexed for the matcher; `kenning resolve` places them.
         imported = sorted(batch.imported - set(touched))
         if imported:
-            index_records(store, imported, settings)
+            index_imported(store, imported, settings, model)
         store.append_events(record_events(written, RECORD_COLLECTED))
         if not store.advance_cursor(CURSOR, start, end):
             raise RuntimeError("another follower moved the cursor; this run rolls back")
         outcome.events = end - start
     return outcome
+
+
+def _events(store: Store, after: int, end: int, limit: int, page: int) -> Iterator[LoggedEvent]:
+    """The events after ``after`` up to ``end``, at most ``limit``, read a page at a time:
+    a run of identify calls reaches its records long before its events."""
+    while limit > 0:
+        events = store.events_after(after, end, min(page, limit))
+        yield from events
+        if len(events) < min(page, limit):
+            return
+        after, limit = events[-1].seq, limit - len(events)
 
 
 def index_backlog(

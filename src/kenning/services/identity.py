@@ -16,13 +16,15 @@ from kenning.resolution.arrays import distinct
 from kenning.resolution.comparisons import default_comparisons
 from kenning.resolution.evaluation import Evaluation, evaluate
 from kenning.resolution.explain import Explanation, explain_pair
-from kenning.resolution.features import build_features
+from kenning.resolution.features import Column, Features, build_features
 from kenning.resolution.ids import assign_ids
 from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, resolve, shared_when_big
 from kenning.resolution.settings import ResolutionSettings
+from kenning.resolution.sharing import every_decision
 from kenning.services.matching import (
     SETTINGS_NAME,
+    SHARING_NAME,
     change_rows,
     component_label,
     correction_pairs,
@@ -127,6 +129,7 @@ def _resolve_store(
         if model is None:
             store.save_model(MODEL_NAME, resolution.model.to_dict())
         store.save_model(SETTINGS_NAME, (settings or ResolutionSettings()).model_dump(mode="json"))
+        keep_sharing(store, resolution.features)
         written = store.update_assignments(
             rows,
             previous,
@@ -146,6 +149,34 @@ def _resolve_store(
         rows_written=written,
         warnings=list(resolution.blocking.warnings),
     )
+
+
+def keep_sharing(store: Store, features: Features) -> None:
+    """Keep which identifier values these features (of every record) decided shared, for
+    the real-time matcher (see resolution/sharing.py), in place of all kept before."""
+    shared = every_decision(features)
+    store.replace_all_shared_values(shared)
+    store.save_model(SHARING_NAME, {"shared_values": len(shared)})
+
+
+def decide_sharing(
+    store: Store, settings: ResolutionSettings, columns: Mapping[str, Column] | None = None
+) -> bool:
+    """Decide over every record (their normalised ``columns``, read when not given) which
+    identifier values are shared, as a batch run with the stored model would, and keep
+    it: for a store whose values changed outside resolution (an import indexed at once, a
+    rebuild), or resolved before decisions were kept. False when no model is stored (the
+    first batch run keeps them)."""
+    stored = store.load_model(MODEL_NAME)
+    if stored is None:
+        return False
+    counts = Model.from_dict(stored).name_counts()
+    with _without_cycle_collection():
+        columns = columns or load_table(store).columns
+        features = build_features(columns, settings.shared_threshold, name_counts=counts)
+        shared_when_big(features, None, settings.max_block)
+        keep_sharing(store, features)
+    return True
 
 
 def _vanished(

@@ -1,5 +1,6 @@
 """Every record's keys for lookups and the real-time matcher, written in one pass over the
-store: after an import of many records, or a rebuild that may have changed their values.
+store, with which identifier values are shared (once a model is trained): after an import
+of many records, or a rebuild that may have changed their values.
 
 The follower indexes records run by run (2,000 at a time, each run recounting the blocks
 its keys touch), which suits a trickle of events; a million imported records would keep
@@ -17,6 +18,7 @@ from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.resolution.blocking import record_keys
 from kenning.resolution.features import build_features
 from kenning.resolution.settings import ResolutionSettings
+from kenning.services.identity import decide_sharing
 from kenning.store import Store
 
 # Records whose features are built at once: keys depend on a record's own values only, so
@@ -65,6 +67,8 @@ def index_all(store: Store, settings: ResolutionSettings, progress: Progress | N
     with store.transaction():
         store.replace_all_record_keys(parts())
         store.add_big_blocks(_big_blocks(every_key, every_rule, settings.max_block))
+        # Values changed outside resolution: which of them are shared is decided again.
+        decide_sharing(store, settings, dict(zip(NORMALISED_FIELDS, columns, strict=True)))
     return len(keys)
 
 

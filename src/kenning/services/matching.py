@@ -6,13 +6,15 @@ came by file or one by one over HTTP, in any order:
 
 - the records' candidates are found through the stored record keys (the blocking keys of
   every record, as stable hashes), blocks too big for batch left out as batch leaves them;
-- the records, and every holder of an identifier they hold or held (whose sharing they may
-  change), are scored against their candidates first: only the components these link to
-  directly, their own and those of must-link partners can change, since a component is
-  what is linked above the threshold and the evidence between other records is unchanged;
-- those whole components are resolved again together (customers never cross one), with
-  every holder of an identifier they hold loaded too, so that which e-mails and phones are
-  shared is decided over all their holders, as in batch;
+- whether each e-mail, phone, loyalty id or address is shared is kept per value (see
+  resolution/sharing.py): the values the records hold or held are decided again over all
+  their holders, and every other value's decision is taken as kept;
+- the records, and the holders of any value whose decision changed (what they link to may
+  have changed with it), are scored against their candidates first: only the components
+  these link to directly, their own and those of must-link partners can change, since a
+  component is what is linked above the threshold and the evidence between other records
+  is unchanged;
+- those whole components are resolved again together (customers never cross one);
 - term frequencies are the model's, not recounted.
 
 Ids are carried over as in batch; merges and splits go to the change feed.
@@ -21,20 +23,21 @@ Ids are carried over as in batch; merges and splits go to the change feed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from kenning.domain.normalised import NORMALISED_FIELDS
-from kenning.resolution.blocking import BlockingRule, lookup_key, record_keys
+from kenning.resolution.blocking import BlockingRule, Oversized, lookup_key, record_keys
 from kenning.resolution.comparisons import default_comparisons
 from kenning.resolution.features import IDENTIFIERS, build_features
 from kenning.resolution.ids import IdentityChange, assign_ids
 from kenning.resolution.model import Model
-from kenning.resolution.pipeline import RecordTable, direct_links, resolve
+from kenning.resolution.pipeline import RecordTable, direct_links, resolve, shared_when_big
 from kenning.resolution.settings import ResolutionSettings
+from kenning.resolution.sharing import decision_keys, decisions, holding
 from kenning.store import Store
 from kenning.store.identity import Correction
 
@@ -76,6 +79,9 @@ class MatchOutcome:
 # The settings of the last batch run, kept beside the model: the real-time matcher uses
 # them, so that a run with custom settings and the server decide alike.
 SETTINGS_NAME = "settings"
+# Written whenever the decisions on every shared value are kept (see sharing.py): a store
+# resolved before they were kept has them decided before the matcher runs.
+SHARING_NAME = "sharing"
 
 
 class ModelCache:
@@ -87,6 +93,7 @@ class ModelCache:
         self._model: Model | None = None
         self._settings_stamp: Any = None
         self._settings = ResolutionSettings()
+        self._sharing = False
 
     def get(self, store: Store, name: str) -> Model | None:
         stamp = store.model_stamp(name)
@@ -101,6 +108,11 @@ class ModelCache:
                 model = None
             self._model, self._stamp = model, stamp
         return self._model
+
+    def sharing_kept(self, store: Store) -> bool:
+        """Whether the decisions on shared values are kept (see SHARING_NAME)."""
+        self._sharing = self._sharing or store.model_stamp(SHARING_NAME) is not None
+        return self._sharing
 
     def settings(self, store: Store) -> ResolutionSettings:
         """The settings `kenning resolve` last ran with (retail defaults before any run)."""
@@ -204,9 +216,9 @@ def resolve_records(
     (key -> rule) changed records held before, whose other holders may now be alone.
 
     Only components the records touch can change: their own, those of the records holding
-    an identifier they hold or held (whose sharing they may change), of the records any
-    of these link to directly (scored first, against their candidates), and of their
-    must-link partners. Those whole components are resolved again together.
+    a value whose sharing they changed (see redecide_sharing), of the records any of these
+    link to directly (scored first, against their candidates), and of their must-link
+    partners. Those whole components are resolved again together.
     """
     settings = settings or ResolutionSettings()
     if not keys:
@@ -217,25 +229,26 @@ def resolve_records(
     earlier = dict(previous or {})
     if earlier:
         store.recount_blocks(list(earlier.items()), settings.max_block)
-    oversized = {rule: np.array(k, np.int64) for rule, k in store.big_blocks().items()}
-    big = {int(k) for keys_ in oversized.values() for k in keys_}
-    # The records, and every holder of an identifier they hold or held: whether it is
-    # shared may have changed, and with it what each of them links to.
-    focus = set(keys) | set(store.records_with_keys((set(identifying) | set(earlier)) - big))
+    oversized, big = _big_blocks(store)
+    changed = (set(identifying) | set(earlier)) - big
+    focus = set(keys) | redecide_sharing(store, rows, changed, model, settings, oversized)
     blocking = (set(stable) | store.keys_of_records(sorted(focus - set(keys)))) - big
     candidates = set(store.records_with_keys(blocking))
-    near = _with_holders(store, rows, focus | candidates, big)
+    near = rows.table(rows.read(focus | candidates))
     links = direct_links(
-        near, np.array([key in focus for key in near.keys], bool), model, settings, oversized
+        near,
+        np.array([key in focus for key in near.keys], bool),
+        model,
+        settings,
+        oversized,
+        kept=store.shared_values,
     )
     seeds = focus | {key for pair in links for key in pair}
     if not links and seeds == set(keys) and (alone := _alone(store, sorted(seeds))):
         return alone
     core = _whole_components(store, _with_linked(store, seeds))
-    core_set = set(core)
     corrections = store.corrections_of(core)
-    table = _with_holders(store, rows, core_set, big)
-    in_core = np.array([key in core_set for key in table.keys], bool)
+    table = rows.table(rows.read(core))
     must, cannot = correction_pairs(corrections)
     resolution = resolve(
         table,
@@ -243,14 +256,67 @@ def resolve_records(
         model=model,
         must_link=must,
         cannot_link=cannot,
-        core=in_core,
         oversized=oversized,
+        kept=store.shared_values,
     )
-    return _save(store, table.keys, in_core, resolution.labels, resolution.components, keys)
+    everyone = np.ones(len(table), bool)
+    return _save(store, table.keys, everyone, resolution.labels, resolution.components, keys)
+
+
+def _big_blocks(store: Store) -> tuple[Oversized, set[int]]:
+    """The keys of blocks too big to compare, by rule and all together."""
+    oversized = {rule: np.array(k, np.int64) for rule, k in store.big_blocks().items()}
+    return oversized, {int(k) for keys in oversized.values() for k in keys}
+
+
+def index_imported(
+    store: Store, keys: Sequence[RecordKey], settings: ResolutionSettings, model: Model | None
+) -> None:
+    """Index records that came by file, for lookups and the matcher to find (`kenning
+    resolve` places them), and decide again whether the values they hold are shared."""
+    rows = _Rows(store)
+    _, _, identifying = index_records(store, keys, settings, rows)
+    if model is not None:
+        oversized, big = _big_blocks(store)
+        redecide_sharing(store, rows, set(identifying) - big, model, settings, oversized)
+
+
+def redecide_sharing(
+    store: Store,
+    rows: _Rows,
+    changed: Collection[int],
+    model: Model,
+    settings: ResolutionSettings,
+    oversized: Oversized,
+) -> set[RecordKey]:
+    """Decide again, over all their holders, whether the identifier values of these lookup
+    keys (whose holders changed) are shared, and keep the decisions (see
+    resolution/sharing.py). Returns the holders of the values whose decision changed:
+    what they link to may have changed with it."""
+    if not changed:
+        return set()
+    table = rows.table(rows.read(store.records_with_keys(changed)))
+    features = build_features(
+        table.columns, settings.shared_threshold, name_counts=model.name_counts()
+    )
+    shared_when_big(features, oversized, settings.max_block)
+    holders = holding(features, changed)
+    decided, shared = decisions(features, holders)
+    before = store.shared_values(decided)
+    moved = {key for key in decided if before.get(key) != shared.get(key)}
+    store.replace_shared_values(decided, shared)
+    if not moved:
+        return set()
+    wanted = np.fromiter(moved, np.int64, len(moved))
+    affected = np.zeros(len(table), bool)
+    for column in IDENTIFIERS:
+        held, valid = decision_keys(features, column, holders[column])
+        affected |= valid & np.isin(held, wanted)
+    return {table.keys[i] for i in np.flatnonzero(affected).tolist()}
 
 
 def _alone(store: Store, keys: list[RecordKey]) -> MatchOutcome | None:
-    """New records that link to nothing and share no identifier with anyone are each a
+    """New records that link to nothing (and changed nobody else's links) are each a
     customer of their own, as batch would make them: saved without resolving their
     one-record components again (most sign-ups of new shoppers). None if any of them was
     placed before or is named by a correction."""
@@ -273,15 +339,6 @@ def _with_linked(store: Store, seeds: set[RecordKey]) -> set[RecordKey]:
         new = partners - found
         found |= new
     return found
-
-
-def _with_holders(store: Store, rows: _Rows, keys: set[RecordKey], big: set[int]) -> RecordTable:
-    """The records and every other holder of the identifiers they hold, so that whether
-    an e-mail or phone is shared is decided over all its holders, as in batch (beyond a
-    block's size it is shared whoever holds it; see pipeline.shared_when_big)."""
-    have = rows.read(keys)
-    held = set(_held_keys([rows.values[key] for key in have])) - big
-    return rows.table(have | rows.read(set(store.records_with_keys(held)) - have))
 
 
 def _whole_components(store: Store, seeds: set[RecordKey]) -> list[RecordKey]:

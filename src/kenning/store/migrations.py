@@ -543,4 +543,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_customer_aliases_customer ON customer_aliases (customer_id)",
         ),
     ),
+    Migration(
+        10,
+        "identity: which identifier values several people share",
+        (
+            # The values (by stable key, see resolution/sharing.py) decided shared over all
+            # their holders, and whether a household's: the real-time matcher decides again
+            # only the values whose holders changed. A value not here is not shared.
+            "CREATE TABLE shared_values (key BIGINT PRIMARY KEY, household INTEGER NOT NULL)",
+        ),
+    ),
 )

@@ -254,6 +254,33 @@ class RealtimeTables(SqlHooks):
             out.setdefault(rule, []).append(int(key))
         return out
 
+    # ----------------------------------------------------------------- shared values
+    def shared_values(self, keys: Iterable[int]) -> dict[int, bool]:
+        """Of these value keys, those kept as shared, each with whether a household's."""
+        found: dict[int, bool] = {}
+        for part in chunks(sorted(set(keys))):
+            rows = self._query(
+                f"SELECT key, household FROM shared_values WHERE key IN ({marks(len(part))})",
+                part,
+            )
+            found.update((int(key), bool(household)) for key, household in rows)
+        return found
+
+    def replace_shared_values(self, keys: Iterable[int], shared: Mapping[int, bool]) -> None:
+        """The decisions on these value keys: ``shared`` (key -> a household's) are shared,
+        the other keys not."""
+        self._executemany("DELETE FROM shared_values WHERE key = ?", [(k,) for k in set(keys)])
+        self._executemany(
+            "INSERT INTO shared_values (key, household) VALUES (?, ?)",
+            [(key, int(household)) for key, household in shared.items()],
+        )
+
+    def replace_all_shared_values(self, shared: Mapping[int, bool]) -> None:
+        """Every value shared (key -> a household's), in place of all kept before."""
+        with self.transaction():
+            self._execute("DELETE FROM shared_values")
+            self.replace_shared_values((), shared)
+
     # ----------------------------------------------------------------- placements
     def placements(self, records: Sequence[RecordKey]) -> dict[RecordKey, tuple[str, str | None]]:
         """(customer, component) of those of these records that have one."""
