@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sharing_check import assert_kept_as_decided
 
 from kenning.services.follow import follow
 from kenning.services.identity import MODEL_NAME
@@ -69,6 +70,8 @@ def _stream(
             follow(store, models)
     streamed = store.customer_assignments()
     assert len(streamed) == len(rows)
+    # Which values are shared was decided record by record as a batch run decides it.
+    assert_kept_as_decided(store)
     return _partition(streamed), expected
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from hashlib import blake2b
 from weakref import WeakKeyDictionary
 
@@ -134,14 +135,18 @@ def stable_keys(features: Features, rule: BlockingRule) -> tuple[IntArray, npt.N
     return key.view(np.int64), valid
 
 
+@cache
+def _seed(rule: str) -> int:
+    return int.from_bytes(blake2b(rule.encode(), digest_size=8).digest(), sys.byteorder)
+
+
 def lookup_key(column: str, value: str) -> int:
     """The stable key of the one-column rule on ``column`` for a normalised value: how a
     record is found by its e-mail, phone, loyalty id or serial number. The arithmetic of
     stable_keys in plain integers (numpy's scalar set-up costs more than the sum, and this
     runs on every lookup): 64-bit wrap-around, native byte order, read as signed."""
-    seed = int.from_bytes(blake2b(column.encode(), digest_size=8).digest(), sys.byteorder)
     value_hash = int.from_bytes(blake2b(value.encode(), digest_size=8).digest(), sys.byteorder)
-    key = (seed * _MIX_INT + value_hash) & _U64
+    key = (_seed(column) * _MIX_INT + value_hash) & _U64
     return key - (1 << 64) if key >> 63 else key
 
 
