@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from kenning.domain.normalised import NORMALISED_FIELDS
-from kenning.resolution.blocking import BlockingRule, Oversized, lookup_key, record_keys
+from kenning.resolution.blocking import Oversized, lookup_key, record_keys
 from kenning.resolution.comparisons import default_comparisons
-from kenning.resolution.features import IDENTIFIERS, build_features
+from kenning.resolution.features import IDENTIFIERS, Features, build_features
 from kenning.resolution.ids import IdentityChange, assign_ids
 from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, direct_links, resolve, shared_when_big
@@ -43,8 +43,6 @@ from kenning.store.identity import Correction
 
 log = logging.getLogger("kenning.matching")
 RecordKey = tuple[str, str]
-# The rules (by name) whose keys are identifiers held by one person unless shared.
-_IDENTIFYING = frozenset(IDENTIFIERS)
 
 
 def change_rows(changes: Sequence[IdentityChange]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -151,15 +149,6 @@ class _Rows:
         return RecordTable.from_values({key: self.values[key] for key in keys}, NORMALISED_FIELDS)
 
 
-def _keys_of(
-    table: RecordTable, rules: Sequence[BlockingRule]
-) -> tuple[list[RecordKey], list[int], list[str]]:
-    """(record, stable key, rule name) of every key of these records under the rules."""
-    features = build_features(table.columns)
-    records, keys, names = record_keys(features, rules)
-    return [table.keys[i] for i in records.tolist()], keys.tolist(), names
-
-
 def identifier_keys(rows: Iterable[Mapping[str, Any]]) -> dict[int, str]:
     """The stable keys of the identifiers these normalised records hold (e-mail, phone,
     loyalty id, address), computed from the values as the features derive them, each with
@@ -183,24 +172,44 @@ def _held_keys(rows: Sequence[Values]) -> dict[int, str]:
     return keys
 
 
-def index_records(
-    store: Store,
-    keys: Sequence[RecordKey],
-    settings: ResolutionSettings,
-    rows: _Rows | None = None,
-) -> tuple[list[int], list[str], list[int]]:
-    """Store the record keys of these records (replacing theirs); returns their keys with
-    the rule of each, and those of them that say who someone is (e-mail, phone, loyalty
-    id, address)."""
-    rows = rows or _Rows(store)
+def index_records(store: Store, keys: Sequence[RecordKey], settings: ResolutionSettings) -> None:
+    """Store the record keys of these records (replacing theirs)."""
+    rows = _Rows(store)
     table = rows.table(rows.read(keys))
-    holders, stable, names = _keys_of(table, settings.rules())
+    _store_keys(store, table, build_features(table.columns), settings, set(table.keys))
+
+
+def _store_keys(
+    store: Store,
+    table: RecordTable,
+    features: Features,
+    settings: ResolutionSettings,
+    mine: set[RecordKey],
+) -> list[int]:
+    """Store the record keys of the records of the table in ``mine`` (replacing theirs),
+    and count their blocks again; returns their keys."""
+    records, stable, names = record_keys(features, settings.rules())
+    at = [i for i, key in enumerate(table.keys) if key in mine]
+    take = np.isin(records, np.array(at, np.int64))
+    held = [table.keys[i] for i in records[take].tolist()]
+    keys: list[int] = stable[take].tolist()
+    rules = [name for name, t in zip(names, take.tolist(), strict=True) if t]
     store.replace_record_keys(
-        table.keys, sorted({(k, s, r) for k, (s, r) in zip(stable, holders, strict=True)})
+        [table.keys[i] for i in at],
+        sorted({(k, s, r) for k, (s, r) in zip(keys, held, strict=True)}),
     )
-    store.recount_blocks(list(zip(stable, names, strict=True)), settings.max_block)
-    identifying = [k for k, name in zip(stable, names, strict=True) if name in _IDENTIFYING]
-    return stable, names, identifying
+    store.recount_blocks(list(zip(keys, rules, strict=True)), settings.max_block)
+    return keys
+
+
+def _with_holders(
+    store: Store, rows: _Rows, keys: Sequence[RecordKey], earlier: Iterable[int], big: set[int]
+) -> tuple[RecordTable, set[int]]:
+    """The records and every holder of a value they hold or held (``earlier``: lookup
+    keys), but those of blocks too big to load; and the lookup keys of those values."""
+    present = rows.read(keys)
+    held = (set(_held_keys([rows.values[key] for key in present])) | set(earlier)) - big
+    return rows.table(present | rows.read(store.records_with_keys(held))), held
 
 
 def resolve_records(
@@ -225,13 +234,8 @@ def resolve_records(
         return MatchOutcome(0)
     store.serialise_identity()
     rows = _Rows(store)
-    stable, _, identifying = index_records(store, keys, settings, rows)
-    earlier = dict(previous or {})
-    if earlier:
-        store.recount_blocks(list(earlier.items()), settings.max_block)
-    oversized, big = _big_blocks(store)
-    changed = (set(identifying) | set(earlier)) - big
-    focus = set(keys) | redecide_sharing(store, rows, changed, model, settings, oversized)
+    stable, moved, oversized, big = _index_and_decide(store, rows, keys, model, settings, previous)
+    focus = set(keys) | moved
     blocking = (set(stable) | store.keys_of_records(sorted(focus - set(keys)))) - big
     candidates = set(store.records_with_keys(blocking))
     near = rows.table(rows.read(focus | candidates))
@@ -274,31 +278,51 @@ def index_imported(
 ) -> None:
     """Index records that came by file, for lookups and the matcher to find (`kenning
     resolve` places them), and decide again whether the values they hold are shared."""
-    rows = _Rows(store)
-    _, _, identifying = index_records(store, keys, settings, rows)
-    if model is not None:
-        oversized, big = _big_blocks(store)
-        redecide_sharing(store, rows, set(identifying) - big, model, settings, oversized)
+    if model is None:
+        index_records(store, keys, settings)
+        return
+    _index_and_decide(store, _Rows(store), keys, model, settings)
+
+
+def _index_and_decide(
+    store: Store,
+    rows: _Rows,
+    keys: Sequence[RecordKey],
+    model: Model,
+    settings: ResolutionSettings,
+    previous: Mapping[int, str] | None = None,
+) -> tuple[list[int], set[RecordKey], Oversized, set[int]]:
+    """Store these records' keys, and decide again whether the values they hold or held
+    (``previous``: key -> rule) are shared. Returns their keys, the holders of the values
+    whose decision changed, and the blocks too big to compare (by rule, and all)."""
+    earlier = dict(previous or {})
+    _, big = _big_blocks(store)
+    table, held = _with_holders(store, rows, keys, earlier, big)
+    features = build_features(
+        table.columns, settings.shared_threshold, name_counts=model.name_counts()
+    )
+    stable = _store_keys(store, table, features, settings, set(keys))
+    if earlier:
+        store.recount_blocks(list(earlier.items()), settings.max_block)
+    oversized, big = _big_blocks(store)
+    moved = redecide_sharing(store, table, features, held - big, settings, oversized)
+    return stable, moved, oversized, big
 
 
 def redecide_sharing(
     store: Store,
-    rows: _Rows,
+    table: RecordTable,
+    features: Features,
     changed: Collection[int],
-    model: Model,
     settings: ResolutionSettings,
     oversized: Oversized,
 ) -> set[RecordKey]:
-    """Decide again, over all their holders, whether the identifier values of these lookup
-    keys (whose holders changed) are shared, and keep the decisions (see
-    resolution/sharing.py). Returns the holders of the values whose decision changed:
-    what they link to may have changed with it."""
+    """Decide again whether the identifier values of these lookup keys (whose holders
+    changed) are shared, over the ``features`` of the ``table`` holding all their
+    holders, and keep the decisions (see resolution/sharing.py). Returns the holders of
+    the values whose decision changed: what they link to may have changed with it."""
     if not changed:
         return set()
-    table = rows.table(rows.read(store.records_with_keys(changed)))
-    features = build_features(
-        table.columns, settings.shared_threshold, name_counts=model.name_counts()
-    )
     shared_when_big(features, oversized, settings.max_block)
     holders = holding(features, changed)
     decided, shared = decisions(features, holders)
