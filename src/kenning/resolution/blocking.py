@@ -106,32 +106,47 @@ _U64 = (1 << 64) - 1
 _HASHES: WeakKeyDictionary[Vocabulary, npt.NDArray[np.uint64]] = WeakKeyDictionary()
 
 
-def _value_hashes(features: Features, column: str) -> npt.NDArray[np.uint64]:
-    """A 64-bit hash of each value of the column's vocabulary, whatever else is in it."""
+def _hash_values(values: list[str]) -> npt.NDArray[np.uint64]:
+    digests = b"".join(blake2b(v.encode(), digest_size=8).digest() for v in values)
+    return np.frombuffer(digests, np.uint64) if values else np.zeros(0, np.uint64)
+
+
+def _value_hashes(
+    features: Features, column: str, used: npt.NDArray[np.bool_] | None = None
+) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash of each value of the column's vocabulary, whatever else is in it, and
+    0 after the last (for code -1). With ``used`` (records), only their values are hashed
+    (unless the whole vocabulary's are known): the others are 0."""
     vocab = features.vocab[column]
     found = _HASHES.get(vocab)
+    if found is None and used is not None:
+        codes = distinct(features.codes[column][used & (features.codes[column] >= 0)])
+        some = np.zeros(len(vocab) + 1, np.uint64)
+        some[codes] = _hash_values(vocab.values[codes].tolist())
+        return some
     if found is None:
-        values = vocab.values.tolist()
-        digests = b"".join(blake2b(v.encode(), digest_size=8).digest() for v in values)
-        found = np.frombuffer(digests, np.uint64) if values else np.zeros(0, np.uint64)
+        found = np.append(_hash_values(vocab.values.tolist()), np.uint64(0))
         _HASHES[vocab] = found
     return found
 
 
-def stable_keys(features: Features, rule: BlockingRule) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+def stable_keys(
+    features: Features, rule: BlockingRule, among: npt.NDArray[np.bool_] | None = None
+) -> tuple[IntArray, npt.NDArray[np.bool_]]:
     """A rule's key per record as a hash of the rule and its values (not of codes), so the
     same record has the same key in any Features: what the store indexes for the real-time
-    matcher to find a record's candidates. Returns (keys, has a key); shared values count."""
+    matcher to find a record's candidates. Returns (keys, has a key); shared values count.
+    With ``among``, only those records' keys are computed: the others have none."""
     features.ensure(rule.columns)
     seed = blake2b(rule.name.encode(), digest_size=8).digest()
     key = np.full(features.n, np.frombuffer(seed, np.uint64)[0], np.uint64)
-    valid = np.ones(features.n, dtype=bool)
+    valid = np.ones(features.n, dtype=bool) if among is None else among.copy()
+    for column in rule.columns:
+        valid &= features.codes[column] >= 0
     with np.errstate(over="ignore"):
         for column in rule.columns:
-            codes = features.codes[column]
-            valid &= codes >= 0
-            hashes = np.append(_value_hashes(features, column), np.uint64(0))
-            key = key * _MIX + hashes[codes]  # code -1 takes the 0 appended; never valid
+            hashes = _value_hashes(features, column, None if among is None else valid)
+            key = key * _MIX + hashes[features.codes[column]]  # code -1: the 0 at the end
     return key.view(np.int64), valid
 
 

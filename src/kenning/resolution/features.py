@@ -698,9 +698,11 @@ def build_features(
     shared_threshold: int = 2,
     *,
     name_counts: tuple[Mapping[str, int], int] | None = None,
+    decide_shared: bool = True,
 ) -> Features:
     """Code the normalised columns (absent ones count as all-missing), derive the
-    comparison columns, and flag identifier values shared by different people.
+    comparison columns, and flag identifier values shared by different people (unless
+    not ``decide_shared``: the caller flags them, from decisions kept, see sharing.py).
 
     How common each first name is tells a slip from a name (see _TYPO_RARE): counted over
     these records, or given as ``name_counts`` (a trained model's: the records holding each
@@ -732,7 +734,12 @@ def build_features(
 
     first, last = codes["first_name"], codes["last_name"]
     held = {c: codes[c] for c in IDENTIFIERS} | {"address_key": _address_scope(codes, vocab)}
-    flags = {c: _shared(v, first, last, names, shared_threshold) for c, v in held.items()}
+    flags = {
+        c: _shared(v, first, last, names, shared_threshold)
+        if decide_shared
+        else (np.zeros(n, bool), np.zeros(n, bool))
+        for c, v in held.items()
+    }
     return Features(
         n=n,
         codes=codes,

@@ -154,7 +154,12 @@ def _part_features(
 ) -> Features:
     """Features of records that may be a part of the store: shared values as kept (when
     given) and as the whole store's big blocks say."""
-    features = build_features(table.columns, settings.shared_threshold, name_counts=name_counts)
+    features = build_features(
+        table.columns,
+        settings.shared_threshold,
+        name_counts=name_counts,
+        decide_shared=kept is None,
+    )
     if kept is not None:
         apply_kept(features, kept)
     shared_when_big(features, oversized, settings.max_block)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Mapping
 import numpy as np
 import numpy.typing as npt
 
-from kenning.resolution.blocking import lookup_key
+from kenning.resolution.blocking import BlockingRule, stable_keys
 from kenning.resolution.features import IDENTIFIERS, Features
 
 IntArray = npt.NDArray[np.int64]
@@ -27,20 +27,13 @@ BoolArray = npt.NDArray[np.bool_]
 Kept = Mapping[int, bool]
 # Looks up the kept decisions of these decision keys.
 KeptLookup = Callable[[Collection[int]], Kept]
-# The key an address's decision is kept under is of its own rule, never a blocking key.
-_SCOPED_ADDRESS = "address_key@scope"
-
-
-def _by_value(
-    codes: IntArray, key_of: Callable[[int], int], among: BoolArray | None
-) -> tuple[IntArray, BoolArray]:
-    """A key per record (of those ``among`` names) from a key per distinct code (each
-    computed once)."""
-    valid = codes >= 0 if among is None else (codes >= 0) & among
-    keys = np.zeros(len(codes), np.int64)
-    found, inverse = np.unique(codes[valid], return_inverse=True)
-    keys[valid] = np.array([key_of(code) for code in found.tolist()], np.int64)[inverse]
-    return keys, valid
+# An address is one dwelling within its postcode, else its town (see features'
+# _address_scope): its decision is kept under the key of the first of these it has.
+_ADDRESS_SCOPES = (
+    BlockingRule(("address_key", "postcode")),
+    BlockingRule(("address_key", "city")),
+    BlockingRule(("address_key",)),
+)
 
 
 def lookup_keys(
@@ -49,9 +42,7 @@ def lookup_keys(
     """Per record (of those ``among`` names), the key the store finds the holders of its
     value by (the one-column rule's; an address's regardless of postcode), and whether it
     has one."""
-    values = features.vocab[column].values
-    key_of = lambda code: lookup_key(column, str(values[code]))  # noqa: E731
-    return _by_value(features.codes[column], key_of, among)
+    return stable_keys(features, BlockingRule((column,)), among)
 
 
 def decision_keys(
@@ -63,24 +54,14 @@ def decision_keys(
     Features.shared decides)."""
     if column != "address_key":
         return lookup_keys(features, column, among)
-    address, postcode, city = (features.codes[c] for c in ("address_key", "postcode", "city"))
-    scope = np.where(postcode >= 0, postcode, np.where(city >= 0, -2 - city, -1))
-    places = np.unique(scope)
-    width = np.int64(len(places))
-    combined = np.where(
-        address >= 0, address.astype(np.int64) * width + np.searchsorted(places, scope), -1
-    )
-    vocab = {c: features.vocab[c].values for c in ("address_key", "postcode", "city")}
-
-    def key_of(code: int) -> int:
-        value, place = str(vocab["address_key"][code // width]), int(places[code % width])
-        where = (
-            f"p:{vocab['postcode'][place]}" if place >= 0
-            else f"c:{vocab['city'][-2 - place]}" if place <= -2 else ""
-        )  # fmt: skip
-        return lookup_key(_SCOPED_ADDRESS, f"{value}\x1f{where}")
-
-    return _by_value(combined, key_of, among)
+    keys = np.zeros(features.n, np.int64)
+    held = np.zeros(features.n, bool)
+    wanted = np.ones(features.n, bool) if among is None else among
+    for rule in _ADDRESS_SCOPES:  # the first scope a record has
+        scoped, valid = stable_keys(features, rule, wanted & ~held)
+        keys[valid] = scoped[valid]
+        held |= valid
+    return keys, held
 
 
 def holding(features: Features, lookup: Collection[int]) -> dict[str, BoolArray]:
