@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
@@ -28,3 +29,12 @@ def _run_starts(ordered: npt.NDArray[np.generic]) -> npt.NDArray[np.intp]:
     if not len(ordered):
         return np.zeros(0, np.intp)
     return np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+
+
+@lru_cache(maxsize=512)
+def pair_indices(size: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """``np.triu_indices(size, k=1)``: every pair (i < j) of ``size`` items, computed once
+    per size (blocks of each size recur in every run of the real-time matcher). Read-only."""
+    i, j = np.triu_indices(size, k=1)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j

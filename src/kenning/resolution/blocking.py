@@ -19,7 +19,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 import numpy.typing as npt
 
-from kenning.resolution.arrays import distinct
+from kenning.resolution.arrays import distinct, pair_indices
 from kenning.resolution.features import Features, Vocabulary
 from kenning.resolution.parallel import in_threads
 
@@ -202,7 +202,7 @@ def pairs_within_blocks(keys: IntArray, max_block: int) -> tuple[IntArray, IntAr
     rights: list[IntArray] = []
     for size in distinct(sizes[(sizes >= 2) & ~too_big]):
         group_starts = starts[sizes == size]
-        a, b = np.triu_indices(int(size), k=1)
+        a, b = pair_indices(int(size))
         left = order[group_starts[:, None] + a[None, :]].ravel()
         right = order[group_starts[:, None] + b[None, :]].ravel()
         lefts.append(np.minimum(left, right))

@@ -25,7 +25,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from kenning.domain.normalise import canonical_first_names, email_domain, name_key
 from kenning.domain.normalise import postcode_district as district_of
 from kenning.domain.normalised import NORMALISED_FIELDS
-from kenning.resolution.arrays import distinct, runs
+from kenning.resolution.arrays import distinct, pair_indices, runs
 from kenning.resolution.parallel import in_threads
 
 # A column of values, as a list or as an Arrow string array (as the store reads them).
@@ -182,7 +182,7 @@ class Vocabulary:
         for group in members.values():
             if len(group) > 1:
                 codes = np.array(group, np.int64)
-                a, b = np.triu_indices(len(codes), k=1)
+                a, b = pair_indices(len(codes))
                 keys.append(codes[a] * len(self) + codes[b])
         return distinct(np.concatenate(keys))
 
@@ -614,7 +614,7 @@ def _any_two_people(
     full_starts, full_counts = runs(full_groups)
     for size in distinct(full_counts[(full_counts >= 2) & (full_counts <= _MANY_NAMES)]):
         at = full_starts[full_counts == size]
-        i, j = np.triu_indices(int(size), k=1)
+        i, j = pair_indices(int(size))
         a, b = full_codes[(at[:, None] + i).ravel()], full_codes[(at[:, None] + j).ravel()]
         disagree = ~names_agree(names, a, b).reshape(len(at), len(i)).all(axis=1)
         out[full_groups[at]] |= disagree
