@@ -76,6 +76,18 @@ class BlockingReport:
 
 def _rule_keys(features: Features, rule: BlockingRule) -> IntArray:
     """One int64 key per record (equal keys ⇔ equal values on every column), -1 = no key."""
+    key = _raw_rule_keys(features, rule)
+    # Re-code so keys stay small whatever the number of columns.
+    out = np.full(features.n, -1, dtype=np.int64)
+    valid = key >= 0
+    if valid.any():
+        _, dense = np.unique(key[valid], return_inverse=True)
+        out[valid] = dense
+    return out
+
+
+def _raw_rule_keys(features: Features, rule: BlockingRule) -> IntArray:
+    """_rule_keys before they are made small: a record's codes combined, -1 = no key."""
     features.ensure(rule.columns)
     key = np.zeros(features.n, dtype=np.int64)
     valid = np.ones(features.n, dtype=bool)
@@ -85,12 +97,7 @@ def _rule_keys(features: Features, rule: BlockingRule) -> IntArray:
         if column in _SHARED_AWARE and column in features.shared:
             valid &= ~features.shared[column]
         key = key * (int(codes.max(initial=0)) + 2) + codes + 1
-    # Re-code so keys stay small whatever the number of columns.
-    out = np.full(features.n, -1, dtype=np.int64)
-    if valid.any():
-        _, dense = np.unique(key[valid], return_inverse=True)
-        out[valid] = dense
-    return out
+    return np.where(valid, key, -1)
 
 
 # Columns the real-time matcher looks records up by besides the rules': every holder of an
@@ -213,6 +220,37 @@ def pairs_within_blocks(keys: IntArray, max_block: int) -> tuple[IntArray, IntAr
     return np.concatenate(lefts), np.concatenate(rights), int(too_big.sum()), skipped_pairs
 
 
+# Up to this many records, every pair is tested rule by rule at once: cheaper than sorting
+# each rule's blocks (the real-time matcher's runs of a few records), and no block can be
+# too big.
+_ALL_PAIRS_UP_TO = 128
+
+
+def _among_few(
+    features: Features,
+    rules: Sequence[BlockingRule],
+    report: BlockingReport,
+    oversized: Oversized | None,
+    anchors: npt.NDArray[np.bool_] | None,
+) -> tuple[IntArray, IntArray, BlockingReport]:
+    """candidate_pairs of a few records: every pair, kept where some rule's keys agree."""
+    left, right = pair_indices(features.n)
+    kept = np.zeros(len(left), bool)
+    for rule in rules:
+        keys = _raw_rule_keys(features, rule)
+        big = (oversized or {}).get(rule.name)
+        if big is not None and len(big):
+            stable, _ = stable_keys(features, rule)
+            keys[np.isin(stable, big)] = -1
+        if anchors is not None:
+            keys[(keys >= 0) & ~np.isin(keys, keys[anchors & (keys >= 0)])] = -1
+        same = (keys[left] == keys[right]) & (keys[left] >= 0)
+        report.pairs_by_rule[rule.name] = int(same.sum())
+        kept |= same
+    report.pairs = int(kept.sum())
+    return left[kept].astype(np.int64), right[kept].astype(np.int64), report
+
+
 def candidate_pairs(
     features: Features,
     rules: Sequence[BlockingRule] = DEFAULT_RULES,
@@ -230,6 +268,8 @@ def candidate_pairs(
     the pairs an anchor is in are among them."""
     report = BlockingReport()
     n = features.n
+    if n <= min(_ALL_PAIRS_UP_TO, max_block):
+        return _among_few(features, rules, report, oversized, anchors)
 
     def pairs_of(rule: BlockingRule) -> tuple[IntArray, IntArray, int, int]:
         keys = _rule_keys(features, rule)
