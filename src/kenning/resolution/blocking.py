@@ -143,7 +143,11 @@ def stable_keys(
     """A rule's key per record as a hash of the rule and its values (not of codes), so the
     same record has the same key in any Features: what the store indexes for the real-time
     matcher to find a record's candidates. Returns (keys, has a key); shared values count.
-    With ``among``, only those records' keys are computed: the others have none."""
+    With ``among``, only those records' keys are computed: the others have none. Keep the
+    answer's arrays as they are: they are kept for the next asking."""
+    known = features.stable.get(rule.name) if among is None else None
+    if known is not None:
+        return known
     features.ensure(rule.columns)
     seed = blake2b(rule.name.encode(), digest_size=8).digest()
     key = np.full(features.n, np.frombuffer(seed, np.uint64)[0], np.uint64)
@@ -154,6 +158,8 @@ def stable_keys(
         for column in rule.columns:
             hashes = _value_hashes(features, column, None if among is None else valid)
             key = key * _MIX + hashes[features.codes[column]]  # code -1: the 0 at the end
+    if among is None:
+        features.stable[rule.name] = (key.view(np.int64), valid)
     return key.view(np.int64), valid
 
 

@@ -328,6 +328,11 @@ class Features:
     vocab: dict[str, Vocabulary]
     # Of the shared values, those held under a household's handful of first names.
     shared_by_few: dict[str, np.ndarray] = field(default_factory=dict)
+    # Each blocking rule's stable keys once computed (see blocking.stable_keys), by rule:
+    # one run asks for a rule's keys for blocking, indexing and sharing alike.
+    stable: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def value(self, column: str, record: int) -> str | None:
         """A record's value of a coded column (None when it has none)."""

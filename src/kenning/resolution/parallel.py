@@ -17,13 +17,14 @@ PART = 500_000
 _WARM = 2_000
 # Records from which work over them in threads is worth starting the threads.
 THREADS_FROM = 50_000
+# Asked once: os.cpu_count() reads the system's files on every call.
+_CORES = os.cpu_count() or 1
 
 
 def in_parts(n: int, work: Callable[[slice], T], part: int | None = None) -> list[T]:
     """``work`` over slices covering range(n), in order; in threads when n is large."""
     part = part or PART
-    cores = os.cpu_count() or 1
-    if n <= 2 * part or cores < 2:
+    if n <= 2 * part or _CORES < 2:
         return [work(slice(0, n))]
     first = work(slice(0, _WARM))
     parts = [slice(start, min(start + part, n)) for start in range(_WARM, n, part)]
@@ -33,8 +34,7 @@ def in_parts(n: int, work: Callable[[slice], T], part: int | None = None) -> lis
 def in_threads(work: Callable[[A], T], items: Iterable[A], *, records: int) -> list[T]:
     """``work`` over each item, in order; in threads when it is over enough ``records`` (the
     real-time matcher's few dozen would cost more to start threads for than they save)."""
-    cores = os.cpu_count() or 1
-    if records < THREADS_FROM or cores < 2:
+    if records < THREADS_FROM or _CORES < 2:
         return [work(item) for item in items]
-    with ThreadPoolExecutor(max_workers=cores) as pool:
+    with ThreadPoolExecutor(max_workers=_CORES) as pool:
         return list(pool.map(work, items))
