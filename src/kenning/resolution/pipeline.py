@@ -188,10 +188,10 @@ def direct_links(
     settings: ResolutionSettings | None = None,
     oversized: Oversized | None = None,
     kept: KeptLookup | None = None,
-) -> tuple[list[tuple[RecordKey, RecordKey]], Features]:
+) -> list[tuple[RecordKey, RecordKey]]:
     """The pairs above the threshold that hold a `focus` record: what new records link to
-    directly (the real-time matcher resolves again only the components these touch), and
-    the features of the table, for resolve to use again. ``kept``: as for resolve."""
+    directly. The real-time matcher resolves again only the components these touch.
+    ``kept``: as for resolve."""
     settings = settings or ResolutionSettings()
     comparisons = default_comparisons()
     features = _part_features(table, settings, model.name_counts(), oversized, kept)
@@ -207,11 +207,10 @@ def direct_links(
     levels = compare_all(comparisons, features, left, right)
     weights, _ = _weigh(model, comparisons, features, left, levels, settings)
     above = weights >= settings.threshold_weight
-    links = [
+    return [
         (table.keys[a], table.keys[b])
         for a, b in zip(left[above].tolist(), right[above].tolist(), strict=True)
     ]
-    return links, features
 
 
 def smallest_of_components(
@@ -236,19 +235,18 @@ def resolve(
     core: npt.NDArray[np.bool_] | None = None,
     oversized: Oversized | None = None,
     kept: KeptLookup | None = None,
-    features: Features | None = None,
     progress: Progress | None = None,
 ) -> Resolution:
     """Resolve every record. Training (when no model is given) learns from the records
     alone, corrected by pairs known to be one person or two: the `labelled` ones and the
     must- and cannot-links.
 
-    With `core`, only pairs of core records are scored and clustered; the others are only
-    there because `features` (built over the table already, by direct_links) hold them.
-    The real-time matcher resolves a neighbourhood so, passing the stable keys of blocks
-    too big in the whole store, by rule, as `oversized`, and the decisions kept on which
-    identifier values are shared as `kept` (see sharing.py), in place of deciding over all
-    their holders."""
+    With `core`, only pairs of core records are scored and clustered: the other records
+    are there only so that what is counted over all holders of a value (which e-mails and
+    phones are shared) comes out as over the whole store. The real-time matcher resolves a
+    neighbourhood so, passing the stable keys of blocks too big in the whole store, by rule,
+    as `oversized`, and the decisions kept on which identifier values are shared as
+    `kept` (see sharing.py), in place of deciding over all their holders."""
     settings = settings or ResolutionSettings()
     say = progress or (lambda _: None)
     comparisons: tuple[Comparison, ...] = default_comparisons()
@@ -258,15 +256,10 @@ def resolve(
     say("features")
     # A trained model's counts of first names, so a neighbourhood is judged as the store was.
     counts = None if model is None else model.name_counts()
-    if features is None:
-        features = _part_features(table, settings, counts, oversized, kept)
+    features = _part_features(table, settings, counts, oversized, kept)
     say("blocking")
     left, right, blocking = candidate_pairs(
-        features,
-        settings.rules(),
-        max_block=settings.max_block,
-        oversized=oversized,
-        anchors=core,
+        features, settings.rules(), max_block=settings.max_block, oversized=oversized
     )
     if core is not None:
         inside = core[left] & core[right]

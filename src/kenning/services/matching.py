@@ -239,7 +239,7 @@ def resolve_records(
     blocking = (set(stable) | store.keys_of_records(sorted(focus - set(keys)))) - big
     candidates = set(store.records_with_keys(blocking))
     near = rows.table(rows.read(focus | candidates))
-    links, near_features = direct_links(
+    links = direct_links(
         near,
         np.array([key in focus for key in near.keys], bool),
         model,
@@ -252,27 +252,19 @@ def resolve_records(
         return alone
     core = _whole_components(store, _with_linked(store, seeds))
     corrections = store.corrections_of(core)
+    table = rows.table(rows.read(core))
     must, cannot = correction_pairs(corrections)
-    # The features of the direct links serve again when they hold the whole core (most
-    # runs of a few records); else the core's are built.
-    core_set = set(core)
-    table = near
-    features: Features | None = near_features
-    if not core_set <= set(near.keys):
-        table, features = rows.table(rows.read(core)), None
-    in_core = np.array([key in core_set for key in table.keys], bool)
     resolution = resolve(
         table,
         settings,
         model=model,
         must_link=must,
         cannot_link=cannot,
-        core=in_core,
         oversized=oversized,
         kept=store.shared_values,
-        features=features,
     )
-    return _save(store, table.keys, in_core, resolution.labels, resolution.components, keys)
+    everyone = np.ones(len(table), bool)
+    return _save(store, table.keys, everyone, resolution.labels, resolution.components, keys)
 
 
 def _big_blocks(store: Store) -> tuple[Oversized, set[int]]:
