@@ -232,6 +232,24 @@ def pairs_within_blocks(keys: IntArray, max_block: int) -> tuple[IntArray, IntAr
 _ALL_PAIRS_UP_TO = 128
 
 
+def _blocks(
+    features: Features,
+    rule: BlockingRule,
+    keys: IntArray,
+    oversized: Oversized | None,
+    anchors: npt.NDArray[np.bool_] | None,
+) -> IntArray:
+    """A rule's keys (changed in place) with the blocks too big in the whole store, and
+    those that hold no anchor, left out (-1)."""
+    big = (oversized or {}).get(rule.name)
+    if big is not None and len(big):
+        stable, _ = stable_keys(features, rule)
+        keys[np.isin(stable, big)] = -1
+    if anchors is not None:
+        keys[(keys >= 0) & ~np.isin(keys, keys[anchors & (keys >= 0)])] = -1
+    return keys
+
+
 def _among_few(
     features: Features,
     rules: Sequence[BlockingRule],
@@ -243,13 +261,7 @@ def _among_few(
     left, right = pair_indices(features.n)
     kept = np.zeros(len(left), bool)
     for rule in rules:
-        keys = _raw_rule_keys(features, rule)
-        big = (oversized or {}).get(rule.name)
-        if big is not None and len(big):
-            stable, _ = stable_keys(features, rule)
-            keys[np.isin(stable, big)] = -1
-        if anchors is not None:
-            keys[(keys >= 0) & ~np.isin(keys, keys[anchors & (keys >= 0)])] = -1
+        keys = _blocks(features, rule, _raw_rule_keys(features, rule), oversized, anchors)
         same = (keys[left] == keys[right]) & (keys[left] >= 0)
         report.pairs_by_rule[rule.name] = int(same.sum())
         kept |= same
@@ -278,13 +290,7 @@ def candidate_pairs(
         return _among_few(features, rules, report, oversized, anchors)
 
     def pairs_of(rule: BlockingRule) -> tuple[IntArray, IntArray, int, int]:
-        keys = _rule_keys(features, rule)
-        big = (oversized or {}).get(rule.name)
-        if big is not None and len(big):
-            stable, _ = stable_keys(features, rule)
-            keys[np.isin(stable, big)] = -1
-        if anchors is not None:
-            keys[(keys >= 0) & ~np.isin(keys, keys[anchors & (keys >= 0)])] = -1
+        keys = _blocks(features, rule, _rule_keys(features, rule), oversized, anchors)
         return pairs_within_blocks(keys, max_block)
 
     ids: list[IntArray] = []
