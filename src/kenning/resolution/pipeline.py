@@ -232,7 +232,6 @@ def resolve(
     must_link: Sequence[tuple[RecordKey, RecordKey]] = (),
     cannot_link: Sequence[tuple[RecordKey, RecordKey]] = (),
     labelled: Sequence[tuple[RecordKey, RecordKey, bool]] = (),
-    core: npt.NDArray[np.bool_] | None = None,
     oversized: Oversized | None = None,
     kept: KeptLookup | None = None,
     progress: Progress | None = None,
@@ -241,12 +240,10 @@ def resolve(
     alone, corrected by pairs known to be one person or two: the `labelled` ones and the
     must- and cannot-links.
 
-    With `core`, only pairs of core records are scored and clustered: the other records
-    are there only so that what is counted over all holders of a value (which e-mails and
-    phones are shared) comes out as over the whole store. The real-time matcher resolves a
-    neighbourhood so, passing the stable keys of blocks too big in the whole store, by rule,
-    as `oversized`, and the decisions kept on which identifier values are shared as
-    `kept` (see sharing.py), in place of deciding over all their holders."""
+    The real-time matcher resolves a part of the store (whole components), passing the
+    stable keys of blocks too big in the whole store, by rule, as `oversized`, and the
+    decisions kept on which identifier values are shared as `kept` (see sharing.py), in
+    place of deciding over all their holders."""
     settings = settings or ResolutionSettings()
     say = progress or (lambda _: None)
     comparisons: tuple[Comparison, ...] = default_comparisons()
@@ -261,9 +258,6 @@ def resolve(
     left, right, blocking = candidate_pairs(
         features, settings.rules(), max_block=settings.max_block, oversized=oversized
     )
-    if core is not None:
-        inside = core[left] & core[right]
-        left, right = left[inside], right[inside]
     say("comparing")
     levels = compare_all(comparisons, features, left, right)
     named = [*must_link, *cannot_link, *((a, b) for a, b, _ in labelled)]

@@ -263,8 +263,7 @@ def resolve_records(
         oversized=oversized,
         kept=store.shared_values,
     )
-    everyone = np.ones(len(table), bool)
-    return _save(store, table.keys, everyone, resolution.labels, resolution.components, keys)
+    return _save(store, table.keys, resolution.labels, resolution.components, keys)
 
 
 def _big_blocks(store: Store) -> tuple[Oversized, set[int]]:
@@ -347,7 +346,7 @@ def _alone(store: Store, keys: list[RecordKey]) -> MatchOutcome | None:
     if store.placements(keys) or store.corrections_of(keys):
         return None
     each = np.arange(len(keys))
-    return _save(store, keys, np.ones(len(keys), bool), each, each, keys)
+    return _save(store, keys, each, each, keys)
 
 
 def _with_linked(store: Store, seeds: set[RecordKey]) -> set[RecordKey]:
@@ -379,36 +378,30 @@ def _whole_components(store: Store, seeds: set[RecordKey]) -> list[RecordKey]:
 
 def _save(
     store: Store,
-    table_keys: Sequence[RecordKey],
-    in_core: np.ndarray,
+    keys: Sequence[RecordKey],
     labels: np.ndarray,
     components: np.ndarray,
     asked: Sequence[RecordKey],
 ) -> MatchOutcome:
-    core_at = np.flatnonzero(in_core)
-    position = np.full(len(table_keys), -1, np.int64)
-    position[core_at] = np.arange(len(core_at))
-    core_keys = [table_keys[i] for i in core_at.tolist()]
-    core_labels = position[labels[core_at]]  # clusters hold core records only
-    previous_places = store.placements(core_keys)
+    """Place the resolved records (``labels``, ``components``: per record, the index of
+    the smallest record of its customer and of its component)."""
+    previous_places = store.placements(keys)
     previous = {key: customer for key, (customer, _) in previous_places.items()}
     ids, changes = assign_ids(
-        core_keys, core_labels, previous, in_use=lambda cid: bool(store.customer_records(cid))
+        keys, labels, previous, in_use=lambda cid: bool(store.customer_records(cid))
     )
-    assignments = {
-        key: ids[label] for key, label in zip(core_keys, core_labels.tolist(), strict=True)
-    }
+    assignments = {key: ids[label] for key, label in zip(keys, labels.tolist(), strict=True)}
     store.update_assignments(
         [
-            (source, record_id, assignments[(source, record_id)], component_label(table_keys[c]))
-            for (source, record_id), c in zip(core_keys, components[core_at].tolist(), strict=True)
+            (source, record_id, assignments[(source, record_id)], component_label(keys[c]))
+            for (source, record_id), c in zip(keys, components.tolist(), strict=True)
         ],
         previous,
         previous_components={key: comp for key, (_, comp) in previous_places.items()},
     )
     store.append_identity_changes(change_rows(changes))
     return MatchOutcome(
-        records=len(core_keys),
+        records=len(keys),
         customers=sorted({assignments[key] for key in asked if key in assignments}),
         merges=sum(1 for c in changes if c.kind == "merge"),
         splits=sum(1 for c in changes if c.kind == "split"),
