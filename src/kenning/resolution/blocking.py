@@ -137,6 +137,12 @@ def _value_hashes(
     return found
 
 
+@cache
+def _seed(rule: str) -> int:
+    """A rule's hash: where its keys start (native byte order, as the values' hashes)."""
+    return int.from_bytes(blake2b(rule.encode(), digest_size=8).digest(), sys.byteorder)
+
+
 def stable_keys(
     features: Features, rule: BlockingRule, among: npt.NDArray[np.bool_] | None = None
 ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
@@ -149,8 +155,7 @@ def stable_keys(
     if known is not None:
         return known
     features.ensure(rule.columns)
-    seed = blake2b(rule.name.encode(), digest_size=8).digest()
-    key = np.full(features.n, np.frombuffer(seed, np.uint64)[0], np.uint64)
+    key = np.full(features.n, _seed(rule.name), np.uint64)
     valid = np.ones(features.n, dtype=bool) if among is None else among.copy()
     for column in rule.columns:
         valid &= features.codes[column] >= 0
@@ -161,11 +166,6 @@ def stable_keys(
     if among is None:
         features.stable[rule.name] = (key.view(np.int64), valid)
     return key.view(np.int64), valid
-
-
-@cache
-def _seed(rule: str) -> int:
-    return int.from_bytes(blake2b(rule.encode(), digest_size=8).digest(), sys.byteorder)
 
 
 def lookup_key(column: str, value: str) -> int:

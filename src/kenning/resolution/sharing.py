@@ -104,9 +104,10 @@ def apply_kept(features: Features, kept: KeptLookup) -> None:
     for keys, valid in per_column.values():
         every.update(keys[valid].tolist())
     found = kept(every)
+    shared_keys = np.fromiter(found, np.int64, len(found))
+    households = np.array([key for key, household in found.items() if household], np.int64)
     for column, (keys, valid) in per_column.items():
-        shared = valid & np.isin(keys, np.fromiter(found, np.int64, len(found)))
+        shared = valid & np.isin(keys, shared_keys)
         features.shared[column] = shared
         if column in features.shared_by_few:
-            households = [k for k, household in found.items() if household]
-            features.shared_by_few[column] = shared & np.isin(keys, np.array(households, np.int64))
+            features.shared_by_few[column] = shared & np.isin(keys, households)
