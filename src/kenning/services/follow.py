@@ -38,8 +38,10 @@ from kenning.services.mail import MailError, deliver_mail
 from kenning.services.matching import (
     ModelCache,
     identifier_keys,
+    index_for_resolving,
     index_imported,
-    resolve_records,
+    resolve_indexed,
+    resolve_left_over,
 )
 from kenning.settings import Settings
 from kenning.store import Store, open_store
@@ -143,11 +145,14 @@ def follow(
     """Apply the next events of the log (at most ``limit``, naming at most ``records``
     records); an outcome of 0 events means the follower has caught up.
     Collected events are resolved at once; records that came by file are indexed (their
-    blocking keys stored) for the matcher to find. Resolving is what takes the time, and a
-    run holds the write lock throughout: a run of a few hundred records keeps requests that
-    log events from waiting long behind it, while browsing events go by in thousands.
+    blocking keys stored) for the matcher to find. A run indexes its records under the
+    write lock, then resolves them on a snapshot and places them under the lock again (see
+    resolve_indexed), so that several followers resolve at once; a run of a few hundred
+    records keeps requests that log events from waiting long behind it, while browsing
+    events go by in thousands.
     ``markets``: as for an import (see normalise_record)."""
     outcome = FollowOutcome()
+    focus: list[RecordKey] = []
     with store.transaction():
         start = store.cursor(CURSOR)
         # Events up to the last committed one (they commit in seq order), so that nothing
@@ -178,12 +183,13 @@ def follow(
         settings = settings or models.settings(store)
         if model is not None and not models.sharing_kept(store):
             decide_sharing(store, settings)  # a store resolved before they were kept
+        asked = sorted(set(touched))
         if model is None:
             outcome.unresolved = len(touched)
         else:
-            outcome.resolved = resolve_records(
-                store, sorted(set(touched)), model, settings, previous=earlier
-            ).records
+            store.serialise_identity()
+            focus = index_for_resolving(store, asked, model, settings, previous=earlier)
+            store.add_pending(focus)
         # Records that came by file are indexed for the matcher; `kenning resolve` places them.
         imported = sorted(batch.imported - set(touched))
         if imported:
@@ -192,7 +198,20 @@ def follow(
         if not store.advance_cursor(CURSOR, start, end):
             raise RuntimeError("another follower moved the cursor; this run rolls back")
         outcome.events = end - start
+    if focus and model is not None:
+        # Indexed and committed: resolved now without the write lock, so that another
+        # follower can take the next run meanwhile (see resolve_indexed).
+        outcome.resolved = resolve_indexed(store, focus, asked, model, settings).records
     return outcome
+
+
+def finish_pending(store: Store, models: ModelCache) -> int:
+    """Resolve the records a follower indexed and did not place (it was killed or failed
+    between the two halves of a run); returns how many records were resolved."""
+    model = models.get(store, MODEL_NAME)
+    if model is None:
+        return 0
+    return resolve_left_over(store, model, models.settings(store))
 
 
 def _events(store: Store, after: int, end: int, limit: int, page: int) -> Iterator[LoggedEvent]:
@@ -240,7 +259,7 @@ def catch_up(
     the matcher, all at once when there are many); ``progress`` hears how many log entries
     each run passed, ``indexing`` how many records a bulk indexing has done."""
     models = models or ModelCache()
-    total = FollowOutcome()
+    total = FollowOutcome(resolved=finish_pending(store, models))
     total.events = index_backlog(store, models.settings(store), bulk_from, indexing)
     if progress and total.events:
         progress(total.events)
@@ -334,13 +353,18 @@ def follow_forever(
         )
         checkpoints.start()
         try:
+            left_over = True  # records an earlier follower indexed and did not place
             while parent is None or os.getppid() == parent:
                 try:
+                    if left_over:
+                        finish_pending(store, models)
+                        left_over = False
                     if store.last_event_seq() > store.cursor(CURSOR):
                         follow_and_mail(store, models, settings)
                         continue
                 except Exception:  # the run rolled back; its events are followed again
                     log.exception("following the event log failed; trying again")
+                    left_over = True
                     time.sleep(1)
                 if doorbell is not None:
                     doorbell.wait(interval)

@@ -40,6 +40,7 @@ from kenning.resolution.settings import ResolutionSettings
 from kenning.resolution.sharing import decision_keys, decisions, holding
 from kenning.store import Store
 from kenning.store.identity import Correction
+from kenning.store.resolving import tags
 
 log = logging.getLogger("kenning.matching")
 RecordKey = tuple[str, str]
@@ -221,39 +222,95 @@ def resolve_records(
     previous: Mapping[int, str] | None = None,
 ) -> MatchOutcome:
     """Resolve these (new or changed) records against the store, in the caller's
-    transaction. Their record keys are stored first; ``previous`` are the identifier keys
-    (key -> rule) changed records held before, whose other holders may now be alone.
-
-    Only components the records touch can change: their own, those of the records holding
-    a value whose sharing they changed (see redecide_sharing), of the records any of these
-    link to directly (scored first, against their candidates), and of their must-link
-    partners. Those whole components are resolved again together.
-    """
+    transaction: index them (index_for_resolving), then resolve and place them. ``previous``
+    are the identifier keys (key -> rule) changed records held before, whose other holders
+    may now be alone."""
     settings = settings or ResolutionSettings()
     if not keys:
         return MatchOutcome(0)
     store.serialise_identity()
+    focus = index_for_resolving(store, keys, model, settings, previous)
+    return place(store, plan_resolution(store, focus, keys, model, settings), model, settings)
+
+
+def index_for_resolving(
+    store: Store,
+    keys: Sequence[RecordKey],
+    model: Model,
+    settings: ResolutionSettings,
+    previous: Mapping[int, str] | None = None,
+) -> list[RecordKey]:
+    """The first half of resolving, in the caller's write transaction: store these
+    records' keys and decide again whether the values they hold or held are shared.
+    Returns the records to resolve: these, and the holders of values whose decision
+    changed (what they link to may have changed with it)."""
+    if not keys:
+        return []
+    moved, values = _index_and_decide(store, _Rows(store), keys, model, settings, previous)
+    store.note_identity_writes(tags("v", keys) + tags("s", values))
+    return sorted(set(keys) | moved)
+
+
+@dataclass
+class Plan:
+    """Where resolving put the records of the components of ``focus``, computed on a
+    snapshot at ``generation``; ``read`` tags what it read (see store/resolving.py)."""
+
+    focus: list[RecordKey]
+    asked: list[RecordKey]
+    keys: list[RecordKey]
+    labels: np.ndarray
+    components: np.ndarray
+    generation: int
+    read: list[int]
+
+
+def plan_resolution(
+    store: Store,
+    focus: Sequence[RecordKey],
+    asked: Sequence[RecordKey],
+    model: Model,
+    settings: ResolutionSettings,
+) -> Plan:
+    """The second half of resolving, reads only (on a snapshot or in a transaction):
+    resolve the indexed records ``focus`` (``asked``: those the caller wrote) against the
+    store.
+
+    Only components these records touch can change: their own, those of the records they
+    link to directly (scored first, against their candidates), and of their must-link
+    partners. Those whole components are resolved again together."""
+    generation = store.identity_generation()
     rows = _Rows(store)
-    stable, moved, oversized, big = _index_and_decide(store, rows, keys, model, settings, previous)
-    focus = set(keys) | moved
-    blocking = (set(stable) | store.keys_of_records(sorted(focus - set(keys)))) - big
-    candidates = set(store.records_with_keys(blocking))
-    near = rows.table(rows.read(focus | candidates))
+    oversized, big = _big_blocks(store)
+    looked_up: set[int] = set()
+
+    def kept(keys: Iterable[int]) -> dict[int, bool]:
+        wanted = [int(key) for key in keys]
+        looked_up.update(wanted)
+        return store.shared_values(wanted)
+
+    mine = set(focus)
+    candidates = store.records_with_keys(store.keys_of_records(sorted(mine)) - big)
+    near = rows.table(rows.read(mine | set(candidates)))
     links = direct_links(
         near,
-        np.array([key in focus for key in near.keys], bool),
+        np.array([key in mine for key in near.keys], bool),
         model,
         settings,
         oversized,
-        kept=store.shared_values,
+        kept=kept,
     )
-    seeds = focus | {key for pair in links for key in pair}
-    if not links and seeds == set(keys) and (alone := _alone(store, sorted(seeds))):
-        return alone
-    core = _whole_components(store, _with_linked(store, seeds))
-    corrections = store.corrections_of(core)
+    seeds = mine | {key for pair in links for key in pair}
+    if not links and seeds == set(asked) and not _placed_or_corrected(store, sorted(seeds)):
+        # New records that link to nothing (and changed nobody else's links) are each a
+        # customer of their own, as batch would make them (most sign-ups of new shoppers).
+        keys = sorted(seeds)
+        each = np.arange(len(keys))
+        read = tags("p", keys)
+        return Plan(list(focus), list(asked), keys, each, each, generation, read)
+    core, read = _whole_components(store, _with_linked(store, seeds))
     table = rows.table(rows.read(core))
-    must, cannot = correction_pairs(corrections)
+    must, cannot = correction_pairs(store.corrections_of(core))
     resolution = resolve(
         table,
         settings,
@@ -261,9 +318,60 @@ def resolve_records(
         must_link=must,
         cannot_link=cannot,
         oversized=oversized,
-        kept=store.shared_values,
+        kept=kept,
     )
-    return _save(store, table.keys, resolution.labels, resolution.components, keys)
+    read += tags("v", rows.values) + tags("s", looked_up)
+    return Plan(
+        list(focus),
+        list(asked),
+        table.keys,
+        resolution.labels,
+        resolution.components,
+        generation,
+        read,
+    )
+
+
+def place(store: Store, plan: Plan, model: Model, settings: ResolutionSettings) -> MatchOutcome:
+    """Place a plan's records, in the caller's write transaction; if what the plan read
+    has changed since its snapshot, resolve them again first (now holding the lock)."""
+    store.serialise_identity()
+    if store.changed_since(plan.generation, plan.read):
+        plan = plan_resolution(store, plan.focus, plan.asked, model, settings)
+    store.remove_pending(plan.focus)
+    return _save(store, plan.keys, plan.labels, plan.components, plan.asked)
+
+
+def resolve_indexed(
+    store: Store,
+    focus: Sequence[RecordKey],
+    asked: Sequence[RecordKey],
+    model: Model,
+    settings: ResolutionSettings,
+) -> MatchOutcome:
+    """Resolve records whose indexing has committed (pending, see index_for_resolving)
+    on a snapshot, holding no write lock, so that another follower can index or resolve
+    meanwhile; then place them under the lock."""
+    with store.snapshot():
+        plan = plan_resolution(store, focus, asked, model, settings)
+    with store.transaction():
+        return place(store, plan, model, settings)
+
+
+def resolve_left_over(
+    store: Store, model: Model, settings: ResolutionSettings, run: int = 200
+) -> int:
+    """Resolve the records a follower indexed and did not place (it crashed, or failed
+    half-way), a run at a time under the write lock; returns how many were resolved."""
+    done = 0
+    while True:
+        with store.transaction():
+            focus = store.pending(run)
+            if not focus:
+                return done
+            done += place(
+                store, plan_resolution(store, focus, focus, model, settings), model, settings
+            ).records
 
 
 def _big_blocks(store: Store) -> tuple[Oversized, set[int]]:
@@ -280,7 +388,7 @@ def index_imported(
     if model is None:
         index_records(store, keys, settings)
         return
-    _index_and_decide(store, _Rows(store), keys, model, settings)
+    index_for_resolving(store, keys, model, settings)
 
 
 def _index_and_decide(
@@ -290,22 +398,21 @@ def _index_and_decide(
     model: Model,
     settings: ResolutionSettings,
     previous: Mapping[int, str] | None = None,
-) -> tuple[list[int], set[RecordKey], Oversized, set[int]]:
+) -> tuple[set[RecordKey], set[int]]:
     """Store these records' keys, and decide again whether the values they hold or held
-    (``previous``: key -> rule) are shared. Returns their keys, the holders of the values
-    whose decision changed, and the blocks too big to compare (by rule, and all)."""
+    (``previous``: key -> rule) are shared. Returns the holders of the values whose
+    decision changed, and those values' keys."""
     earlier = dict(previous or {})
     _, big = _big_blocks(store)
     table, held = _with_holders(store, rows, keys, earlier, big)
     features = build_features(
         table.columns, settings.shared_threshold, name_counts=model.name_counts()
     )
-    stable = _store_keys(store, table, features, settings, set(keys))
+    _store_keys(store, table, features, settings, set(keys))
     if earlier:
         store.recount_blocks(list(earlier.items()), settings.max_block)
     oversized, big = _big_blocks(store)
-    moved = redecide_sharing(store, table, features, held - big, settings, oversized)
-    return stable, moved, oversized, big
+    return redecide_sharing(store, table, features, held - big, settings, oversized)
 
 
 def redecide_sharing(
@@ -315,13 +422,14 @@ def redecide_sharing(
     changed: Collection[int],
     settings: ResolutionSettings,
     oversized: Oversized,
-) -> set[RecordKey]:
+) -> tuple[set[RecordKey], set[int]]:
     """Decide again whether the identifier values of these lookup keys (whose holders
     changed) are shared, over the ``features`` of the ``table`` holding all their
     holders, and keep the decisions (see resolution/sharing.py). Returns the holders of
-    the values whose decision changed: what they link to may have changed with it."""
+    the values whose decision changed (what they link to may have changed with it), and
+    those values' decision keys."""
     if not changed:
-        return set()
+        return set(), set()
     shared_when_big(features, oversized, settings.max_block)
     holders = holding(features, changed)
     decided, shared = decisions(features, holders)
@@ -329,24 +437,18 @@ def redecide_sharing(
     moved = {key for key in decided if before.get(key) != shared.get(key)}
     store.replace_shared_values(decided, shared)
     if not moved:
-        return set()
+        return set(), set()
     wanted = np.fromiter(moved, np.int64, len(moved))
     affected = np.zeros(len(table), bool)
     for column in IDENTIFIERS:
         held, valid = decision_keys(features, column, holders[column])
         affected |= valid & np.isin(held, wanted)
-    return {table.keys[i] for i in np.flatnonzero(affected).tolist()}
+    return {table.keys[i] for i in np.flatnonzero(affected).tolist()}, moved
 
 
-def _alone(store: Store, keys: list[RecordKey]) -> MatchOutcome | None:
-    """New records that link to nothing (and changed nobody else's links) are each a
-    customer of their own, as batch would make them: saved without resolving their
-    one-record components again (most sign-ups of new shoppers). None if any of them was
-    placed before or is named by a correction."""
-    if store.placements(keys) or store.corrections_of(keys):
-        return None
-    each = np.arange(len(keys))
-    return _save(store, keys, each, each, keys)
+def _placed_or_corrected(store: Store, keys: list[RecordKey]) -> bool:
+    """Whether any of these records was placed before or is named by a correction."""
+    return bool(store.placements(keys) or store.corrections_of(keys))
 
 
 def _with_linked(store: Store, seeds: set[RecordKey]) -> set[RecordKey]:
@@ -364,16 +466,18 @@ def _with_linked(store: Store, seeds: set[RecordKey]) -> set[RecordKey]:
     return found
 
 
-def _whole_components(store: Store, seeds: set[RecordKey]) -> list[RecordKey]:
-    """The seeds and every record of their components. A record placed before components
-    were kept (an older store) brings its whole customer instead."""
+def _whole_components(store: Store, seeds: set[RecordKey]) -> tuple[list[RecordKey], list[int]]:
+    """The seeds and every record of their components, and the tags of what that read. A
+    record placed before components were kept (an older store) brings its whole customer
+    instead."""
     placed = store.placements(sorted(seeds))
     components = sorted({c for _, c in placed.values() if c is not None})
     unlabelled = sorted({customer for customer, c in placed.values() if c is None})
     members = set(store.component_members(components))
     for customer in unlabelled:
         members.update(store.customer_records(customer))
-    return sorted(seeds | members)
+    core = sorted(seeds | members)
+    return core, tags("p", core) + tags("c", components) + tags("u", unlabelled)
 
 
 def _save(

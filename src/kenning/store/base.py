@@ -28,6 +28,7 @@ from kenning.store.ledger import LedgerTables
 from kenning.store.migrations import MIGRATIONS
 from kenning.store.pricing import PricingTables
 from kenning.store.realtime import RealtimeTables
+from kenning.store.resolving import EVERYTHING
 
 RecordKey = tuple[str, str]
 # (source, record_id, content_hash, *NORMALISED_FIELDS values, raw JSON): the bulk write shape.
@@ -311,7 +312,9 @@ class Store(
 
     def delete_all_records(self) -> None:
         """Forget the derived record state (the event log keeps everything)."""
-        self._execute("DELETE FROM source_records")
+        with self.transaction():
+            self._execute("DELETE FROM source_records")
+            self.note_identity_writes([EVERYTHING])
 
     # ----------------------------------------------------------------- event log
     def append_events(self, rows: Sequence[EventRow]) -> None:

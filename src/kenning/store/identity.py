@@ -9,7 +9,8 @@ from typing import Any
 
 import orjson
 
-from kenning.store.hooks import SqlHooks, by_source, marks
+from kenning.store.hooks import by_source, marks
+from kenning.store.resolving import EVERYTHING, LISTED, ResolvingTables, tags
 
 RecordKey = tuple[str, str]
 CORRECTION_KINDS = ("must_link", "cannot_link")
@@ -51,7 +52,7 @@ _UPDATE_CUSTOMER = (
 Assignment = tuple[str, str, str, str | None]
 
 
-class IdentityTables(SqlHooks):
+class IdentityTables(ResolvingTables):
     def customer_assignments(self) -> dict[RecordKey, str]:
         rows = self._query("SELECT source, record_id, customer_id FROM customer_records")
         return {(source, record_id): customer for source, record_id, customer in rows}
@@ -94,6 +95,7 @@ class IdentityTables(SqlHooks):
             self._executemany(
                 "DELETE FROM customer_records WHERE source = ? AND record_id = ?", gone
             )
+            self.note_identity_writes(_placement_tags(changed, gone, previous, before))
             if rebuild:
                 for name, column in _INDEXES.items():
                     self._execute(f"CREATE INDEX {name} ON customer_records ({column})")
@@ -214,6 +216,7 @@ class IdentityTables(SqlHooks):
             "b_record_id, reason) VALUES (?, ?, ?, ?, ?, ?)",
             (kind, *a, *b, reason),
         )
+        self.note_identity_writes(tags("p", (a, b)))
         return True
 
     def corrections_of(self, records: Sequence[RecordKey]) -> list[Correction]:
@@ -237,3 +240,22 @@ class IdentityTables(SqlHooks):
             "FROM identity_corrections ORDER BY id"
         )
         return [Correction(k, (a1, a2), (b1, b2), reason) for k, a1, a2, b1, b2, reason in rows]
+
+
+def _placement_tags(
+    changed: Sequence[Assignment],
+    gone: Sequence[RecordKey],
+    previous: Mapping[RecordKey, str],
+    components: Mapping[RecordKey, str | None],
+) -> list[int]:
+    """What writing these placements changes (see store/resolving.py): the records, and
+    the components and customers they leave and join."""
+    if len(changed) + len(gone) > LISTED:
+        return [EVERYTHING]
+    records = [row[:2] for row in changed] + list(gone)
+    left = [(previous.get(key), components.get(key)) for key in records]
+    return (
+        tags("p", records)
+        + tags("c", {c for c in [row[3] for row in changed] + [c for _, c in left] if c})
+        + tags("u", {u for u in [row[2] for row in changed] + [u for u, _ in left] if u})
+    )

@@ -553,4 +553,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE TABLE shared_values (key BIGINT PRIMARY KEY, household INTEGER NOT NULL)",
         ),
     ),
+    Migration(
+        11,
+        "identity: resolving outside the write lock",
+        (
+            # Records indexed by the follower and not yet placed: a run resolves them after
+            # its indexing has committed, and removes them when it places them; those a
+            # crash left behind are resolved when a follower starts.
+            """CREATE TABLE pending_resolution (
+                source TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                PRIMARY KEY (source, record_id)
+            )""",
+            # What each write to the identity graph changed, as hashed tags (see
+            # store/resolving.py), by generation: a resolution computed on an older
+            # snapshot is placed only if nothing it read changed since.
+            """CREATE TABLE identity_writes (
+                gen BIGINT NOT NULL,
+                tag BIGINT NOT NULL,
+                PRIMARY KEY (gen, tag)
+            )""",
+        ),
+    ),
 )

@@ -9,7 +9,8 @@ from typing import Any
 
 import orjson
 
-from kenning.store.hooks import SqlHooks, by_source, chunks, marks
+from kenning.store.hooks import by_source, chunks, marks
+from kenning.store.resolving import EVERYTHING, ResolvingTables
 
 RecordKey = tuple[str, str]
 # (kind, source, record_id, anonymous_id, message_id, payload JSON)
@@ -51,7 +52,7 @@ def _event(row: Sequence[Any]) -> LoggedEvent:
     )
 
 
-class RealtimeTables(SqlHooks):
+class RealtimeTables(ResolvingTables):
     # ----------------------------------------------------------------- sources
     def add_source(self, name: str, prefix: str, key_hash: str, trusted: bool = False) -> bool:
         """A new source with its write key's hash; False if the name is taken."""
@@ -191,6 +192,7 @@ class RealtimeTables(SqlHooks):
                     "INSERT INTO record_keys (key, source, record_id) VALUES (?, ?, ?)", part
                 )
             self._execute("CREATE INDEX ix_record_keys_record ON record_keys (source, record_id)")
+            self.note_identity_writes([EVERYTHING])
 
     def add_big_blocks(self, rows: Sequence[tuple[int, str, int]]) -> None:
         """(key, rule, size) of blocks too big to compare."""
@@ -280,6 +282,7 @@ class RealtimeTables(SqlHooks):
         with self.transaction():
             self._execute("DELETE FROM shared_values")
             self.replace_shared_values((), shared)
+            self.note_identity_writes([EVERYTHING])
 
     # ----------------------------------------------------------------- placements
     def placements(self, records: Sequence[RecordKey]) -> dict[RecordKey, tuple[str, str | None]]:

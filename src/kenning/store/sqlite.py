@@ -117,6 +117,7 @@ class SQLiteStore(Store):
         self._writer = _writer_lock(self.path)
         self._depth = 0
         self._yielding = False
+        self._reading = False  # in a snapshot: writes are a mistake
         for pragma in _PRAGMAS:
             self._conn.execute(pragma)
 
@@ -155,13 +156,34 @@ class SQLiteStore(Store):
                 finally:
                     self._depth = 0
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth or self._reading:
+                yield  # a transaction's own view
+                return
+            # A deferred transaction takes no write lock; its first read fixes the view.
+            self._conn.execute("BEGIN")
+            self._reading = True
+            try:
+                yield
+            finally:
+                self._reading = False
+                self._conn.execute("ROLLBACK")
+
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._lock:
+            self._writable()
             self._conn.execute(sql, params)
 
     def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._lock:
+            self._writable()
             self._conn.executemany(sql, rows)
+
+    def _writable(self) -> None:
+        if self._reading:
+            raise RuntimeError("a write inside a snapshot (reads only)")
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
