@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import multiprocessing
 import random
 import tempfile
 import threading
@@ -42,12 +43,39 @@ def _checkpoints(url: str, stop: threading.Event) -> None:
             copier.checkpoint()
 
 
+Followed = tuple[list[float], int, int, float, float]
+
+
+def _follow_to_end(url: str, records: int, markets: tuple[str, ...], at: float) -> Followed:
+    """A follower: follow from the moment ``at`` (time.time(), shared by the processes)
+    until the log is caught up. Its runs' times, the records it resolved, its runs
+    resolved again (another had changed what they read), when it began and ended."""
+    with open_store(url, migrate=False) as store:
+        store.defer_checkpoints()
+        models = ModelCache()
+        models.get(store, MODEL_NAME)  # the model parsed before the clock starts
+        runs, resolved, replanned = [], 0, 0
+        time.sleep(max(0.0, at - time.time()))
+        began = time.time()
+        while True:
+            start = time.perf_counter()
+            outcome = follow(store, models, records=records, markets=markets)
+            if not outcome.events:
+                return runs, resolved, replanned, began, time.time()
+            runs.append(time.perf_counter() - start)
+            resolved += outcome.resolved
+            replanned += outcome.replanned
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store", type=Path, help="a resolved, indexed SQLite store (copied)")
     parser.add_argument("--calls", type=int, default=4000, help="identify calls (x50)")
     parser.add_argument("--records", type=int, default=200, help="records per follower run")
     parser.add_argument("--profile", type=Path, help="write cProfile stats of following here")
+    parser.add_argument(
+        "--followers", type=int, default=1, help="follower processes (1: in this process)"
+    )
     args = parser.parse_args()
     markets = Settings().market_codes
     with tempfile.TemporaryDirectory(dir=args.store.parent) as scratch:
@@ -67,20 +95,23 @@ def main() -> None:
             stop = threading.Event()
             copier = threading.Thread(target=_checkpoints, args=(url, stop))
             copier.start()
-            models = ModelCache()
-            models.get(store, MODEL_NAME)  # the model parsed before the clock starts
             profiler = cProfile.Profile() if args.profile else None
-            runs, resolved, began = [], 0, time.perf_counter()
-            if profiler:
-                profiler.enable()
-            while True:
-                start = time.perf_counter()
-                outcome = follow(store, models, records=args.records, markets=markets)
-                if not outcome.events:
-                    break
-                runs.append(time.perf_counter() - start)
-                resolved += outcome.resolved
-            wall = time.perf_counter() - began
+            if args.followers > 1:
+                # Processes start together once each has imported and parsed the model.
+                spawn = multiprocessing.get_context("spawn")
+                at = time.time() + 10
+                with spawn.Pool(args.followers) as pool:
+                    parts = pool.starmap(
+                        _follow_to_end, [(url, args.records, markets, at)] * args.followers
+                    )
+            else:
+                if profiler:
+                    profiler.enable()
+                parts = [_follow_to_end(url, args.records, markets, 0.0)]
+            wall = max(part[4] for part in parts) - min(part[3] for part in parts)
+            runs = [run for part in parts for run in part[0]]
+            resolved = sum(part[1] for part in parts)
+            replanned = sum(part[2] for part in parts)
             stop.set()
             copier.join()
             if profiler:
@@ -91,7 +122,8 @@ def main() -> None:
         f"{args.calls:,} identify calls followed in {wall:.2f} s = {args.calls / wall:,.0f}/s "
         f"({len(runs)} runs of up to {args.records} records; run p50 "
         f"{runs[len(runs) // 2] * 1000:.0f} ms, max {runs[-1] * 1000:.0f} ms; "
-        f"{resolved:,} records resolved again)"
+        f"{resolved:,} records resolved again; {args.followers} follower process(es), "
+        f"{replanned} runs resolved again under the lock)"
     )
 
 

@@ -119,10 +119,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def server(url: str, port: int, workers: int, pool: int) -> Iterator[tuple[str, int]]:
+def server(
+    url: str, port: int, workers: int, pool: int, *options: str
+) -> Iterator[tuple[str, int]]:
     env = dict(os.environ, KENNING_POOL_SIZE=str(pool))
     cmd = [sys.executable, "-m", "kenning", "--db", url, "serve", "--port", str(port)]
-    proc = subprocess.Popen([*cmd, "--workers", str(workers)], env=env)
+    proc = subprocess.Popen([*cmd, "--workers", str(workers), *options], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

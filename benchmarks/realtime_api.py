@@ -214,6 +214,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="load processes")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--pool", type=int, default=16, help="database connections per worker")
+    parser.add_argument("--followers", type=int, default=2, help="follower processes")
     parser.add_argument("--phases", default="ingest,identify,visible,lookup")
     parser.add_argument(
         "--rate", type=float, default=250, help="identify calls/s behind the visibility probes"
@@ -229,13 +230,14 @@ def main() -> None:
             records = sum(store.record_counts().values())
         print(
             f"\nSQLite, {records:,} source records, {args.workers} uvicorn worker(s), "
-            f"{args.processes} load processes\n"
+            f"{args.followers} follower(s), {args.processes} load processes\n"
         )
         print("| phase | clients | requests | p50 ms | p99 ms | requests/s | statuses "
               "| server CPU ms/request | client CPU ms/request |")  # fmt: skip
         print("|---|---|---|---|---|---|---|---|---|")
         notes = []
-        with server(url, free_port(), args.workers, args.pool) as (base, pid):
+        followers = ("--followers", str(args.followers))
+        with server(url, free_port(), args.workers, args.pool, *followers) as (base, pid):
             for name, make, clients, secret in (
                 ("ingest", track_batch, 8, params["write_key"]),
                 ("identify", identify_batch, args.identify_clients, params["write_key"]),

@@ -29,8 +29,9 @@ class Settings(BaseSettings):
     # database to the follower process of `kenning serve` (which sets this for its
     # workers), instead of the commit that fills the log doing it in a request's time.
     checkpoints_by_follower: bool = False
-    # Where the follower process of `kenning serve` listens for a nudge from the workers
-    # once they have logged events (set by `kenning serve`; it also polls).
+    # Where the follower processes of `kenning serve` listen for a nudge from the workers
+    # once they have logged events, joined by os.pathsep (set by `kenning serve`; they
+    # also poll).
     follower_socket: str = ""
     # How long a reservation holds stock unless the request says otherwise.
     reservation_ttl_seconds: int = 900

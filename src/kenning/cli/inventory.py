@@ -149,14 +149,27 @@ def keys_revoke(ctx: Context, key_id: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--followers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Processes following the event log (they resolve identities at once).",
+)
 @click.option("--log-level", default="warning", show_default=True)
 @click.option("--db", "database_url", help="Database URL (else the global --db).")
 @pass_context
 def serve(
-    ctx: Context, host: str, port: int, workers: int, log_level: str, database_url: str | None
+    ctx: Context,
+    host: str,
+    port: int,
+    workers: int,
+    followers: int,
+    log_level: str,
+    database_url: str | None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs), and follow the event
-    log in a second process, resolving identities as events arrive."""
+    log in processes of their own, resolving identities as events arrive."""
     import multiprocessing
     import os
     import shutil
@@ -172,20 +185,25 @@ def serve(
         pass
     # Each worker builds its app from the environment, so hand the chosen database on.
     os.environ["KENNING_DATABASE_URL"] = ctx.settings.database_url
-    follower, nudges = None, None
+    processes, nudges = [], None
     if ctx.settings.follow_events:
-        # One follower for every worker, in a process of its own (see follow_forever).
-        # Workers nudge the follower through a socket of this server's own; it polls
-        # too, for events other processes log.
-        nudges = Path(tempfile.mkdtemp(prefix="kenning-serve-")) / "follower.sock"
-        os.environ["KENNING_FOLLOWER_SOCKET"] = str(nudges)
-        follower = multiprocessing.get_context("spawn").Process(
-            target=follow_forever,
-            args=(ctx.settings, 0.05, os.getpid(), str(nudges)),
-            name="kenning-follower",
-            daemon=True,
-        )
-        follower.start()
+        # The followers serve every worker, each in a process of its own (see
+        # follow_forever): while one resolves a run, another indexes the next. Workers
+        # nudge them through sockets of this server's own; they poll too, for events
+        # other processes log.
+        nudges = Path(tempfile.mkdtemp(prefix="kenning-serve-"))
+        sockets = [str(nudges / f"follower-{n}.sock") for n in range(followers)]
+        os.environ["KENNING_FOLLOWER_SOCKET"] = os.pathsep.join(sockets)
+        spawn = multiprocessing.get_context("spawn")
+        for n, path in enumerate(sockets):
+            process = spawn.Process(
+                target=follow_forever,
+                args=(ctx.settings, 0.05, os.getpid(), path, n == 0),
+                name=f"kenning-follower-{n}",
+                daemon=True,
+            )
+            process.start()
+            processes.append(process)
         os.environ["KENNING_FOLLOW_EVENTS"] = "false"
         os.environ["KENNING_CHECKPOINTS_BY_FOLLOWER"] = "true"
     try:
@@ -198,8 +216,9 @@ def serve(
             log_level=log_level,
         )
     finally:
-        if follower is not None:
-            follower.terminate()
-            follower.join(10)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(10)
         if nudges is not None:
-            shutil.rmtree(nudges.parent, ignore_errors=True)
+            shutil.rmtree(nudges, ignore_errors=True)

@@ -61,6 +61,7 @@ class FollowOutcome:
     records: int = 0  # source records written
     resolved: int = 0  # records resolved again (new ones and their neighbourhoods)
     unresolved: int = 0  # records written while no model is trained yet
+    replanned: int = 0  # runs resolved again: another had changed what they read
     rejected: list[str] = field(default_factory=list)
 
 
@@ -146,7 +147,7 @@ def follow(
     records); an outcome of 0 events means the follower has caught up.
     Collected events are resolved at once; records that came by file are indexed (their
     blocking keys stored) for the matcher to find. A run indexes its records under the
-    write lock, then resolves them on a snapshot and places them under the lock again (see
+    write lock, then resolves them outside it and places them under the lock again (see
     resolve_indexed), so that several followers resolve at once; a run of a few hundred
     records keeps requests that log events from waiting long behind it, while browsing
     events go by in thousands.
@@ -201,7 +202,8 @@ def follow(
     if focus and model is not None:
         # Indexed and committed: resolved now without the write lock, so that another
         # follower can take the next run meanwhile (see resolve_indexed).
-        outcome.resolved = resolve_indexed(store, focus, asked, model, settings).records
+        matched = resolve_indexed(store, focus, asked, model, settings)
+        outcome.resolved, outcome.replanned = matched.records, int(matched.replanned)
     return outcome
 
 
@@ -312,17 +314,19 @@ class Nudges:
 
 
 class Nudger:
-    """A worker's side of Nudges: never waits, and a follower not listening (not started
-    yet, or its queue full) is no error: it polls the log as well."""
+    """A worker's side of Nudges, for every follower (``paths`` joined by os.pathsep):
+    never waits, and a follower not listening (not started yet, or its queue full) is no
+    error: it polls the log as well."""
 
-    def __init__(self, path: str) -> None:
-        self._path = path
+    def __init__(self, paths: str) -> None:
+        self._paths = [path for path in paths.split(os.pathsep) if path]
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._socket.setblocking(False)
 
     def poke(self) -> None:
-        with contextlib.suppress(OSError):
-            self._socket.sendto(b"!", self._path)
+        for path in self._paths:
+            with contextlib.suppress(OSError):
+                self._socket.sendto(b"!", path)
 
 
 def follow_forever(
@@ -330,11 +334,14 @@ def follow_forever(
     interval: float = 0.005,
     parent: int | None = None,
     nudges: str | None = None,
+    checkpoints: bool = True,
 ) -> None:
-    """Follow the log of the store ``settings`` name until the parent process is gone: the
-    server's follower, in a process of its own so that resolving never holds up requests.
-    Polls a cheap read (the log's end against the cursor) every ``interval`` seconds, and
-    at once when nudged through the socket at ``nudges`` (see Nudger)."""
+    """Follow the log of the store ``settings`` name until the parent process is gone: a
+    server's follower, in a process of its own so that resolving never holds up requests
+    (several take turns at indexing and resolve at once, see follow). Polls a cheap read
+    (the log's end against the cursor) every ``interval`` seconds, and at once when
+    nudged through the socket at ``nudges`` (see Nudger). ``checkpoints``: whether this
+    follower copies the log into the database (one of them does)."""
     models = ModelCache()
     stop = threading.Event()
     doorbell = Nudges(nudges) if nudges else None
@@ -348,10 +355,11 @@ def follow_forever(
         store.defer_checkpoints()
         # Requests that log events go first when they are waiting for the write lock.
         store.yield_to_writers()
-        checkpoints = threading.Thread(
+        copying = threading.Thread(
             target=_checkpoint_every, args=(copier, 0.2, stop), name="kenning-checkpoint"
         )
-        checkpoints.start()
+        if checkpoints:
+            copying.start()
         try:
             left_over = True  # records an earlier follower indexed and did not place
             while parent is None or os.getppid() == parent:
@@ -372,7 +380,8 @@ def follow_forever(
                     time.sleep(interval)
         finally:
             stop.set()
-            checkpoints.join()
+            if checkpoints:
+                copying.join()
             if doorbell is not None:
                 doorbell.close()
 

@@ -73,6 +73,7 @@ class MatchOutcome:
     customers: list[str] = field(default_factory=list)  # customers of the given records
     merges: int = 0
     splits: int = 0
+    replanned: bool = False  # what resolving read had changed meanwhile: resolved again
 
 
 # The settings of the last batch run, kept beside the model: the real-time matcher uses
@@ -254,7 +255,8 @@ def index_for_resolving(
 @dataclass
 class Plan:
     """Where resolving put the records of the components of ``focus``, computed on a
-    snapshot at ``generation``; ``read`` tags what it read (see store/resolving.py)."""
+    begun at ``generation``; ``read``: what it read, by kind of tag (see
+    store/resolving.py)."""
 
     focus: list[RecordKey]
     asked: list[RecordKey]
@@ -262,7 +264,7 @@ class Plan:
     labels: np.ndarray
     components: np.ndarray
     generation: int
-    read: list[int]
+    read: dict[str, Collection[Any]]
 
 
 def plan_resolution(
@@ -272,7 +274,7 @@ def plan_resolution(
     model: Model,
     settings: ResolutionSettings,
 ) -> Plan:
-    """The second half of resolving, reads only (on a snapshot or in a transaction):
+    """The second half of resolving, reads only (outside a transaction or in one):
     resolve the indexed records ``focus`` (``asked``: those the caller wrote) against the
     store.
 
@@ -306,7 +308,7 @@ def plan_resolution(
         # customer of their own, as batch would make them (most sign-ups of new shoppers).
         keys = sorted(seeds)
         each = np.arange(len(keys))
-        read = tags("p", keys)
+        read: dict[str, Collection[Any]] = {"p": set(keys)}
         return Plan(list(focus), list(asked), keys, each, each, generation, read)
     core, read = _whole_components(store, _with_linked(store, seeds))
     table = rows.table(rows.read(core))
@@ -320,7 +322,7 @@ def plan_resolution(
         oversized=oversized,
         kept=kept,
     )
-    read += tags("v", rows.values) + tags("s", looked_up)
+    read.update(v=rows.values.keys(), s=looked_up)
     return Plan(
         list(focus),
         list(asked),
@@ -334,12 +336,15 @@ def plan_resolution(
 
 def place(store: Store, plan: Plan, model: Model, settings: ResolutionSettings) -> MatchOutcome:
     """Place a plan's records, in the caller's write transaction; if what the plan read
-    has changed since its snapshot, resolve them again first (now holding the lock)."""
+    has changed since it began, resolve them again first (now holding the lock)."""
     store.serialise_identity()
-    if store.changed_since(plan.generation, plan.read):
+    replanned = store.changed_since(plan.generation, plan.read)
+    if replanned:
         plan = plan_resolution(store, plan.focus, plan.asked, model, settings)
     store.remove_pending(plan.focus)
-    return _save(store, plan.keys, plan.labels, plan.components, plan.asked)
+    outcome = _save(store, plan.keys, plan.labels, plan.components, plan.asked)
+    outcome.replanned = replanned
+    return outcome
 
 
 def resolve_indexed(
@@ -350,10 +355,9 @@ def resolve_indexed(
     settings: ResolutionSettings,
 ) -> MatchOutcome:
     """Resolve records whose indexing has committed (pending, see index_for_resolving)
-    on a snapshot, holding no write lock, so that another follower can index or resolve
-    meanwhile; then place them under the lock."""
-    with store.snapshot():
-        plan = plan_resolution(store, focus, asked, model, settings)
+    holding no lock, so that another follower can index or resolve meanwhile; then place
+    them under the write lock."""
+    plan = plan_resolution(store, focus, asked, model, settings)
     with store.transaction():
         return place(store, plan, model, settings)
 
@@ -466,8 +470,11 @@ def _with_linked(store: Store, seeds: set[RecordKey]) -> set[RecordKey]:
     return found
 
 
-def _whole_components(store: Store, seeds: set[RecordKey]) -> tuple[list[RecordKey], list[int]]:
-    """The seeds and every record of their components, and the tags of what that read. A
+def _whole_components(
+    store: Store, seeds: set[RecordKey]
+) -> tuple[list[RecordKey], dict[str, Collection[Any]]]:
+    """The seeds and every record of their components, and what that read (by kind of
+    tag, see store/resolving.py). A
     record placed before components were kept (an older store) brings its whole customer
     instead."""
     placed = store.placements(sorted(seeds))
@@ -477,7 +484,7 @@ def _whole_components(store: Store, seeds: set[RecordKey]) -> tuple[list[RecordK
     for customer in unlabelled:
         members.update(store.customer_records(customer))
     core = sorted(seeds | members)
-    return core, tags("p", core) + tags("c", components) + tags("u", unlabelled)
+    return core, {"p": set(core), "c": set(components), "u": set(unlabelled)}
 
 
 def _save(

@@ -169,7 +169,7 @@ class Store(
 
     def checkpoint(self) -> None:
         """Copy what is committed into the database file, without waiting for readers or
-        the writer (a server database does this itself)."""
+        the writer unless the log has grown long (a server database does this itself)."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -247,7 +247,7 @@ def _placement_tags(
     gone: Sequence[RecordKey],
     previous: Mapping[RecordKey, str],
     components: Mapping[RecordKey, str | None],
-) -> list[int]:
+) -> list[str]:
     """What writing these placements changes (see store/resolving.py): the records, and
     the components and customers they leave and join."""
     if len(changed) + len(gone) > LISTED:

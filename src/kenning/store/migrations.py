@@ -565,12 +565,12 @@ MIGRATIONS: tuple[Migration, ...] = (
                 record_id TEXT NOT NULL,
                 PRIMARY KEY (source, record_id)
             )""",
-            # What each write to the identity graph changed, as hashed tags (see
-            # store/resolving.py), by generation: a resolution computed on an older
-            # snapshot is placed only if nothing it read changed since.
+            # What each write to the identity graph changed, as tags (see
+            # store/resolving.py), by generation: a resolution begun at an older one is
+            # placed only if nothing it read changed since.
             """CREATE TABLE identity_writes (
                 gen BIGINT NOT NULL,
-                tag BIGINT NOT NULL,
+                tag TEXT NOT NULL,
                 PRIMARY KEY (gen, tag)
             )""",
         ),

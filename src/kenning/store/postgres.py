@@ -11,7 +11,6 @@ from urllib.parse import quote
 
 import psycopg
 import psycopg.errors
-from psycopg.pq import TransactionStatus
 
 from kenning.store.base import Store
 from kenning.store.postgres_holds import OneStatementHolds
@@ -38,15 +37,6 @@ class PostgresStore(OneStatementHolds, OneStatementLedger, Store):
     def transaction(self) -> Iterator[None]:
         # psycopg nests transaction blocks as savepoints.
         with self._conn.transaction():
-            yield
-
-    @contextmanager
-    def snapshot(self) -> Iterator[None]:
-        if self._conn.info.transaction_status != TransactionStatus.IDLE:
-            yield  # a transaction's own view
-            return
-        with self._conn.transaction():
-            self._execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:

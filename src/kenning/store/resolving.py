@@ -2,52 +2,60 @@
 to the identity graph changed.
 
 The follower indexes a run's records under the write lock and commits; it then resolves
-them on a snapshot while other followers and requests write, and places the result under
-the lock only if nothing it read has changed since (optimistic concurrency); otherwise it
-resolves them again under the lock. Reads and writes are compared as tags, 64-bit hashes
-of a kind and a value:
+them outside any transaction while other followers and requests write, and places the
+result under the lock only if no write since the generation it began at changed anything
+it read (optimistic concurrency); otherwise it resolves them again under the lock. (Not
+a read transaction: one held through every resolving would keep SQLite from ever
+starting its write-ahead log afresh, and the log would grow without end.)
+
+Writes are noted as tags, a kind and a value:
 
 - ``v`` a record's values and keys (written when a record is indexed),
-- ``s`` the decision on whether an identifier value is shared,
+- ``s`` the decision on whether an identifier value is shared (by its key),
 - ``p`` a record's placement (customer and component) and the corrections naming it,
 - ``c`` a component's members, ``u`` a customer's records,
 - EVERYTHING: a write too big to list (a batch run, indexing every record).
+
+What a resolution read is kept in memory, by kind, and only the few tags written since are
+read back to test against it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
-from hashlib import blake2b
-
-import numpy as np
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 from kenning.store.hooks import SqlHooks
 
 RecordKey = tuple[str, str]
-EVERYTHING = 0
+EVERYTHING = "*"
 # Writes listed tag by tag up to this many; beyond, EVERYTHING (a batch run).
 LISTED = 20_000
-# Generations of writes kept: a snapshot older than them is taken to conflict.
+# Generations of writes kept: a resolution begun before them is taken to conflict.
 KEEP_GENERATIONS = 2_000
+_SEP = "\x1f"
+# How each kind's values are read back from a tag.
+_VALUES = {"v": "record", "p": "record", "s": "int", "c": "text", "u": "text"}
 
 
-def tags(kind: str, values: Iterable[str | int | RecordKey]) -> list[int]:
+def tags(kind: str, values: Iterable[str | int | RecordKey]) -> list[str]:
     """The tags of these values (records, component labels, customers, value keys)."""
-    out = []
-    for value in values:
-        text = "\x1f".join(value) if isinstance(value, tuple) else str(value)
-        digest = blake2b(f"{kind}\x1f{text}".encode(), digest_size=8).digest()
-        out.append(int.from_bytes(digest, "little", signed=True) or 1)  # 0 is EVERYTHING
-    return out
+    return [
+        kind + _SEP + (_SEP.join(value) if isinstance(value, tuple) else str(value))
+        for value in values
+    ]
+
+
+def _value(tag: str) -> tuple[str, Any]:
+    kind, _, text = tag.partition(_SEP)
+    form = _VALUES[kind]
+    if form == "record":
+        source, _, record_id = text.partition(_SEP)
+        return kind, (source, record_id)
+    return kind, int(text) if form == "int" else text
 
 
 class ResolvingTables(SqlHooks):
-    def snapshot(self) -> AbstractContextManager[None]:
-        """A consistent view for reads only, holding no write lock (inside a transaction:
-        that transaction's own view). Backends that have snapshots override this."""
-        return self.transaction()
-
     # ----------------------------------------------------------------- pending records
     def add_pending(self, records: Sequence[RecordKey]) -> None:
         self._executemany(
@@ -73,10 +81,10 @@ class ResolvingTables(SqlHooks):
 
     # ----------------------------------------------------------------- writes
     def identity_generation(self) -> int:
-        """The generation of the last write noted (read first in a snapshot)."""
+        """The generation of the last write noted (read before what it guards)."""
         return int(self._query("SELECT COALESCE(MAX(gen), 0) FROM identity_writes")[0][0])
 
-    def note_identity_writes(self, written: Iterable[int]) -> None:
+    def note_identity_writes(self, written: Iterable[str]) -> None:
         """Note, in the caller's transaction, what it changed (tags) as a new generation."""
         unique = sorted(set(written))
         if not unique:
@@ -91,17 +99,16 @@ class ResolvingTables(SqlHooks):
         if gen % 100 == 0:
             self._execute("DELETE FROM identity_writes WHERE gen <= ?", (gen - KEEP_GENERATIONS,))
 
-    def changed_since(self, gen: int, read: Sequence[int]) -> bool:
-        """Whether a write after generation ``gen`` changed any of these tags."""
+    def changed_since(self, gen: int, read: Mapping[str, Collection[Any]]) -> bool:
+        """Whether a write after generation ``gen`` changed any of what was ``read`` (by
+        kind of tag, the values read)."""
         oldest = self._query("SELECT MIN(gen) FROM identity_writes")[0][0]
         if oldest is not None and int(oldest) > gen + 1:
             return True  # the writes in between are forgotten
-        written = np.array(
-            [t for (t,) in self._query("SELECT tag FROM identity_writes WHERE gen > ?", (gen,))],
-            np.int64,
-        )
-        if not len(written):
-            return False
-        return bool(
-            (written == EVERYTHING).any() or np.isin(np.array(read, np.int64), written).any()
-        )
+        for (tag,) in self._query("SELECT tag FROM identity_writes WHERE gen > ?", (gen,)):
+            if tag == EVERYTHING:
+                return True
+            kind, value = _value(tag)
+            if value in read.get(kind, ()):
+                return True
+        return False

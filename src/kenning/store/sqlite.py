@@ -41,6 +41,11 @@ _PRAGMAS = (
 )
 
 
+# Pages (of 4 KiB) in the write-ahead log past which a checkpoint waits for the readers,
+# so that the log starts afresh.
+_RESTART_AFTER = 16_384
+
+
 class _WriterLock:
     """Writers to one database file take turns here, threads of this process and other
     processes alike: a thread lock, then an exclusive ``flock`` of a file beside the
@@ -117,7 +122,6 @@ class SQLiteStore(Store):
         self._writer = _writer_lock(self.path)
         self._depth = 0
         self._yielding = False
-        self._reading = False  # in a snapshot: writes are a mistake
         for pragma in _PRAGMAS:
             self._conn.execute(pragma)
 
@@ -156,34 +160,13 @@ class SQLiteStore(Store):
                 finally:
                     self._depth = 0
 
-    @contextmanager
-    def snapshot(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth or self._reading:
-                yield  # a transaction's own view
-                return
-            # A deferred transaction takes no write lock; its first read fixes the view.
-            self._conn.execute("BEGIN")
-            self._reading = True
-            try:
-                yield
-            finally:
-                self._reading = False
-                self._conn.execute("ROLLBACK")
-
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._lock:
-            self._writable()
             self._conn.execute(sql, params)
 
     def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self._lock:
-            self._writable()
             self._conn.executemany(sql, rows)
-
-    def _writable(self) -> None:
-        if self._reading:
-            raise RuntimeError("a write inside a snapshot (reads only)")
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -234,7 +217,13 @@ class SQLiteStore(Store):
 
     def checkpoint(self) -> None:
         with self._lock:
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            _, frames, _ = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if frames > _RESTART_AFTER:
+            # The log starts afresh only at a moment no reader is inside it, and followers
+            # resolving at once read all the time: past this size, wait for the readers,
+            # holding the writers' lock (writers queue there, not in the busy handler).
+            with self._writer.held(), self._lock:
+                self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
 
     def close(self) -> None:
         self._conn.close()
