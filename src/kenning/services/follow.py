@@ -29,6 +29,7 @@ from kenning.ingest.importer import (
     record_events,
 )
 from kenning.ingest.prepare import prepare_record
+from kenning.resolution.model import Model
 from kenning.resolution.settings import ResolutionSettings
 from kenning.services.activity import record_activity
 from kenning.services.collect import KIND_PREFIX
@@ -134,6 +135,16 @@ def _write_records(
     return written, earlier
 
 
+@dataclass
+class IndexedRun:
+    """A run's records, indexed and committed, to be resolved (see resolve_indexed)."""
+
+    focus: list[RecordKey]  # the records to resolve: the run's and those they affected
+    asked: list[RecordKey]  # the run's records
+    model: Model
+    settings: ResolutionSettings
+
+
 def follow(
     store: Store,
     models: ModelCache,
@@ -147,20 +158,38 @@ def follow(
     records); an outcome of 0 events means the follower has caught up.
     Collected events are resolved at once; records that came by file are indexed (their
     blocking keys stored) for the matcher to find. A run indexes its records under the
-    write lock, then resolves them outside it and places them under the lock again (see
-    resolve_indexed), so that several followers resolve at once; a run of a few hundred
-    records keeps requests that log events from waiting long behind it, while browsing
-    events go by in thousands.
+    write lock (index_run), then resolves them outside it and places them under the lock
+    again (see resolve_indexed), so that several followers resolve at once; a run of a few
+    hundred records keeps requests that log events from waiting long behind it, while
+    browsing events go by in thousands.
     ``markets``: as for an import (see normalise_record)."""
+    outcome, run = index_run(store, models, settings, limit=limit, records=records, markets=markets)
+    if run is not None:
+        matched = resolve_indexed(store, run.focus, run.asked, run.model, run.settings)
+        outcome.resolved, outcome.replanned = matched.records, int(matched.replanned)
+    return outcome
+
+
+def index_run(
+    store: Store,
+    models: ModelCache,
+    settings: ResolutionSettings | None = None,
+    *,
+    limit: int = 2000,
+    records: int = 200,
+    markets: tuple[str, ...] = (),
+) -> tuple[FollowOutcome, IndexedRun | None]:
+    """The first half of a run of follow, in one transaction: apply the next events,
+    write their records and index them; returns the run's records to resolve (None if
+    there are none, or no model to resolve them with)."""
     outcome = FollowOutcome()
-    focus: list[RecordKey] = []
     with store.transaction():
         start = store.cursor(CURSOR)
         # Events up to the last committed one (they commit in seq order), so that nothing
         # committing meanwhile is stepped over; other kinds (imports) are passed by.
         end = store.last_event_seq()
         if end <= start:
-            return outcome
+            return outcome, None
         batch = _Batch()
         events: list[LoggedEvent] = []
         for event in _events(store, start, end, limit, page=records + 1):
@@ -185,12 +214,14 @@ def follow(
         if model is not None and not models.sharing_kept(store):
             decide_sharing(store, settings)  # a store resolved before they were kept
         asked = sorted(set(touched))
+        run = None
         if model is None:
             outcome.unresolved = len(touched)
-        else:
+        elif asked:
             store.serialise_identity()
             focus = index_for_resolving(store, asked, model, settings, previous=earlier)
             store.add_pending(focus)
+            run = IndexedRun(focus, asked, model, settings)
         # Records that came by file are indexed for the matcher; `kenning resolve` places them.
         imported = sorted(batch.imported - set(touched))
         if imported:
@@ -199,12 +230,7 @@ def follow(
         if not store.advance_cursor(CURSOR, start, end):
             raise RuntimeError("another follower moved the cursor; this run rolls back")
         outcome.events = end - start
-    if focus and model is not None:
-        # Indexed and committed: resolved now without the write lock, so that another
-        # follower can take the next run meanwhile (see resolve_indexed).
-        matched = resolve_indexed(store, focus, asked, model, settings)
-        outcome.resolved, outcome.replanned = matched.records, int(matched.replanned)
-    return outcome
+    return outcome, run
 
 
 def finish_pending(store: Store, models: ModelCache) -> int:

@@ -1,0 +1,137 @@
+"""Followers that resolve at once: a run resolves its records outside the write lock and
+places them only if nothing it read has changed since; otherwise it resolves them again.
+The interleavings are played out step by step, so each test is deterministic."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from test_consistency import _TRAITS, _partition, _rows
+
+from kenning.services.follow import IndexedRun, finish_pending, index_run
+from kenning.services.identity import MODEL_NAME
+from kenning.services.matching import ModelCache, Plan, place, plan_resolution
+from kenning.services.sources import add_source
+from kenning.store import Store, open_store
+
+RecordKey = tuple[str, str]
+
+
+def _log_identities(store: Store, client: TestClient, retailer: Path) -> set[frozenset[RecordKey]]:
+    """Log every record of the retailer as an identify, in a shuffled order; each record
+    with an e-mail first comes with another record's e-mail, corrected a few calls later
+    (so that runs update records that earlier runs resolved). Returns batch's customers."""
+    with open_store(f"sqlite:///{retailer / 'batch.db'}") as batch:
+        model = batch.load_model(MODEL_NAME)
+        expected = _partition(batch.customer_assignments())
+    assert model is not None
+    store.save_model(MODEL_NAME, model)
+    rows = _rows(retailer)
+    keys = {name: add_source(store, name)[1] for name in sorted({r["source"] for r in rows})}
+    random.Random(11).shuffle(rows)
+    emails = [row["email"] for row in rows if row.get("email")]
+    calls: list[tuple[dict[str, str], dict[str, Any]]] = []
+    for i, row in enumerate(rows):
+        traits: dict[str, Any] = {k: row[k] for k in _TRAITS if row.get(k)}
+        if traits.get("email"):
+            wrong = {**traits, "email": emails[(i * 7) % len(emails)]}
+            calls.insert(max(0, len(calls) - 3), (row, wrong))
+        calls.append((row, traits))
+    for n, (row, traits) in enumerate(calls):
+        answer = client.post(
+            "/v1/identify",
+            json={"userId": row["record_id"], "traits": traits, "messageId": f"m{n}"},
+            auth=(keys[row["source"]], ""),
+        )
+        assert answer.status_code == 200, answer.text
+    return expected
+
+
+def _plan(store: Store, run: IndexedRun) -> Plan:
+    return plan_resolution(store, run.focus, run.asked, run.model, run.settings)
+
+
+def test_two_followers_interleaved_give_the_batch_customers(
+    store: Store, app_client: TestClient, batch_retailer: Path
+) -> None:
+    """Follower one indexes a run and resolves it; follower two indexes the next run,
+    resolves it and places it first; then follower one places its own. What the second
+    changed that the first had read sends the first back to resolving under the lock."""
+    expected = _log_identities(store, app_client, batch_retailer)
+    models = ModelCache()
+    replanned = placed = 0
+    while True:
+        first, one = index_run(store, models, records=6)
+        plan_one = _plan(store, one) if one else None
+        second, two = index_run(store, models, records=6)
+        if two is not None:
+            with store.transaction():
+                replanned += place(store, _plan(store, two), two.model, two.settings).replanned
+                placed += 1
+        if one is not None and plan_one is not None:
+            with store.transaction():
+                replanned += place(store, plan_one, one.model, one.settings).replanned
+                placed += 1
+        if not first.events and not second.events:
+            break
+    assert _partition(store.customer_assignments()) == expected
+    assert store.pending(10) == []
+    # Both ways were taken: runs placed as planned, and runs resolved again.
+    assert 0 < replanned < placed
+
+
+def test_a_run_that_read_nothing_changed_is_placed_as_planned(
+    store: Store, app_client: TestClient, batch_retailer: Path
+) -> None:
+    """Two runs about different people, planned at once, are placed without resolving
+    either again, and with the customers a follower would have given them one by one."""
+    rows = [
+        {"source": "web", "record_id": "ann", "first_name": "Ann", "last_name": "Ibbotson",
+         "email": "ann.ibbotson@example.org", "postcode": "LS6 2AB"},
+        {"source": "web", "record_id": "raj", "first_name": "Rajesh", "last_name": "Quartey",
+         "email": "rq@example.net", "postcode": "TR18 4DY"},
+    ]  # fmt: skip
+    with open_store(f"sqlite:///{batch_retailer / 'batch.db'}") as batch:
+        model = batch.load_model(MODEL_NAME)
+    assert model is not None
+    store.save_model(MODEL_NAME, model)
+    _, key = add_source(store, "web")
+    models = ModelCache()
+    runs = []
+    for n, row in enumerate(rows):
+        traits = {k: v for k, v in row.items() if k not in ("source", "record_id")}
+        answer = app_client.post(
+            "/v1/identify",
+            json={"userId": row["record_id"], "traits": traits, "messageId": f"x{n}"},
+            auth=(key, ""),
+        )
+        assert answer.status_code == 200, answer.text
+        _, run = index_run(store, models)
+        assert run is not None
+        runs.append((run, _plan(store, run)))
+    outcomes = []
+    for run, plan in reversed(runs):
+        with store.transaction():
+            outcomes.append(place(store, plan, run.model, run.settings))
+    assert [o.replanned for o in outcomes] == [False, False]
+    customers = store.customer_assignments()
+    assert customers[("web", "ann")] != customers[("web", "raj")]
+    assert store.pending(10) == []
+
+
+def test_records_a_follower_left_unplaced_are_resolved_when_one_starts(
+    store: Store, app_client: TestClient, batch_retailer: Path
+) -> None:
+    """A follower killed between indexing its runs and placing them leaves their records
+    pending; the next follower to start resolves them."""
+    expected = _log_identities(store, app_client, batch_retailer)
+    models = ModelCache()
+    while index_run(store, models, records=50)[0].events:
+        pass
+    assert store.pending(1)
+    finish_pending(store, models)
+    assert store.pending(1) == []
+    assert _partition(store.customer_assignments()) == expected
