@@ -43,25 +43,26 @@ def _checkpoints(url: str, stop: threading.Event) -> None:
             copier.checkpoint()
 
 
-Followed = tuple[list[float], int, int, float, float]
+Followed = tuple[list[float], int, int, float, float, float]
 
 
 def _follow_to_end(url: str, records: int, markets: tuple[str, ...], at: float) -> Followed:
     """A follower: follow from the moment ``at`` (time.time(), shared by the processes)
     until the log is caught up. Its runs' times, the records it resolved, its runs
-    resolved again (another had changed what they read), when it began and ended."""
+    resolved again (another had changed what they read), when it began and ended, and
+    the CPU time it took."""
     with open_store(url, migrate=False) as store:
         store.defer_checkpoints()
         models = ModelCache()
         models.get(store, MODEL_NAME)  # the model parsed before the clock starts
         runs, resolved, replanned = [], 0, 0
         time.sleep(max(0.0, at - time.time()))
-        began = time.time()
+        began, cpu = time.time(), time.process_time()
         while True:
             start = time.perf_counter()
             outcome = follow(store, models, records=records, markets=markets)
             if not outcome.events:
-                return runs, resolved, replanned, began, time.time()
+                return runs, resolved, replanned, began, time.time(), time.process_time() - cpu
             runs.append(time.perf_counter() - start)
             resolved += outcome.resolved
             replanned += outcome.replanned
@@ -112,6 +113,7 @@ def main() -> None:
             runs = [run for part in parts for run in part[0]]
             resolved = sum(part[1] for part in parts)
             replanned = sum(part[2] for part in parts)
+            cpu = sum(part[5] for part in parts)
             stop.set()
             copier.join()
             if profiler:
@@ -119,7 +121,8 @@ def main() -> None:
                 profiler.dump_stats(args.profile)
     runs.sort()
     print(
-        f"{args.calls:,} identify calls followed in {wall:.2f} s = {args.calls / wall:,.0f}/s "
+        f"{args.calls:,} identify calls followed in {wall:.2f} s = {args.calls / wall:,.0f}/s, "
+        f"{cpu * 1000 / args.calls:.2f} ms CPU each "
         f"({len(runs)} runs of up to {args.records} records; run p50 "
         f"{runs[len(runs) // 2] * 1000:.0f} ms, max {runs[-1] * 1000:.0f} ms; "
         f"{resolved:,} records resolved again; {args.followers} follower process(es), "
