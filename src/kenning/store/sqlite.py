@@ -22,13 +22,14 @@ except ImportError:  # Windows: processes wait through SQLite's busy handler
 from kenning.store.base import NORMALISED_SELECT, RecordKey, Store, in_key_order
 from kenning.store.sqlite_arrow import read_arrow
 
+_BUSY_TIMEOUT_MS = 10_000
 # WAL lets readers work while the single writer writes; synchronous=NORMAL in WAL mode
 # keeps every committed transaction across a process crash (kill -9), losing at most the
 # last ones on power loss, which is the usual trade for an embedded store.
 _PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
-    "PRAGMA busy_timeout = 10000",
+    f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}",
     "PRAGMA cache_size = -65536",
     # Reads map the file instead of copying each page in with a system call: lookups on a
     # million-record store spend half as long in SQLite. 2 GiB is the usual build's ceiling;
@@ -44,6 +45,7 @@ _PRAGMAS = (
 # Pages (of 4 KiB) in the write-ahead log past which a checkpoint waits for the readers,
 # so that the log starts afresh.
 _RESTART_AFTER = 16_384
+_RESTART_WAIT_MS = 50
 
 
 class _WriterLock:
@@ -222,8 +224,13 @@ class SQLiteStore(Store):
             # The log starts afresh only at a moment no reader is inside it, and followers
             # resolving at once read all the time: past this size, wait for the readers,
             # holding the writers' lock (writers queue there, not in the busy handler).
+            # A long reader (an export) is not waited for beyond a moment: writers queue.
             with self._writer.held(), self._lock:
-                self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+                self._conn.execute(f"PRAGMA busy_timeout = {_RESTART_WAIT_MS}")
+                try:
+                    self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+                finally:
+                    self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
 
     def close(self) -> None:
         self._conn.close()
