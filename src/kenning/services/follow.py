@@ -1,9 +1,12 @@
 """The follower of the event log: what collected events say about who people are becomes
 source records, anonymous visitors and aliases, resolved at once against the identity graph.
 
-It moves a cursor through the log in the same transaction as everything it writes, so
-every event is applied exactly once, whatever crashes in between; several followers of
-one store take turns (the cursor moves only from where each found it).
+A run moves a cursor through the log in the same transaction as the records it writes
+and indexes, so every event is applied exactly once, whatever crashes in between; several
+followers of one store take turns at that (the cursor moves only from where each found
+it). The records are then resolved outside the transaction and placed in another (see
+resolve_indexed): while one follower resolves, another takes the next run. Records left
+indexed and unplaced by a crash stay pending until a follower starts.
 """
 
 from __future__ import annotations

@@ -18,6 +18,11 @@ came by file or one by one over HTTP, in any order:
 - term frequencies are the model's, not recounted.
 
 Ids are carried over as in batch; merges and splits go to the change feed.
+
+Resolving comes in two halves: index_for_resolving (keys and sharing decisions, under the
+write lock) and plan_resolution (reads only), whose plan ``place`` writes under the lock,
+after resolving again if anything the plan read has changed since it began (see
+store/resolving.py); the follower runs the second half without the lock.
 """
 
 from __future__ import annotations
