@@ -192,9 +192,9 @@ def _store_keys(
     features: Features,
     settings: ResolutionSettings,
     mine: set[RecordKey],
-) -> list[int]:
+) -> None:
     """Store the record keys of the records of the table in ``mine`` (replacing theirs),
-    and count their blocks again; returns their keys."""
+    and count their blocks again."""
     records, stable, names = record_keys(features, settings.rules())
     at = [i for i, key in enumerate(table.keys) if key in mine]
     take = np.isin(records, np.array(at, np.int64))
@@ -206,7 +206,6 @@ def _store_keys(
         sorted({(k, s, r) for k, (s, r) in zip(keys, held, strict=True)}),
     )
     store.recount_blocks(list(zip(keys, rules, strict=True)), settings.max_block)
-    return keys
 
 
 def _with_holders(
@@ -259,9 +258,8 @@ def index_for_resolving(
 
 @dataclass
 class Plan:
-    """Where resolving put the records of the components of ``focus``, computed on a
-    begun at ``generation``; ``read``: what it read, by kind of tag (see
-    store/resolving.py)."""
+    """Where resolving puts the records of the components of ``focus``, from reads begun
+    at ``generation``; ``read``: what it read, by kind of tag (see store/resolving.py)."""
 
     focus: list[RecordKey]
     asked: list[RecordKey]
@@ -313,7 +311,8 @@ def plan_resolution(
         # customer of their own, as batch would make them (most sign-ups of new shoppers).
         keys = sorted(seeds)
         each = np.arange(len(keys))
-        read: dict[str, Collection[Any]] = {"p": set(keys)}
+        read: dict[str, Collection[Any]] = {"p": set(keys), "v": rows.values.keys()}
+        read["s"] = looked_up
         return Plan(list(focus), list(asked), keys, each, each, generation, read)
     core, read = _whole_components(store, _with_linked(store, seeds))
     table = rows.table(rows.read(core))
