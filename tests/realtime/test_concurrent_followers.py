@@ -11,7 +11,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from test_consistency import _TRAITS, _partition, _rows
 
-from kenning.services.follow import IndexedRun, finish_pending, index_run
+from kenning.services import matching
+from kenning.services.follow import IndexedRun, finish_pending, follow, index_run
 from kenning.services.identity import MODEL_NAME
 from kenning.services.matching import ModelCache, Plan, place, plan_resolution
 from kenning.services.sources import add_source
@@ -83,32 +84,69 @@ def test_two_followers_interleaved_give_the_batch_customers(
     assert 0 < replanned < placed
 
 
+ANN = {"first_name": "Ann", "last_name": "Ibbotson", "email": "ann.ibbotson@example.org",
+       "postcode": "LS6 2AB"}  # fmt: skip
+RAJ = {"first_name": "Rajesh", "last_name": "Quartey", "email": "rq@example.net",
+       "postcode": "TR18 4DY"}  # fmt: skip
+
+
+def _web(store: Store, batch_retailer: Path) -> str:
+    """Store batch's model and a web source; returns the source's write key."""
+    with open_store(f"sqlite:///{batch_retailer / 'batch.db'}") as batch:
+        model = batch.load_model(MODEL_NAME)
+    assert model is not None
+    store.save_model(MODEL_NAME, model)
+    return add_source(store, "web")[1]
+
+
+def _identify(client: TestClient, key: str, people: dict[str, dict[str, str]]) -> None:
+    """Log these identify calls (user id: traits) from the web."""
+    for user, traits in people.items():
+        answer = client.post(
+            "/v1/identify",
+            json={"userId": user, "traits": traits, "messageId": user},
+            auth=(key, ""),
+        )
+        assert answer.status_code == 200, answer.text
+
+
+def test_a_new_shopper_is_placed_before_the_rest_of_her_run(
+    store: Store, app_client: TestClient, batch_retailer: Path, monkeypatch: Any
+) -> None:
+    """In a run with a known shopper's new record and a new shopper who links to nobody,
+    the new shopper is placed first, before the known shopper's customer is resolved
+    again: her sign-up is visible without waiting for it."""
+    key = _web(store, batch_retailer)
+    _identify(app_client, key, {"ann": ANN})
+    models = ModelCache()
+    follow(store, models)
+    _identify(app_client, key, {"ann-web": ANN, "raj": RAJ})
+    seen: list[str | None] = []
+    components_plan = matching._components_plan
+
+    def watched(store: Store, *args: Any) -> Plan:
+        seen.append(store.customer_of("web", "raj"))
+        return components_plan(store, *args)
+
+    monkeypatch.setattr(matching, "_components_plan", watched)
+    outcome = follow(store, models)
+    assert outcome.resolved == 3
+    assert len(seen) == 1 and seen[0] is not None
+    customers = store.customer_assignments()
+    assert customers[("web", "ann-web")] == customers[("web", "ann")] != customers[("web", "raj")]
+    assert store.pending(10) == []
+
+
 def test_a_run_that_read_nothing_changed_is_placed_as_planned(
     store: Store, app_client: TestClient, batch_retailer: Path
 ) -> None:
     """Two runs about different people, planned at once, are placed without resolving
     either again, and with the customers a follower would have given them one by one."""
-    rows = [
-        {"source": "web", "record_id": "ann", "first_name": "Ann", "last_name": "Ibbotson",
-         "email": "ann.ibbotson@example.org", "postcode": "LS6 2AB"},
-        {"source": "web", "record_id": "raj", "first_name": "Rajesh", "last_name": "Quartey",
-         "email": "rq@example.net", "postcode": "TR18 4DY"},
-    ]  # fmt: skip
-    with open_store(f"sqlite:///{batch_retailer / 'batch.db'}") as batch:
-        model = batch.load_model(MODEL_NAME)
-    assert model is not None
-    store.save_model(MODEL_NAME, model)
-    _, key = add_source(store, "web")
+    key = _web(store, batch_retailer)
     models = ModelCache()
     runs = []
-    for n, row in enumerate(rows):
-        traits = {k: v for k, v in row.items() if k not in ("source", "record_id")}
-        answer = app_client.post(
-            "/v1/identify",
-            json={"userId": row["record_id"], "traits": traits, "messageId": f"x{n}"},
-            auth=(key, ""),
-        )
-        assert answer.status_code == 200, answer.text
+    for user, traits in (("ann", ANN), ("raj", RAJ)):
+        _identify(app_client, key, {user: traits})
         _, run = index_run(store, models)
         assert run is not None
         runs.append((run, _plan(store, run)))

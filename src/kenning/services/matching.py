@@ -42,7 +42,7 @@ from kenning.resolution.ids import IdentityChange, assign_ids
 from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, direct_links, resolve, shared_when_big
 from kenning.resolution.settings import ResolutionSettings
-from kenning.resolution.sharing import decision_keys, decisions, holding
+from kenning.resolution.sharing import KeptLookup, decision_keys, decisions, holding
 from kenning.store import Store
 from kenning.store.identity import Correction
 from kenning.store.resolving import tags
@@ -79,6 +79,16 @@ class MatchOutcome:
     merges: int = 0
     splits: int = 0
     replanned: bool = False  # what resolving read had changed meanwhile: resolved again
+
+    def joined(self, other: MatchOutcome) -> MatchOutcome:
+        """This and another placement of the same run's records, together."""
+        return MatchOutcome(
+            self.records + other.records,
+            sorted({*self.customers, *other.customers}),
+            self.merges + other.merges,
+            self.splits + other.splits,
+            self.replanned or other.replanned,
+        )
 
 
 # The settings of the last batch run, kept beside the model: the real-time matcher uses
@@ -270,20 +280,26 @@ class Plan:
     read: dict[str, Collection[Any]]
 
 
-def plan_resolution(
-    store: Store,
-    focus: Sequence[RecordKey],
-    asked: Sequence[RecordKey],
-    model: Model,
-    settings: ResolutionSettings,
-) -> Plan:
-    """The second half of resolving, reads only (outside a transaction or in one):
-    resolve the indexed records ``focus`` (``asked``: those the caller wrote) against the
-    store.
+@dataclass
+class _Linked:
+    """What a run's records link to directly (above the threshold), and what finding it
+    read, from ``generation`` on."""
 
-    Only components these records touch can change: their own, those of the records they
-    link to directly (scored first, against their candidates), and of their must-link
-    partners. Those whole components are resolved again together."""
+    generation: int
+    rows: _Rows
+    oversized: Oversized
+    kept: KeptLookup
+    looked_up: set[int]
+    links: list[tuple[RecordKey, RecordKey]]
+
+    def read(self, **more: Collection[Any]) -> dict[str, Collection[Any]]:
+        return {**more, "v": self.rows.values.keys(), "s": self.looked_up}
+
+
+def _link_directly(
+    store: Store, focus: Sequence[RecordKey], model: Model, settings: ResolutionSettings
+) -> _Linked:
+    """Score the records ``focus`` against their candidates (reads only)."""
     generation = store.identity_generation()
     rows = _Rows(store)
     oversized, big = _big_blocks(store)
@@ -297,25 +313,42 @@ def plan_resolution(
     mine = set(focus)
     candidates = store.records_with_keys(store.keys_of_records(sorted(mine)) - big)
     near = rows.table(rows.read(mine | set(candidates)))
-    links = direct_links(
-        near,
-        np.array([key in mine for key in near.keys], bool),
-        model,
-        settings,
-        oversized,
-        kept=kept,
-    )
-    seeds = mine | {key for pair in links for key in pair}
-    if not links and seeds == set(asked) and not _placed_or_corrected(store, sorted(seeds)):
-        # New records that link to nothing (and changed nobody else's links) are each a
-        # customer of their own, as batch would make them (most sign-ups of new shoppers).
-        keys = sorted(seeds)
-        each = np.arange(len(keys))
-        read: dict[str, Collection[Any]] = {"p": set(keys), "v": rows.values.keys()}
-        read["s"] = looked_up
-        return Plan(list(focus), list(asked), keys, each, each, generation, read)
+    flags = np.array([key in mine for key in near.keys], bool)
+    links = direct_links(near, flags, model, settings, oversized, kept=kept)
+    return _Linked(generation, rows, oversized, kept, looked_up, links)
+
+
+def _alone(store: Store, linked: _Linked, asked: Sequence[RecordKey]) -> list[RecordKey]:
+    """Those of the ``asked`` records that link to nothing, were never placed and no
+    correction names: each is a customer of its own, as batch would make it (most
+    sign-ups of new shoppers)."""
+    linking = {key for pair in linked.links for key in pair}
+    free = sorted(set(asked) - linking)
+    if not free:
+        return []
+    placed = store.placements(free)
+    named = {key for c in store.corrections_of(free) for key in (c.a, c.b)}
+    return [key for key in free if key not in placed and key not in named]
+
+
+def _alone_plan(linked: _Linked, alone: list[RecordKey]) -> Plan:
+    each = np.arange(len(alone))
+    return Plan(alone, alone, alone, each, each, linked.generation, linked.read(p=set(alone)))
+
+
+def _components_plan(
+    store: Store,
+    linked: _Linked,
+    focus: Sequence[RecordKey],
+    asked: Sequence[RecordKey],
+    model: Model,
+    settings: ResolutionSettings,
+) -> Plan:
+    """Resolve again the whole components the records ``focus`` touch: their own, those
+    of the records they link to directly and of their must-link partners."""
+    seeds = set(focus) | {key for pair in linked.links for key in pair}
     core, read = _whole_components(store, _with_linked(store, seeds))
-    table = rows.table(rows.read(core))
+    table = linked.rows.table(linked.rows.read(core))
     must, cannot = correction_pairs(store.corrections_of(core))
     resolution = resolve(
         table,
@@ -323,17 +356,65 @@ def plan_resolution(
         model=model,
         must_link=must,
         cannot_link=cannot,
-        oversized=oversized,
-        kept=kept,
+        oversized=linked.oversized,
+        kept=linked.kept,
     )
-    read.update(v=rows.values.keys(), s=looked_up)
     return Plan(
         list(focus),
         list(asked),
         table.keys,
         resolution.labels,
         resolution.components,
-        generation,
+        linked.generation,
+        linked.read(**read),
+    )
+
+
+def _split(
+    store: Store,
+    focus: Sequence[RecordKey],
+    asked: Sequence[RecordKey],
+    model: Model,
+    settings: ResolutionSettings,
+) -> tuple[_Linked, list[RecordKey], list[RecordKey], list[RecordKey]]:
+    """The direct links of ``focus``; the records alone; the rest of focus and asked."""
+    linked = _link_directly(store, focus, model, settings)
+    alone = _alone(store, linked, asked)
+    out = set(alone)
+    rest = [key for key in focus if key not in out]
+    return linked, alone, rest, [key for key in asked if key not in out]
+
+
+def plan_resolution(
+    store: Store,
+    focus: Sequence[RecordKey],
+    asked: Sequence[RecordKey],
+    model: Model,
+    settings: ResolutionSettings,
+) -> Plan:
+    """The second half of resolving, reads only (outside a transaction or in one):
+    resolve the indexed records ``focus`` (``asked``: those the caller wrote) against the
+    store.
+
+    Only components these records touch can change: their own, those of the records they
+    link to directly (scored first, against their candidates), and of their must-link
+    partners. Those whole components are resolved again together; new records that link
+    to nothing are each a customer of their own."""
+    linked, alone, rest, rest_asked = _split(store, focus, asked, model, settings)
+    if not rest:
+        return _alone_plan(linked, alone)
+    plan = _components_plan(store, linked, rest, rest_asked, model, settings)
+    if not alone:
+        return plan
+    n, each = len(alone), np.arange(len(alone))
+    read = {**plan.read, "p": {*plan.read.get("p", ()), *alone}}
+    return Plan(
+        list(focus),
+        list(asked),
+        alone + plan.keys,
+        np.concatenate([each, plan.labels + n]),
+        np.concatenate([each, plan.components + n]),
+        linked.generation,
         read,
     )
 
@@ -360,10 +441,19 @@ def resolve_indexed(
 ) -> MatchOutcome:
     """Resolve records whose indexing has committed (pending, see index_for_resolving)
     holding no lock, so that another follower can index or resolve meanwhile; then place
-    them under the write lock."""
-    plan = plan_resolution(store, focus, asked, model, settings)
-    with store.transaction():
-        return place(store, plan, model, settings)
+    them under the write lock. New records that link to nothing are placed first, before
+    the components of the others are resolved again: a new shopper's sign-up is visible
+    without waiting for them."""
+    linked, alone, rest, rest_asked = _split(store, focus, asked, model, settings)
+    outcome = MatchOutcome(0)
+    if alone:
+        with store.transaction():
+            outcome = place(store, _alone_plan(linked, alone), model, settings)
+    if rest:
+        plan = _components_plan(store, linked, rest, rest_asked, model, settings)
+        with store.transaction():
+            outcome = outcome.joined(place(store, plan, model, settings))
+    return outcome
 
 
 def resolve_left_over(
@@ -452,11 +542,6 @@ def redecide_sharing(
         held, valid = decision_keys(features, column, holders[column])
         affected |= valid & np.isin(held, wanted)
     return {table.keys[i] for i in np.flatnonzero(affected).tolist()}, moved
-
-
-def _placed_or_corrected(store: Store, keys: list[RecordKey]) -> bool:
-    """Whether any of these records was placed before or is named by a correction."""
-    return bool(store.placements(keys) or store.corrections_of(keys))
 
 
 def _with_linked(store: Store, seeds: set[RecordKey]) -> set[RecordKey]:
