@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from kenning.resolution import clustering, parallel
 from kenning.resolution.clustering import (
     cluster,
     dates_compatible,
@@ -176,3 +178,54 @@ def test_components_without_conflicts_join_whole_as_the_greedy_walk_would() -> N
         fast = _run(edges, n, **columns)  # type: ignore[arg-type]
         walked = _run(edges, n, cannot_link=[(i, i) for i in range(n)], **columns)  # type: ignore[arg-type]
         assert fast == walked
+
+
+def _random_run(seed: int, **kwargs: object) -> list[int]:
+    """A sparse random graph whose components conflict (walked edge by edge), with a
+    must-link joining two of them and a cannot-link."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    edges = [
+        (int(min(a, b)), int(max(a, b)), float(w))
+        for a, b, w in zip(
+            rng.integers(0, n, 500),
+            rng.integers(0, n, 500),
+            rng.choice([6.0, 9.0, 14.0, 30.0], 500),
+            strict=True,
+        )
+        if a != b
+    ]
+    columns = {
+        "firsts": [rng.choice(["ann", "bob", "cy", None]) for _ in range(n)],
+        "dobs": [rng.choice(["1980-01-02", "1991-05-06", None, None]) for _ in range(n)],
+        "emails": [rng.choice(["a@x.org", "b@x.org", None]) for _ in range(n)],
+    }
+    return _run(edges, n, must_link=[(3, 250)], cannot_link=[(7, 8)], **columns, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_walk_split_with_a_forked_copy_joins_as_one_walk(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = _random_run(seed)
+    forked: list[bool] = []
+    beside = parallel.beside
+
+    def watched(other, mine):  # type: ignore[no-untyped-def]
+        answer, result = beside(other, mine)
+        forked.append(answer is not None)
+        return answer, result
+
+    monkeypatch.setattr(clustering, "FORK_FROM", 0)
+    monkeypatch.setattr(clustering, "beside", watched)
+    assert _random_run(seed) == alone
+    assert forked == [True]
+
+
+def test_a_copy_that_fails_leaves_its_half_to_be_walked_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alone = _random_run(4)
+    monkeypatch.setattr(clustering, "FORK_FROM", 0)
+    monkeypatch.setattr(clustering, "beside", lambda other, mine: (None, mine()))
+    assert _random_run(4) == alone

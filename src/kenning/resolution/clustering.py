@@ -27,6 +27,7 @@ from scipy.sparse.csgraph import connected_components
 from kenning.domain.normalise import canonical_first_names, is_initial
 from kenning.resolution.arrays import distinct, runs
 from kenning.resolution.features import one_slip
+from kenning.resolution.parallel import beside
 
 IntArray = npt.NDArray[np.int64]
 # A column as int codes (-1: no value) and the value of each code.
@@ -291,34 +292,18 @@ def cluster(
     )
     # Clean components join whole, as the loop below would; it only walks the others.
     keep &= ~clean[component[left]]
-    order = np.lexsort((right[keep], left[keep], -weights[keep]))
-    lefts, rights = left[keep][order].tolist(), right[keep][order].tolist()
-    reached = np.zeros(n, bool)
-    reached[left[keep]] = reached[right[keep]] = True
-    clusters.prepare(np.flatnonzero(reached))
     # What may overcome a conflict: only evidence a household member would not also have.
     personal = weights if household is None else weights - household
-    ordered_personal = personal[keep][order].tolist()
-    refused = used = 0
-    # The hot loop, once per edge: methods and the parent list bound to locals, and a
-    # record that is its own root (most are) answered without a call.
-    parent, find, union, penalty_of = (
-        clusters.parent,
-        clusters.find,
-        clusters.union,
-        clusters.penalty,
-    )
-    for a, b, own in zip(lefts, rights, ordered_personal, strict=True):
-        ra = a if parent[a] == a else find(a)
-        rb = b if parent[b] == b else find(b)
-        if ra == rb:
-            continue
-        penalty = penalty_of(ra, rb, penalties)
-        if penalty and own - penalty < threshold:
-            refused += 1
-            continue
-        union(ra, rb)
-        used += 1
+    order = np.lexsort((right[keep], left[keep], -weights[keep]))
+    edges = _Edges(left[keep][order], right[keep][order], personal[keep][order])
+    if len(edges.left) >= FORK_FROM:
+        refused, used = _walk_in_two(
+            clusters, edges, _mine(component, edges.left, touched), threshold, penalties
+        )
+    else:
+        refused, used = _walk(clusters, edges, threshold, penalties)
+    reached = np.zeros(n, bool)
+    reached[edges.left] = reached[edges.right] = True
     # Only records an edge or a must-link reached can have a root other than themselves.
     reached[np.asarray(touched, np.int64)] = True
     labels = np.arange(n, dtype=np.int64)
@@ -330,6 +315,95 @@ def cluster(
     labels[joined] = smallest[component[joined]]
     used += int(joined.sum()) - int(clean.sum())  # a component of k records takes k - 1 edges
     return ClusterResult(labels, refused, used)
+
+
+# Edges walked one by one from which the walk is split in two, half of it in a forked copy
+# of the process (see parallel.beside): a million records' runs walk about a million.
+FORK_FROM = 200_000
+
+
+@dataclass(frozen=True)
+class _Edges:
+    """Pairs to walk, strongest first, with the evidence a household would not share."""
+
+    left: IntArray
+    right: IntArray
+    own: npt.NDArray[np.float64]
+
+    def part(self, chosen: npt.NDArray[np.bool_]) -> _Edges:
+        return _Edges(self.left[chosen], self.right[chosen], self.own[chosen])
+
+
+def _walk(
+    clusters: _Clusters, edges: _Edges, threshold: float, penalties: ConflictPenalties
+) -> tuple[int, int]:
+    """Join clusters along the edges, in their order, unless a conflict forbids it;
+    returns (merges refused, edges used)."""
+    clusters.prepare(np.unique(np.concatenate([edges.left, edges.right])))
+    refused = used = 0
+    # The hot loop, once per edge: methods and the parent list bound to locals, and a
+    # record that is its own root (most are) answered without a call.
+    parent, find, union, penalty_of = (
+        clusters.parent,
+        clusters.find,
+        clusters.union,
+        clusters.penalty,
+    )
+    lefts, rights, own = edges.left.tolist(), edges.right.tolist(), edges.own.tolist()
+    for a, b, mine in zip(lefts, rights, own, strict=True):
+        ra = a if parent[a] == a else find(a)
+        rb = b if parent[b] == b else find(b)
+        if ra == rb:
+            continue
+        penalty = penalty_of(ra, rb, penalties)
+        if penalty and mine - penalty < threshold:
+            refused += 1
+            continue
+        union(ra, rb)
+        used += 1
+    return refused, used
+
+
+def _mine(component: IntArray, left: IntArray, touched: Sequence[int]) -> npt.NDArray[np.bool_]:
+    """Which edges this process walks when the walk is split: whole components (merges
+    in one never touch another), about half the edges; those a correction names, whose
+    must-links may join two components, all here."""
+    of = component[left]
+    cumulative = np.cumsum(np.bincount(of, minlength=int(component.max(initial=0)) + 1))
+    here: npt.NDArray[np.bool_] = cumulative <= cumulative[-1] // 2
+    here[component[np.asarray(touched, np.int64)]] = True
+    return here[of]
+
+
+def _walk_in_two(
+    clusters: _Clusters,
+    edges: _Edges,
+    mine: npt.NDArray[np.bool_],
+    threshold: float,
+    penalties: ConflictPenalties,
+) -> tuple[int, int]:
+    """The walk, the edges not ``mine`` in a forked copy meanwhile: the same joins as one
+    walk, since the halves share no component. The copy answers with its counts and the
+    root of each record its edges reach."""
+    theirs = edges.part(~mine)
+    records = np.unique(np.concatenate([theirs.left, theirs.right]))
+
+    def other() -> bytes:
+        refused, used = _walk(clusters, theirs, threshold, penalties)
+        roots = [clusters.find(record) for record in records.tolist()]
+        return np.array([refused, used, *roots], np.int64).tobytes()
+
+    answer, (refused, used) = beside(
+        other, lambda: _walk(clusters, edges.part(mine), threshold, penalties)
+    )
+    if answer is None:  # the copy could not walk its half: walked here
+        more = _walk(clusters, theirs, threshold, penalties)
+        return refused + more[0], used + more[1]
+    counts = np.frombuffer(answer, np.int64)
+    parent = clusters.parent
+    for record, root in zip(records.tolist(), counts[2:].tolist(), strict=True):
+        parent[record] = root
+    return refused + int(counts[0]), used + int(counts[1])
 
 
 def _coded(column: Coded | Sequence[str | None] | None, n: int) -> Coded:

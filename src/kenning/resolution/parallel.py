@@ -1,5 +1,6 @@
 """Work over many record pairs split into parts done in threads: NumPy and RapidFuzz release
-the GIL inside their loops, so the parts of a million-record run use every core."""
+the GIL inside their loops, so the parts of a million-record run use every core. Pure-Python
+work is split in two instead, one half in a forked copy of the process (`beside`)."""
 
 from __future__ import annotations
 
@@ -38,3 +39,34 @@ def in_threads(work: Callable[[A], T], items: Iterable[A], *, records: int) -> l
         return [work(item) for item in items]
     with ThreadPoolExecutor(max_workers=_CORES) as pool:
         return list(pool.map(work, items))
+
+
+def beside(other: Callable[[], bytes], mine: Callable[[], T]) -> tuple[bytes | None, T]:
+    """``mine`` here while ``other`` runs in a forked copy of this process: for pure-Python
+    work, which holds the GIL, so threads would only take turns. Returns what ``other``
+    returned, or None where it could not run there (no fork, one core, or it failed):
+    the caller then does that part itself. The copy shares the memory until it writes, and
+    leaves with os._exit: nothing of this process (files, connections) is closed twice."""
+    if not hasattr(os, "fork") or _CORES < 2:
+        return None, mine()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the copy; coverage does not follow it
+        os.close(read)
+        code = 1
+        try:
+            data = other()
+            with os.fdopen(write, "wb") as out:
+                out.write(len(data).to_bytes(8, "little") + data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    try:
+        result = mine()
+    finally:
+        with os.fdopen(read, "rb") as pipe:
+            data = pipe.read()  # the copy waits here for its answer to be taken
+        _, status = os.waitpid(pid, 0)
+    whole = len(data) >= 8 and int.from_bytes(data[:8], "little") == len(data) - 8
+    return (data[8:] if status == 0 and whole else None), result
