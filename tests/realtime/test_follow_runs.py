@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 from kenning.domain.segment import parse_message
 from kenning.services.collect import collect
-from kenning.services.follow import CURSOR, follow
+from kenning.services.follow import CURSOR, Follower, FollowOutcome, follow
 from kenning.services.matching import ModelCache
 from kenning.store import Store
 
@@ -36,3 +37,24 @@ def test_runs_stop_at_their_share_of_records_and_pass_browsing_by_in_bulk(store:
     assert written[:2] == [3, 1] and not any(written[2:])
     assert store.cursor(CURSOR) == store.last_event_seq()
     assert store.record_counts() == {"web": 7}
+
+
+def test_the_server_s_follower_resolves_what_a_failed_run_left_pending_first() -> None:
+    """The server's follower thread recovers (finish_pending) before its first run and
+    after a run fails between indexing and placing, before it follows on."""
+    calls: list[str] = []
+    second = threading.Event()
+
+    def run() -> FollowOutcome:
+        calls.append("run")
+        if calls.count("run") == 1:
+            raise RuntimeError("placing failed")
+        second.set()
+        return FollowOutcome()
+
+    follower = Follower(run, interval=0.01, recover=lambda: calls.append("recover"))
+    follower.start()
+    follower.poke()
+    assert second.wait(10)
+    follower.stop()
+    assert calls[:4] == ["recover", "run", "recover", "run"]

@@ -22,7 +22,13 @@ from kenning.api.routers import (
 )
 from kenning.profiles.golden import Survivorship
 from kenning.services.accounts import AccountSettings, Sender, smtp_sender
-from kenning.services.follow import Follower, FollowOutcome, Nudger, follow_and_mail
+from kenning.services.follow import (
+    Follower,
+    FollowOutcome,
+    Nudger,
+    finish_pending,
+    follow_and_mail,
+)
 from kenning.services.inventory import FavouriteStores, utcnow
 from kenning.services.matching import ModelCache
 from kenning.services.pricing import CustomerFacts, profile_customer_facts
@@ -71,7 +77,15 @@ def create_app(
         with pool.store() as store:
             return follow_and_mail(store, models, settings)
 
-    follower = Follower(follow_log, on_error=lambda exc: log.exception("follower", exc_info=exc))
+    def finish_left_over() -> None:
+        with pool.store() as store:
+            finish_pending(store, models)
+
+    follower = Follower(
+        follow_log,
+        on_error=lambda exc: log.exception("follower", exc_info=exc),
+        recover=finish_left_over,
+    )
     # Collected events poke the follower: this app's thread, or another process's socket.
     nudger = Nudger(settings.follower_socket) if settings.follower_socket else None
 

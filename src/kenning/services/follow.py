@@ -425,17 +425,21 @@ def _checkpoint_every(store: Store, interval: float, stop: threading.Event) -> N
 
 class Follower:
     """Follows the log in a thread of the server: woken by each collected request, and
-    every `interval` seconds in case events came through another process."""
+    every `interval` seconds in case events came through another process. ``recover``
+    resolves what an earlier run indexed and did not place (see finish_pending): called
+    before the first run and after a run fails, whose records may be left pending."""
 
     def __init__(
         self,
         run: Callable[[], FollowOutcome],
         interval: float = 0.5,
         on_error: Callable[[BaseException], None] | None = None,
+        recover: Callable[[], object] | None = None,
     ) -> None:
         self._run = run
         self._interval = interval
         self._on_error = on_error
+        self._recover = recover
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="kenning-follower", daemon=True)
@@ -452,13 +456,18 @@ class Follower:
         self._thread.join(timeout=10)
 
     def _loop(self) -> None:
+        left_over = True
         while not self._stop.is_set():
             self._wake.wait(self._interval)
             self._wake.clear()
             try:
+                if left_over and self._recover:
+                    self._recover()
+                left_over = False
                 while not self._stop.is_set() and self._run().events:
                     pass
             except Exception as exc:  # keep following; the failed run rolled back
+                left_over = True
                 if self._on_error:
                     self._on_error(exc)
                 self._stop.wait(self._interval)
