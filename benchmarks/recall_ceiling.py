@@ -14,8 +14,11 @@ carry evidence of identity, at one of three strengths:
 Each strength's ceiling is the pairwise recall of linking, within every person, the records
 joined (transitively) by evidence up to that strength. A resolver that links a pair on less
 would have to take namesakes for one person: how often two records of one full name are one
-person is printed too. With --customers (`kenning export customers`), the pairs Kenning
-missed are also counted by the strongest evidence they hold.
+person is printed too, and for pairs with nothing but the name in common, by how many
+records hold the name and whether the two hold a different e-mail, phone, loyalty card,
+birth date or postcode (a person with two e-mails does too). With --customers (`kenning
+export customers`), the pairs Kenning missed are also counted by the strongest evidence
+they hold.
 
 Values are compared after light cleaning only (case, spaces, punctuation): typos and
 nicknames are not evidence here, so a resolver that reads through them can pass a ceiling.
@@ -80,6 +83,34 @@ def strength(a: Record, b: Record) -> int:
     return 3
 
 
+# Kinds of value a person has one of at a time: two records of a name that each hold one,
+# different, may be two people.
+_ONE_EACH = ("e:", "p:", "l:", "dob:", "pc:")
+_HOLDERS = (("2", 2, 2), ("3-5", 3, 5), ("6-40", 6, 40))  # records holding the name
+
+
+def _kinds(record: Record) -> set[str]:
+    return {kind for kind in _ONE_EACH for v in record.ids | record.places if v.startswith(kind)}
+
+
+def namesakes(everyone: list[tuple[str, Record]]) -> Counter[tuple[str, bool, bool]]:
+    """Pairs of records with one full name and nothing else in common (strength 2), by
+    (holders of the name, whether both hold a value of one kind, whether one person)."""
+    named: dict[tuple[str, str], list[tuple[str, Record]]] = {}
+    for person, record in everyone:
+        if record.first and record.last:
+            named.setdefault((record.first, record.last), []).append((person, record))
+    found: Counter[tuple[str, bool, bool]] = Counter()
+    for holders in named.values():
+        bucket = next((b for b, lo, hi in _HOLDERS if lo <= len(holders) <= hi), None)
+        if bucket is None:
+            continue
+        for (p, a), (q, b) in combinations(holders, 2):
+            if strength(a, b) == 2:
+                found[bucket, bool(_kinds(a) & _kinds(b)), p == q] += 1
+    return found
+
+
 def _components(n: int, levels: dict[tuple[int, int], int], weakest: int) -> list[int]:
     """Each record's component, joined by evidence of strength ``weakest`` or stronger."""
     parent = list(range(n))
@@ -130,7 +161,9 @@ def main() -> None:
     missed: Counter[str] = Counter()
     named: Counter[tuple[str, str]] = Counter()  # records per full name
     named_once: Counter[tuple[str, str]] = Counter()  # per full name, pairs of one person
-    for records in _people(args.folder):
+    everyone: list[tuple[str, Record]] = []
+    for person, records in enumerate(_people(args.folder)):
+        everyone.extend((str(person), record) for _, record in records)
         n = len(records)
         mine = Counter((r.first, r.last) for _, r in records if r.first and r.last)
         named.update(mine)
@@ -158,6 +191,16 @@ def main() -> None:
         f"\nOf {same_name:,} pairs of records with one first and last name, "
         f"{one_person / max(same_name, 1):.1%} are one person."
     )
+    found = namesakes(everyone)
+    print("\nPairs with nothing but a full name in common: how often one person")
+    conflict_column = "each holds another e-mail, phone, card, birth date or postcode"
+    print(f"| records holding the name | {conflict_column} | pairs | one person |")
+    print("|---|---|---:|---:|")
+    for bucket, _, _ in _HOLDERS:
+        for conflict in (False, True):
+            same, other = found[bucket, conflict, True], found[bucket, conflict, False]
+            share = same / max(same + other, 1)
+            print(f"| {bucket} | {'yes' if conflict else 'no'} | {same + other:,} | {share:.1%} |")
     if customer:
         total = sum(missed.values())
         print(f"\n{total:,} true pairs in different customers, by their strongest evidence:")

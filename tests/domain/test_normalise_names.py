@@ -162,3 +162,16 @@ def test_a_filler_split_over_both_name_boxes_is_no_name() -> None:
     assert names("Valued", "Customer") == (None, None)
     assert names("Guest", "Smith") == (None, "smith")  # "guest" alone is filler, Smith is not
     assert names("Ines", "Sanchez") == ("ines", "sanchez")
+
+
+def test_middle_initials_in_the_first_name_box_are_dropped() -> None:
+    def first(raw: str) -> str | None:
+        row = {"source": "pos", "record_id": "1", "first_name": raw, "last_name": "Young"}
+        return normalise_record(build_record(row)).first_name
+
+    assert first("TOHMAS D") == "tohmas"
+    assert first("Thomas D.") == first("thomas j k") == "thomas"
+    assert first("Jamie Lee") == "jamie lee"  # a given name of two words stays whole
+    assert first("J Thomas") == "j thomas"  # an initial first is the given name's
+    assert first("J") == "j"
+    assert normalise_name("Thomas D").value == "thomas d"  # full names keep them

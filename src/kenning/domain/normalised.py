@@ -16,6 +16,7 @@ from kenning.domain.normalise import (
     normalise_birth_date,
     normalise_country,
     normalise_email,
+    normalise_first_name,
     normalise_identifier,
     normalise_name,
     normalise_postcode,
@@ -107,7 +108,7 @@ def normalise_record(record: SourceRecord, markets: tuple[str, ...] = ()) -> Nor
         split_first, split_last = split_full_name(f["full_name"])
         first_raw = first_raw or split_first
         last_raw = last_raw or split_last
-    first = normalise_name(first_raw)
+    first = normalise_first_name(first_raw)
     last = normalise_name(last_raw)
     # A till's filler split over both boxes ("Walk" "In", "Cash" "Sale") is no one's name.
     if first_raw and last_raw:

@@ -112,6 +112,22 @@ def normalise_name(raw: str | None) -> Cleaned[str]:
     return ok(" ".join(tokens))
 
 
+@lru_cache(maxsize=32_768)
+def normalise_first_name(raw: str | None) -> Cleaned[str]:
+    """normalise_name, less the middle initials typed after a given name ("Thomas D." →
+    "thomas"): tills and forms often take them in the first-name box. An initial tells
+    nothing a full name does not, and beside a mistyped name ("tohmas d") it hid the
+    name's nearness to its other spellings, so that a shopper's own e-mail looked shared
+    by two people."""
+    cleaned = normalise_name(raw)
+    if cleaned.value is None or " " not in cleaned.value:
+        return cleaned
+    tokens = cleaned.value.split()
+    while len(tokens) > 1 and len(tokens[-1]) == 1 and len(tokens[0]) > 1:
+        tokens.pop()
+    return ok(" ".join(tokens))
+
+
 def _clean_tokens(tokens: list[str]) -> list[str]:
     """Trim punctuation around raw-cased tokens and drop honorifics and suffixes."""
     trimmed = [t for t in (tok.strip(_TOKEN_TRIM) for tok in tokens) if t]
