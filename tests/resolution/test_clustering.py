@@ -151,6 +151,20 @@ def test_result_does_not_depend_on_edge_order() -> None:
         assert _run(shuffled, n, firsts=firsts) == first
 
 
+def _random_edges(rng: np.random.Generator, n: int, count: int) -> list[tuple[int, int, float]]:
+    """``count`` random pairs (some dropped: a record with itself) of n records, weighed."""
+    return [
+        (int(min(a, b)), int(max(a, b)), float(w))
+        for a, b, w in zip(
+            rng.integers(0, n, count),
+            rng.integers(0, n, count),
+            rng.choice([6.0, 9.0, 14.0, 30.0], count),
+            strict=True,
+        )
+        if a != b
+    ]
+
+
 def test_components_without_conflicts_join_whole_as_the_greedy_walk_would() -> None:
     # Sparse random graphs: many components hold one value per column (joined at once),
     # the rest conflict (walked edge by edge). A self cannot-link, which forbids nothing,
@@ -158,16 +172,7 @@ def test_components_without_conflicts_join_whole_as_the_greedy_walk_would() -> N
     rng = np.random.default_rng(11)
     for _ in range(20):
         n = 80
-        edges = [
-            (int(min(a, b)), int(max(a, b)), float(w))
-            for a, b, w in zip(
-                rng.integers(0, n, 70),
-                rng.integers(0, n, 70),
-                rng.choice([6.0, 9.0, 14.0, 30.0], 70),
-                strict=True,
-            )
-            if a != b
-        ]
+        edges = _random_edges(rng, n, 70)
         columns = {
             "firsts": [rng.choice(["ann", "anne", "bob", None, None]) for _ in range(n)],
             "dobs": [rng.choice(["1980-01-02", "1991-05-06", None, None, None]) for _ in range(n)],
@@ -185,16 +190,7 @@ def _random_run(seed: int, **kwargs: object) -> list[int]:
     must-link joining two of them and a cannot-link."""
     rng = np.random.default_rng(seed)
     n = 400
-    edges = [
-        (int(min(a, b)), int(max(a, b)), float(w))
-        for a, b, w in zip(
-            rng.integers(0, n, 500),
-            rng.integers(0, n, 500),
-            rng.choice([6.0, 9.0, 14.0, 30.0], 500),
-            strict=True,
-        )
-        if a != b
-    ]
+    edges = _random_edges(rng, n, 500)
     columns = {
         "firsts": [rng.choice(["ann", "bob", "cy", None]) for _ in range(n)],
         "dobs": [rng.choice(["1980-01-02", "1991-05-06", None, None]) for _ in range(n)],
