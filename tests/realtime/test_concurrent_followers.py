@@ -11,9 +11,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from test_consistency import _TRAITS, _partition, _rows
 
-from kenning.services import matching
+from kenning.resolution.pipeline import RecordTable
+from kenning.services import identity, matching
 from kenning.services.follow import IndexedRun, finish_pending, follow, index_run
-from kenning.services.identity import MODEL_NAME
+from kenning.services.identity import MODEL_NAME, resolve_store
 from kenning.services.matching import ModelCache, Plan, place, plan_resolution
 from kenning.services.sources import add_source
 from kenning.store import Store, open_store
@@ -173,3 +174,28 @@ def test_records_a_follower_left_unplaced_are_resolved_when_one_starts(
     finish_pending(store, models)
     assert store.pending(1) == []
     assert _partition(store.customer_assignments()) == expected
+
+
+def test_a_batch_run_settles_what_followers_left_pending_unless_indexed_again(
+    store: Store, app_client: TestClient, batch_retailer: Path, monkeypatch: Any
+) -> None:
+    """Records a follower indexed and did not place are placed by a batch run, and wait no
+    more; one indexed again while the batch run worked stays pending, for its new values."""
+    key = _web(store, batch_retailer)
+    models = ModelCache()
+    _identify(app_client, key, {"ann": ANN, "raj": RAJ})
+    assert index_run(store, models)[1] is not None
+    assert store.pending(10) == [("web", "ann"), ("web", "raj")]
+    loaded = identity.load_table
+
+    def raj_again_meanwhile(batch_store: Store) -> RecordTable:
+        table = loaded(batch_store)
+        again = {"userId": "raj", "traits": {**RAJ, "phone": "07700 900123"}, "messageId": "r2"}
+        assert app_client.post("/v1/identify", json=again, auth=(key, "")).status_code == 200
+        assert index_run(store, models)[1] is not None
+        return table
+
+    monkeypatch.setattr(identity, "load_table", raj_again_meanwhile)
+    resolve_store(store)
+    assert store.pending(10) == [("web", "raj")]
+    assert store.customer_of("web", "ann") is not None

@@ -36,6 +36,8 @@ MODEL_NAME = "default"
 RecordKey = tuple[str, str]
 LabelledPair = tuple[RecordKey, RecordKey, bool]
 # two records, and whether one person
+# Pending records read at most by a batch run: followers leave a run's few hundred.
+PENDING_READ = 1_000_000
 
 
 @dataclass
@@ -98,6 +100,7 @@ def _resolve_store(
 ) -> ResolveOutcome:
     say = progress or (lambda _: None)
     say("loading records")
+    generation = store.identity_generation()  # before the read: see _settled_pending
     table = load_table(store)
     stored = None if retrain else store.load_model(MODEL_NAME)
     model = Model.from_dict(stored) if stored else None
@@ -126,6 +129,7 @@ def _resolve_store(
     ]
     say("saving")
     with store.transaction():
+        settled = _settled_pending(store, table, generation)
         if model is None:
             store.save_model(MODEL_NAME, resolution.model.to_dict())
         store.save_model(SETTINGS_NAME, (settings or ResolutionSettings()).model_dump(mode="json"))
@@ -137,6 +141,7 @@ def _resolve_store(
             remove=_vanished(store, previous, table.keys),
         )
         store.append_identity_changes(change_rows(changes))
+        store.remove_pending(settled)
     return ResolveOutcome(
         records=len(table),
         customers=len(ids),
@@ -149,6 +154,19 @@ def _resolve_store(
         rows_written=written,
         warnings=list(resolution.blocking.warnings),
     )
+
+
+def _settled_pending(store: Store, table: RecordTable, generation: int) -> list[RecordKey]:
+    """The records a follower indexed and has not placed (pending) that this run places
+    with the values it read: those indexed again since ``generation`` (read before the
+    records) stay pending, for the follower to resolve with their new values."""
+    pending = store.pending(PENDING_READ)
+    if not pending:
+        return []
+    since = store.written_since(generation, "v")
+    if since is None:  # what was written meanwhile cannot be told: leave them all
+        return []
+    return [key for key in table.index(pending) if key not in since]
 
 
 def keep_sharing(store: Store, features: Features) -> None:

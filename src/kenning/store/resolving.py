@@ -99,16 +99,32 @@ class ResolvingTables(SqlHooks):
         if gen % 100 == 0:
             self._execute("DELETE FROM identity_writes WHERE gen <= ?", (gen - KEEP_GENERATIONS,))
 
+    def _tags_since(self, gen: int) -> list[str] | None:
+        """The tags written after generation ``gen``; None when they cannot all be told (a
+        write of everything, or writes in between forgotten)."""
+        oldest = self._query("SELECT MIN(gen) FROM identity_writes")[0][0]
+        if oldest is not None and int(oldest) > gen + 1:
+            return None
+        rows = self._query("SELECT tag FROM identity_writes WHERE gen > ?", (gen,))
+        written = [str(tag) for (tag,) in rows]
+        return None if EVERYTHING in written else written
+
     def changed_since(self, gen: int, read: Mapping[str, Collection[Any]]) -> bool:
         """Whether a write after generation ``gen`` changed any of what was ``read`` (by
         kind of tag, the values read)."""
-        oldest = self._query("SELECT MIN(gen) FROM identity_writes")[0][0]
-        if oldest is not None and int(oldest) > gen + 1:
-            return True  # the writes in between are forgotten
-        for (tag,) in self._query("SELECT tag FROM identity_writes WHERE gen > ?", (gen,)):
-            if tag == EVERYTHING:
-                return True
+        written = self._tags_since(gen)
+        if written is None:
+            return True
+        for tag in written:
             kind, value = _value(tag)
             if value in read.get(kind, ()):
                 return True
         return False
+
+    def written_since(self, gen: int, kind: str) -> set[Any] | None:
+        """The values of tags of ``kind`` written after generation ``gen`` (None: they
+        cannot all be told, see _tags_since)."""
+        written = self._tags_since(gen)
+        if written is None:
+            return None
+        return {value for k, value in map(_value, written) if k == kind}
