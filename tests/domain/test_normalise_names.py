@@ -174,4 +174,7 @@ def test_middle_initials_in_the_first_name_box_are_dropped() -> None:
     assert first("Jamie Lee") == "jamie lee"  # a given name of two words stays whole
     assert first("J Thomas") == "j thomas"  # an initial first is the given name's
     assert first("J") == "j"
+    assert first("Customer A") is first("Guest G") is None  # fillers stay fillers
+    assert first("Jr A") is None
+    assert first("欧阳 明") == "欧阳 明"  # one character is a syllable there
     assert normalise_name("Thomas D").value == "thomas d"  # full names keep them

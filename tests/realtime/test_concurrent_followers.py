@@ -199,3 +199,20 @@ def test_a_batch_run_settles_what_followers_left_pending_unless_indexed_again(
     resolve_store(store)
     assert store.pending(10) == [("web", "raj")]
     assert store.customer_of("web", "ann") is not None
+
+
+def test_a_plan_of_new_and_known_shoppers_is_in_key_order(
+    store: Store, app_client: TestClient, batch_retailer: Path
+) -> None:
+    """A new shopper's record and a known shopper's, planned together, come in key order
+    with each customer named by its smallest record, as placing expects."""
+    key = _web(store, batch_retailer)
+    models = ModelCache()
+    _identify(app_client, key, {"ann": ANN})
+    follow(store, models)
+    _identify(app_client, key, {"ann-web": ANN, "raj": RAJ})
+    _, run = index_run(store, models)
+    assert run is not None
+    plan = _plan(store, run)
+    assert plan.keys == sorted(plan.keys) == [("web", "ann"), ("web", "ann-web"), ("web", "raj")]
+    assert plan.labels.tolist() == [0, 0, 2]

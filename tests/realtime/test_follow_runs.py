@@ -58,3 +58,28 @@ def test_the_server_s_follower_resolves_what_a_failed_run_left_pending_first() -
     assert second.wait(10)
     follower.stop()
     assert calls[:4] == ["recover", "run", "recover", "run"]
+
+
+def test_a_recovery_that_fails_does_not_stop_the_server_s_follower() -> None:
+    """Records that cannot be resolved again (the recovery fails) leave the log followed."""
+    calls: list[str] = []
+    runs = threading.Event()
+
+    def recover() -> None:
+        calls.append("recover")
+        raise RuntimeError("a pending record cannot be resolved")
+
+    def run() -> FollowOutcome:
+        calls.append("run")
+        if calls.count("run") == 2:
+            runs.set()
+        return FollowOutcome()
+
+    errors: list[BaseException] = []
+    follower = Follower(run, interval=0.01, recover=recover, on_error=errors.append)
+    follower.start()
+    follower.poke()
+    assert runs.wait(10)
+    follower.stop()
+    assert calls[:4] == ["recover", "run", "recover", "run"]
+    assert errors and all(isinstance(e, RuntimeError) for e in errors)

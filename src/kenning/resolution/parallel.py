@@ -4,7 +4,9 @@ work is split in two instead, one half in a forked copy of the process (`beside`
 
 from __future__ import annotations
 
+import gc
 import os
+import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -44,15 +46,22 @@ def in_threads(work: Callable[[A], T], items: Iterable[A], *, records: int) -> l
 def beside(other: Callable[[], bytes], mine: Callable[[], T]) -> tuple[bytes | None, T]:
     """``mine`` here while ``other`` runs in a forked copy of this process: for pure-Python
     work, which holds the GIL, so threads would only take turns. Returns what ``other``
-    returned, or None where it could not run there (no fork, one core, or it failed):
-    the caller then does that part itself. The copy shares the memory until it writes, and
-    leaves with os._exit: nothing of this process (files, connections) is closed twice."""
+    returned, or None where it could not run there (no fork, one core, no memory for a
+    copy, or it failed): the caller then does that part itself. The copy shares the memory
+    until it writes, and leaves with os._exit: nothing of this process (files,
+    connections) is closed or flushed twice."""
     if not hasattr(os, "fork") or _CORES < 2:
         return None, mine()
     read, write = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no memory or processes for a copy
+        os.close(read)
+        os.close(write)
+        return None, mine()
     if pid == 0:  # pragma: no cover - the copy; coverage does not follow it
         os.close(read)
+        gc.disable()  # a collection would copy the shared pages and run others' finalisers
         code = 1
         try:
             data = other()
@@ -62,11 +71,16 @@ def beside(other: Callable[[], bytes], mine: Callable[[], T]) -> tuple[bytes | N
         finally:
             os._exit(code)
     os.close(write)
+    status = 1
     try:
         result = mine()
-    finally:
-        with os.fdopen(read, "rb") as pipe:
+        with os.fdopen(read, "rb", closefd=False) as pipe:
             data = pipe.read()  # the copy waits here for its answer to be taken
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)  # its half is of no use now
+        raise
+    finally:
+        os.close(read)
         _, status = os.waitpid(pid, 0)
     whole = len(data) >= 8 and int.from_bytes(data[:8], "little") == len(data) - 8
     return (data[8:] if status == 0 and whole else None), result

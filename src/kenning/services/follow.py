@@ -460,14 +460,24 @@ class Follower:
         while not self._stop.is_set():
             self._wake.wait(self._interval)
             self._wake.clear()
-            try:
-                if left_over and self._recover:
-                    self._recover()
-                left_over = False
-                while not self._stop.is_set() and self._run().events:
-                    pass
-            except Exception as exc:  # keep following; the failed run rolled back
+            if left_over:
+                # A record that cannot be resolved must not stop the log being followed:
+                # recovering is tried again after the next run.
+                left_over = not self._attempt(self._recover or (lambda: None))
+            if not self._attempt(self._follow):
                 left_over = True
-                if self._on_error:
-                    self._on_error(exc)
                 self._stop.wait(self._interval)
+
+    def _follow(self) -> None:
+        while not self._stop.is_set() and self._run().events:
+            pass
+
+    def _attempt(self, work: Callable[[], object]) -> bool:
+        """Run ``work``; whether it succeeded (a failure rolled back and is reported)."""
+        try:
+            work()
+        except Exception as exc:
+            if self._on_error:
+                self._on_error(exc)
+            return False
+        return True

@@ -407,13 +407,21 @@ def plan_resolution(
     if not alone:
         return plan
     n, each = len(alone), np.arange(len(alone))
+    keys = alone + plan.keys
+    # In key order, as placing expects (the smallest key of a customer names it); both
+    # parts are in key order already, so each customer's smallest record stays so.
+    order = np.array(sorted(range(len(keys)), key=keys.__getitem__), np.int64)
+    at = np.empty_like(order)
+    at[order] = np.arange(len(order))
+    labels = np.concatenate([each, plan.labels + n])
+    components = np.concatenate([each, plan.components + n])
     read = {**plan.read, "p": {*plan.read.get("p", ()), *alone}}
     return Plan(
         list(focus),
         list(asked),
-        alone + plan.keys,
-        np.concatenate([each, plan.labels + n]),
-        np.concatenate([each, plan.components + n]),
+        [keys[i] for i in order.tolist()],
+        at[labels[order]],
+        at[components[order]],
         linked.generation,
         read,
     )

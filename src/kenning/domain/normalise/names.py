@@ -123,9 +123,13 @@ def normalise_first_name(raw: str | None) -> Cleaned[str]:
     if cleaned.value is None or " " not in cleaned.value:
         return cleaned
     tokens = cleaned.value.split()
-    while len(tokens) > 1 and len(tokens[-1]) == 1 and len(tokens[0]) > 1:
-        tokens.pop()
-    return ok(" ".join(tokens))
+    given = list(tokens)
+    # Latin letters only: in other scripts one character is a syllable, not an initial.
+    while len(given) > 1 and len(given[-1]) == 1 and given[-1].isascii() and len(given[0]) > 1:
+        given.pop()
+    if len(given) == len(tokens):
+        return cleaned
+    return normalise_name(" ".join(given))  # judged again: "Customer A" is a till's filler
 
 
 def _clean_tokens(tokens: list[str]) -> list[str]:
