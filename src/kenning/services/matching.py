@@ -400,31 +400,11 @@ def plan_resolution(
     link to directly (scored first, against their candidates), and of their must-link
     partners. Those whole components are resolved again together; new records that link
     to nothing are each a customer of their own."""
-    linked, alone, rest, rest_asked = _split(store, focus, asked, model, settings)
+    linked, alone, rest, _ = _split(store, focus, asked, model, settings)
     if not rest:
         return _alone_plan(linked, alone)
-    plan = _components_plan(store, linked, rest, rest_asked, model, settings)
-    if not alone:
-        return plan
-    n, each = len(alone), np.arange(len(alone))
-    keys = alone + plan.keys
-    # In key order, as placing expects (the smallest key of a customer names it); both
-    # parts are in key order already, so each customer's smallest record stays so.
-    order = np.array(sorted(range(len(keys)), key=keys.__getitem__), np.int64)
-    at = np.empty_like(order)
-    at[order] = np.arange(len(order))
-    labels = np.concatenate([each, plan.labels + n])
-    components = np.concatenate([each, plan.components + n])
-    read = {**plan.read, "p": {*plan.read.get("p", ()), *alone}}
-    return Plan(
-        list(focus),
-        list(asked),
-        [keys[i] for i in order.tolist()],
-        at[labels[order]],
-        at[components[order]],
-        linked.generation,
-        read,
-    )
+    # One plan, the lone records in it as the customers of their own they are.
+    return _components_plan(store, linked, focus, asked, model, settings)
 
 
 def place(store: Store, plan: Plan, model: Model, settings: ResolutionSettings) -> MatchOutcome:
