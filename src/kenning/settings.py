@@ -5,7 +5,7 @@ Never instantiated at import time: the CLI and the app factory build one and pas
 
 from __future__ import annotations
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kenning.domain.normalise import normalise_country
@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     lapsed_days: int = 365
     # How long a sign-up verification code stays valid.
     verification_ttl_seconds: int = 600
+    # Sign-up codes issued within an hour to one mailbox (every spelling of it: case, tags,
+    # Gmail's dots) and at the request of one client address (whatever the e-mails).
+    signup_codes_per_address: int = Field(default=5, ge=1)
+    signup_codes_per_client: int = Field(default=20, ge=1)
 
     @field_validator("markets")
     @classmethod

@@ -11,6 +11,9 @@ CODE_DIGITS = 6
 MAX_ATTEMPTS = 5
 # Codes one e-mail address may be sent within an hour (whoever asks).
 MAX_CODES_PER_HOUR = 5
+# Codes one client (an IP address) may ask for within an hour, whatever the addresses: a
+# shop's own server asking for all its shoppers needs more (KENNING_SIGNUP_CODES_PER_CLIENT).
+CODES_PER_CLIENT_PER_HOUR = 20
 
 
 def new_code() -> str:

@@ -6,6 +6,8 @@ already gave (to prefill checkout) and her favourite stores."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from typing import Any
 from kenning.domain.normalise import normalise_email
 from kenning.domain.refusals import Refusal
 from kenning.profiles.codes import (
+    CODES_PER_CLIENT_PER_HOUR,
     MAX_ATTEMPTS,
     MAX_CODES_PER_HOUR,
     code_matches,
@@ -25,12 +28,15 @@ from kenning.profiles.golden import distinct_addresses, golden_record
 from kenning.profiles.greeting import greeting
 from kenning.profiles.traits import favourite_stores, owned_by_category
 from kenning.services.customers import lookup
-from kenning.services.mail import send_mail
+from kenning.services.mail import MailError, send_mail
 from kenning.services.profile import ProfileSettings, gather
 from kenning.store import Store
 from kenning.store.activity import Verification
 
+log = logging.getLogger("kenning.accounts")
+
 # (recipient, subject, body): how a code leaves; tests and the demo may plug in their own.
+# It raises when the code could not be sent (the code is then withdrawn).
 Sender = Callable[[str, str, str], None]
 
 
@@ -40,15 +46,28 @@ class AccountSettings:
     mail_from: str = "Kenning <no-reply@kenning.local>"
     ttl_seconds: int = 600
     profile: ProfileSettings = field(default_factory=ProfileSettings)
+    # Codes issued within an hour to one mailbox (however spelt) and at one client's request.
+    codes_per_address: int = MAX_CODES_PER_HOUR
+    codes_per_client: int = CODES_PER_CLIENT_PER_HOUR
 
 
 def smtp_sender(settings: AccountSettings) -> Sender:
     def send(recipient: str, subject: str, body: str) -> None:
         if not settings.smtp_url:
             raise Refusal("unavailable", "no mail server configured (KENNING_SMTP_URL)")
-        send_mail(settings.smtp_url, settings.mail_from, recipient, subject, body)
+        try:
+            send_mail(settings.smtp_url, settings.mail_from, recipient, subject, body)
+        except MailError as exc:
+            log.warning("sign-up code not sent: %s", exc)
+            raise Refusal("unavailable", "the code could not be sent; try again later") from exc
 
     return send
+
+
+def client_key(client: str) -> str:
+    """What is kept of a client's address to ration it: a hash (the address itself is not
+    needed, and is personal data)."""
+    return hashlib.sha256(client.encode()).hexdigest()[:32]
 
 
 def _known_customer(store: Store, email: str) -> str:
@@ -69,45 +88,70 @@ def _known_customer(store: Store, email: str) -> str:
 
 
 def start(
-    store: Store, email: str, settings: AccountSettings, now: datetime, send: Sender
+    store: Store,
+    email: str,
+    settings: AccountSettings,
+    now: datetime,
+    send: Sender,
+    client: str | None = None,
 ) -> dict[str, Any]:
-    """Send a code to ``email``; the answer never says whether the e-mail is known."""
-    cleaned = normalise_email(email).value
-    if cleaned is None:
+    """Send a code to ``email``; the answer never says whether the e-mail is known.
+
+    Codes are rationed per mailbox (the normalised address, so that tags and Gmail's dots
+    give no more) and per ``client`` (the requester's address; None for callers that are
+    not one). The code is recorded, counting against both, before it is sent, and
+    withdrawn when sending fails."""
+    mailbox = normalise_email(email).value
+    if mailbox is None:
         raise Refusal("invalid", f"{email!r} is not a usable e-mail address")
     address = email.strip().lower()
+    requester = client_key(client) if client is not None else ""
     verification_id = "av_" + secrets.token_urlsafe(16)
     code = new_code()
     expires = now + timedelta(seconds=settings.ttl_seconds)
     recent = (now - timedelta(hours=1) + timedelta(seconds=settings.ttl_seconds)).isoformat()
+    customer_id = _known_customer(store, email)
     with store.transaction():
-        if store.codes_sent_since(address, recent) >= MAX_CODES_PER_HOUR:
+        store.serialise_signups()  # the count and the new code, together
+        if store.codes_to_mailbox_since(mailbox, recent) >= settings.codes_per_address:
             raise Refusal("too_many_requests", "too many codes for this e-mail; try later")
+        if requester and store.codes_to_client_since(requester, recent) >= (
+            settings.codes_per_client
+        ):
+            raise Refusal("too_many_requests", "too many codes asked for; try later")
         store.add_verification(
             Verification(
                 verification_id,
-                _known_customer(store, email),
+                customer_id,
                 address,
                 hash_code(verification_id, code),
                 expires.isoformat(),
                 0,
                 None,
+                mailbox,
+                requester,
             )
         )
     minutes = max(1, settings.ttl_seconds // 60)
-    send(
-        address,
-        f"Your code: {code}",
-        f"Your verification code is {code}. It is valid for {minutes} minutes.\n\n"
-        "If you did not ask for it, ignore this e-mail.",
-    )
+    try:
+        send(
+            address,
+            f"Your code: {code}",
+            f"Your verification code is {code}. It is valid for {minutes} minutes.\n\n"
+            "If you did not ask for it, ignore this e-mail.",
+        )
+    except BaseException:
+        store.drop_verification(verification_id)  # never sent: it uses up no quota
+        raise
     return {"verification_id": verification_id, "expires_at": expires.isoformat()}
 
 
 def verify(
     store: Store, verification_id: str, code: str, settings: AccountSettings, now: datetime
 ) -> dict[str, Any]:
-    """Check the code; when right, what the shop may now know of her."""
+    """Check the code; when right, what the shop may now know of her. Each guess is
+    counted by one conditional update, so concurrent guesses get no more than the
+    attempts allowed, and a right code is used once."""
     with store.transaction():
         found = store.verification(verification_id)
         if found is None:
@@ -116,17 +160,21 @@ def verify(
             raise Refusal("conflict", "this code has been used; start again")
         if datetime.fromisoformat(found.expires_at) <= now:
             raise Refusal("expired", "the code has expired; start again")
-        if found.attempts >= MAX_ATTEMPTS:
+        attempts = store.take_verification_attempt(verification_id, MAX_ATTEMPTS)
+        if attempts is None:
+            used = store.verification(verification_id)
+            if used is not None and used.verified_at is not None:
+                raise Refusal("conflict", "this code has been used; start again")
             raise Refusal("too_many_attempts", "too many wrong codes; start again")
-        store.count_verification_attempt(verification_id)
         if not code_matches(verification_id, code, found.code_hash):
-            left = MAX_ATTEMPTS - found.attempts - 1
+            left = MAX_ATTEMPTS - attempts
             raise_later = Refusal("wrong_code", f"wrong code; {left} attempts left")
-        else:
+        elif store.mark_verified(verification_id, now.isoformat()):
             raise_later = None
-            store.mark_verified(verification_id, now.isoformat())
+        else:
+            raise_later = Refusal("conflict", "this code has been used; start again")
     if raise_later is not None:
-        raise raise_later
+        raise raise_later  # after the commit: the attempt counts
     answer: dict[str, Any] = {"email": found.email, "known": bool(found.customer_id)}
     if found.customer_id:
         answer.update(history(store, found.customer_id, settings.profile))

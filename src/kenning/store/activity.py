@@ -47,6 +47,10 @@ class Verification:
     expires_at: str
     attempts: int
     verified_at: str | None
+    # The normalised address and the (hashed) client the code was issued to: what the
+    # limits count.
+    mailbox: str = ""
+    client: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,36 +226,58 @@ class ActivityTables(SqlHooks):
     def add_verification(self, v: Verification) -> None:
         self._execute(
             "INSERT INTO account_verifications (id, customer_id, email, code_hash, expires_at, "
-            "attempts, verified_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (v.id, v.customer_id, v.email, v.code_hash, v.expires_at, v.attempts, v.verified_at),
-        )
+            "attempts, verified_at, mailbox, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (v.id, v.customer_id, v.email, v.code_hash, v.expires_at, v.attempts, v.verified_at,
+             v.mailbox, v.client),
+        )  # fmt: skip
+
+    def drop_verification(self, verification_id: str) -> None:
+        """Forget a code that never left (its sending failed): it counts against no limit."""
+        self._execute("DELETE FROM account_verifications WHERE id = ?", (verification_id,))
 
     def verification(self, verification_id: str) -> Verification | None:
         rows = self._query(
-            "SELECT id, customer_id, email, code_hash, expires_at, attempts, verified_at "
-            "FROM account_verifications WHERE id = ?",
+            "SELECT id, customer_id, email, code_hash, expires_at, attempts, verified_at, "
+            "mailbox, client FROM account_verifications WHERE id = ?",
             (verification_id,),
         )
         return Verification(*rows[0]) if rows else None
 
-    def codes_sent_since(self, email: str, expires_after: str) -> int:
-        """Codes sent to ``email`` that expire after ``expires_after`` (recent ones)."""
+    def codes_to_mailbox_since(self, mailbox: str, expires_after: str) -> int:
+        """Codes issued to ``mailbox`` that expire after ``expires_after`` (recent ones)."""
         rows = self._query(
-            "SELECT COUNT(*) FROM account_verifications WHERE email = ? AND expires_at > ?",
-            (email, expires_after),
+            "SELECT COUNT(*) FROM account_verifications WHERE mailbox = ? AND expires_at > ?",
+            (mailbox, expires_after),
         )
         return int(rows[0][0])
 
-    def count_verification_attempt(self, verification_id: str) -> None:
-        self._execute(
-            "UPDATE account_verifications SET attempts = attempts + 1 WHERE id = ?",
-            (verification_id,),
+    def codes_to_client_since(self, client: str, expires_after: str) -> int:
+        """Codes issued at the request of ``client`` that expire after ``expires_after``."""
+        rows = self._query(
+            "SELECT COUNT(*) FROM account_verifications WHERE client = ? AND expires_at > ?",
+            (client, expires_after),
         )
+        return int(rows[0][0])
 
-    def mark_verified(self, verification_id: str, at: str) -> None:
-        self._execute(
-            "UPDATE account_verifications SET verified_at = ? WHERE id = ?", (at, verification_id)
+    def take_verification_attempt(self, verification_id: str, max_attempts: int) -> int | None:
+        """Count one attempt at an unused code, in one statement so that concurrent guesses
+        are counted one by one; the attempts so far, or None when it has had
+        ``max_attempts`` already or has been used."""
+        rows = self._query(
+            "UPDATE account_verifications SET attempts = attempts + 1 "
+            "WHERE id = ? AND attempts < ? AND verified_at IS NULL RETURNING attempts",
+            (verification_id, max_attempts),
         )
+        return int(rows[0][0]) if rows else None
+
+    def mark_verified(self, verification_id: str, at: str) -> bool:
+        """Mark the code used; False when it was already (by a concurrent request)."""
+        rows = self._query(
+            "UPDATE account_verifications SET verified_at = ? "
+            "WHERE id = ? AND verified_at IS NULL RETURNING id",
+            (at, verification_id),
+        )
+        return bool(rows)
 
     # ----------------------------------------------------------------- the outbox
     def queue_mail(self, key: str, recipient: str, subject: str, body: str, at: str) -> None:
@@ -269,6 +295,29 @@ class ActivityTables(SqlHooks):
             (limit,),
         )
         return [Mail(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+    def claim_mail(self, claimer: str, at: str, stale_before: str) -> Mail | None:
+        """The oldest unsent message no one else holds, now held by ``claimer``: unclaimed,
+        or claimed before ``stale_before`` by a sender that must have died. Others
+        claiming at the same time pass over it (PostgreSQL) or wait their turn (SQLite's
+        write lock), so each message has one sender."""
+        rows = self._query(
+            "UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ("
+            "SELECT id FROM outbox WHERE sent_at IS NULL "
+            "AND (claimed_at IS NULL OR claimed_at < ?) "
+            f"ORDER BY id LIMIT 1{self._skip_locked}"
+            ") RETURNING id, key, recipient, subject, body",
+            (claimer, at, stale_before),
+        )
+        return Mail(int(rows[0][0]), *rows[0][1:]) if rows else None
+
+    def release_mail(self, mail_id: int, claimer: str) -> None:
+        """Give up ``claimer``'s hold on a message it could not send (the next run tries)."""
+        self._execute(
+            "UPDATE outbox SET claimed_by = NULL, claimed_at = NULL "
+            "WHERE id = ? AND claimed_by = ? AND sent_at IS NULL",
+            (mail_id, claimer),
+        )
 
     def mark_mail_sent(self, mail_id: int, at: str) -> None:
         self._execute("UPDATE outbox SET sent_at = ? WHERE id = ?", (at, mail_id))

@@ -33,6 +33,10 @@ def by_source(records: Iterable[tuple[str, str]]) -> Iterator[tuple[str, Sequenc
 
 
 class SqlHooks(ABC):
+    # Appended to a SELECT of rows a statement claims: concurrent claimers pass over rows
+    # another holds instead of waiting for them (a single-writer backend has no others).
+    _skip_locked = ""
+
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
         """All writes inside commit together or not at all; nesting is allowed."""
@@ -49,6 +53,11 @@ class SqlHooks(ABC):
     def _serialise_log(self) -> None:  # noqa: B027 (a hook most backends need not fill)
         """Make this transaction's appends to the event log commit in seq order, so that a
         follower never sees seq n+1 before n. A single-writer backend needs nothing."""
+
+    def serialise_signups(self) -> None:  # noqa: B027 (a hook most backends need not fill)
+        """Make this transaction the only one issuing sign-up codes until it ends: each
+        counts the codes already issued before adding one. A single-writer backend needs
+        nothing."""
 
     def serialise_identity(self) -> None:  # noqa: B027 (a hook most backends need not fill)
         """Make this transaction the only one changing customers until it ends (the

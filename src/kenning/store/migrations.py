@@ -575,4 +575,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        14,
+        "sign-up limits by mailbox and client; outbox claims",
+        (
+            # Codes are rationed per mailbox (the normalised address: every spelling of one
+            # Gmail box is one) and per client (a hash of its address), over the last hour.
+            "ALTER TABLE account_verifications ADD COLUMN mailbox TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE account_verifications ADD COLUMN client TEXT NOT NULL DEFAULT ''",
+            "UPDATE account_verifications SET mailbox = email",
+            "CREATE INDEX ix_account_verifications_mailbox ON account_verifications "
+            "(mailbox, expires_at)",
+            "CREATE INDEX ix_account_verifications_client ON account_verifications "
+            "(client, expires_at)",
+            # A sender claims a message before sending it, so that two never send one; a
+            # claim older than a while is a crashed sender's and may be taken over.
+            "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
+            "ALTER TABLE outbox ADD COLUMN claimed_at TEXT",
+            "CREATE INDEX ix_outbox_unsent ON outbox (id) WHERE sent_at IS NULL",
+        ),
+    ),
 )

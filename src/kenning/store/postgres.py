@@ -28,6 +28,7 @@ def _paramstyle(sql: str) -> str:
 
 class PostgresStore(OneStatementHolds, OneStatementLedger, Store):
     dialect = "postgresql"
+    _skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -55,6 +56,9 @@ class PostgresStore(OneStatementHolds, OneStatementLedger, Store):
 
     def serialise_identity(self) -> None:
         self._execute("SELECT pg_advisory_xact_lock(7292)")
+
+    def serialise_signups(self) -> None:
+        self._execute("SELECT pg_advisory_xact_lock(7293)")
 
     def _is_conflict(self, exc: Exception) -> bool:
         return isinstance(exc, psycopg.errors.UniqueViolation)
