@@ -1,12 +1,17 @@
 """Mail to customers over SMTP (``KENNING_SMTP_URL``): sign-up codes, sent at once, and
 repair updates, queued in the outbox in the transaction that records the status and sent
-after it commits (each once: a message is marked sent only when the server took it)."""
+after it commits (each once: a message is claimed by one sender, and marked sent only when
+the server took it)."""
 
 from __future__ import annotations
 
+import re
 import smtplib
+import ssl
+import uuid
+from datetime import timedelta
 from email.message import EmailMessage
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from kenning.services.inventory import utcnow
 from kenning.store import Store
@@ -20,29 +25,70 @@ STATUS_WORDS = {
 }
 
 
+# How long a sender's claim on a message holds: longer than any send takes (a send times
+# out after SEND_TIMEOUT), so only a sender that died leaves one to be taken over.
+CLAIM_SECONDS = 300
+SEND_TIMEOUT = 10
+_EMAIL = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
+
+
 class MailError(RuntimeError):
-    pass
+    """A message not sent; its text names no recipient (it is logged)."""
 
 
-def send_mail(smtp_url: str, sender: str, recipient: str, subject: str, body: str) -> None:
-    """Hand one message to the SMTP server of ``smtp_url`` (smtp://host:port)."""
+def masked(text: str) -> str:
+    """``text`` with every e-mail address in it hidden ("z***@f***"): for logs and errors."""
+    return _EMAIL.sub(lambda m: f"{m.group()[0]}***@{m.group().partition('@')[2][:1]}***", text)
+
+
+def send_mail(
+    smtp_url: str,
+    sender: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    tls: ssl.SSLContext | None = None,
+) -> None:
+    """Hand one message to the SMTP server of ``smtp_url``: smtp://host:port (STARTTLS
+    whenever the server offers it) or smtps://host:port (TLS from the start). Certificates
+    are verified against the system's authorities (``SSL_CERT_FILE`` names others) unless
+    ``tls`` says otherwise; a password is never sent over a connection in clear."""
     parts = urlsplit(smtp_url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise MailError(f"KENNING_SMTP_URL must be smtp://host:port, not {smtp_url!r}")
+        raise MailError("KENNING_SMTP_URL must be smtp://host:port or smtps://host:port")
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
     message["Subject"] = subject
     message.set_content(body)
     port = parts.port or (465 if parts.scheme == "smtps" else 25)
-    client = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
+    context = tls or ssl.create_default_context()
     try:
-        with client(parts.hostname, port, timeout=10) as smtp:
+        smtp = (
+            smtplib.SMTP_SSL(parts.hostname, port, timeout=SEND_TIMEOUT, context=context)
+            if parts.scheme == "smtps"
+            else smtplib.SMTP(parts.hostname, port, timeout=SEND_TIMEOUT)
+        )
+        with smtp:
+            smtp.ehlo()
+            if parts.scheme == "smtp" and smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
             if parts.username:
-                smtp.login(parts.username, parts.password or "")
+                if (
+                    parts.scheme == "smtp"
+                    and smtp.sock is not None
+                    and not isinstance(smtp.sock, ssl.SSLSocket)
+                ):
+                    raise MailError(
+                        f"{parts.hostname}:{port} offers no STARTTLS; the password is not "
+                        "sent in clear (use smtps://)"
+                    )
+                smtp.login(unquote(parts.username), unquote(parts.password or ""))
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"could not send mail through {parts.hostname}:{port}: {exc}") from exc
+        reason = masked(f"{type(exc).__name__}: {exc}")
+        raise MailError(f"could not send mail through {parts.hostname}:{port}: {reason}") from exc
 
 
 def _owner_email(store: Store, source: str, record_id: str) -> str | None:
@@ -88,14 +134,36 @@ def queue_repair_mail(store: Store, repair_id: str, status: str, at: str, store_
     return True
 
 
-def deliver_mail(store: Store, smtp_url: str, sender: str, limit: int = 100) -> int:
-    """Send what the outbox holds; returns how many were sent. Stops at the first failure
-    (the rest waits for the next run)."""
+def deliver_mail(
+    store: Store,
+    smtp_url: str,
+    sender: str,
+    limit: int = 100,
+    claim_seconds: int = CLAIM_SECONDS,
+) -> int:
+    """Send what the outbox holds; returns how many were sent. Each message is claimed
+    before it is sent, so that of several senders (the followers of `kenning serve`) one
+    sends it; one a sender claimed and never marked sent (it died) is taken over after
+    ``claim_seconds``. Stops at the first failure, giving that message back (the rest
+    waits for the next run)."""
     if not smtp_url:
         return 0
+    claimer = uuid.uuid4().hex
     sent = 0
-    for mail in store.pending_mail(limit):
-        send_mail(smtp_url, sender, mail.recipient, mail.subject, mail.body)
-        store.mark_mail_sent(mail.id, utcnow().isoformat())
+    while sent < limit:
+        now = utcnow()
+        stale = now - timedelta(seconds=claim_seconds)
+        with store.transaction():
+            mail = store.claim_mail(claimer, now.isoformat(), stale.isoformat())
+        if mail is None:
+            break
+        try:
+            send_mail(smtp_url, sender, mail.recipient, mail.subject, mail.body)
+        except BaseException:
+            with store.transaction():
+                store.release_mail(mail.id, claimer)
+            raise
+        with store.transaction():
+            store.mark_mail_sent(mail.id, utcnow().isoformat())
         sent += 1
     return sent
