@@ -141,7 +141,8 @@ def start(
             "If you did not ask for it, ignore this e-mail.",
         )
     except BaseException:
-        store.drop_verification(verification_id)  # never sent: it uses up no quota
+        with store.transaction():
+            store.drop_verification(verification_id)  # never sent: it uses up no quota
         raise
     return {"verification_id": verification_id, "expires_at": expires.isoformat()}
 
