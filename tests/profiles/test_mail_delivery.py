@@ -53,14 +53,16 @@ class OverlappingInbox(Inbox):
 
 
 class RefusingInbox(Inbox):
-    """Refuses every recipient while ``refusing`` is set."""
+    """Refuses the recipients in ``refused``."""
 
-    refusing = True
+    def __init__(self, *refused: str) -> None:
+        super().__init__()
+        self.refused = set(refused)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
-        if self.refusing:
+        if address in self.refused:
             return "550 5.1.1 no such mailbox"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -121,25 +123,44 @@ def test_a_crashed_sender_s_claim_expires(store: Store) -> None:
     assert len(inbox.messages) == 2
 
 
-def test_mail_that_fails_waits_for_the_next_run_and_no_log_names_her(
+def test_a_refused_recipient_holds_up_no_other_mail_and_no_log_names_her(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    inbox = RefusingInbox("owner.0@fastmail.co.uk")
+    with _serve(inbox) as where, caplog.at_level(logging.DEBUG):
+        url = f"smtp://{where}"
+        _queue(store, 3)
+        assert deliver_mail(store, url, FROM) == 2  # the others went
+        assert deliver_mail(store, url, FROM) == 0  # the refused one waits a while
+        inbox.refused.clear()
+        assert deliver_mail(store, url, FROM, claim_seconds=0) == 1  # then is tried again
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("kenning"))
+    assert "refused" in ours  # (the test's SMTP server logs her address: not ours)
+    assert "owner.0" not in ours and "fastmail" not in ours
+    assert sorted(m["To"] for m in inbox.messages)[0] == "owner.0@fastmail.co.uk"
+
+
+def test_mail_waits_while_the_server_is_down(
     store: Store, store_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    inbox = RefusingInbox()
-    with _serve(inbox) as where:
-        url = f"smtp://{where}"
-        _queue(store, 1)
-        with pytest.raises(MailError) as failed:
-            deliver_mail(store, url, FROM)
-        assert "owner.0" not in str(failed.value) and "fastmail" not in str(failed.value)
-        settings = Settings(database_url=store_url, smtp_url=url, mail_from=FROM)
-        with caplog.at_level(logging.DEBUG):
-            follow_and_mail(store, ModelCache(), settings)
-        ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("kenning"))
-        assert "mail not sent" in ours  # (the test's SMTP server logs her address: not ours)
-        assert "owner.0" not in ours and "fastmail" not in ours
-        inbox.refusing = False
-        assert deliver_mail(store, url, FROM) == 1  # released, not lost
-    assert [m["To"] for m in inbox.messages] == ["owner.0@fastmail.co.uk"]
+    port = _free_port()
+    url = f"smtp://127.0.0.1:{port}"
+    _queue(store, 2)
+    with pytest.raises(MailError) as failed:
+        deliver_mail(store, url, FROM)
+    assert "owner" not in str(failed.value)
+    settings = Settings(database_url=store_url, smtp_url=url, mail_from=FROM)
+    with caplog.at_level(logging.WARNING, logger="kenning"):
+        follow_and_mail(store, ModelCache(), settings)  # logs, does not fail
+    assert "mail not sent" in caplog.text and "owner" not in caplog.text
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert deliver_mail(store, url, FROM) == 2  # given back, not lost
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 2
 
 
 # ----------------------------------------------------------------- TLS

@@ -5,6 +5,7 @@ the server took it)."""
 
 from __future__ import annotations
 
+import logging
 import re
 import smtplib
 import ssl
@@ -15,6 +16,8 @@ from urllib.parse import unquote, urlsplit
 
 from kenning.services.inventory import utcnow
 from kenning.store import Store
+
+log = logging.getLogger("kenning.mail")
 
 STATUS_WORDS = {
     "received": "We have received your {product} for repair at {store}.",
@@ -33,7 +36,12 @@ _EMAIL = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
 
 
 class MailError(RuntimeError):
-    """A message not sent; its text names no recipient (it is logged)."""
+    """A message not sent; its text names no recipient (it is logged). ``refused`` when
+    the server would not take this message's recipient (others may well go)."""
+
+    def __init__(self, message: str, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 def masked(text: str) -> str:
@@ -61,8 +69,12 @@ def send_mail(
     message["To"] = recipient
     message["Subject"] = subject
     message.set_content(body)
-    port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError as exc:
+        raise MailError("KENNING_SMTP_URL has no usable port") from exc
     context = tls or ssl.create_default_context()
+    encrypted = parts.scheme == "smtps"
     try:
         smtp = (
             smtplib.SMTP_SSL(parts.hostname, port, timeout=SEND_TIMEOUT, context=context)
@@ -71,15 +83,12 @@ def send_mail(
         )
         with smtp:
             smtp.ehlo()
-            if parts.scheme == "smtp" and smtp.has_extn("starttls"):
+            if not encrypted and smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
                 smtp.ehlo()
+                encrypted = True
             if parts.username:
-                if (
-                    parts.scheme == "smtp"
-                    and smtp.sock is not None
-                    and not isinstance(smtp.sock, ssl.SSLSocket)
-                ):
+                if not encrypted:
                     raise MailError(
                         f"{parts.hostname}:{port} offers no STARTTLS; the password is not "
                         "sent in clear (use smtps://)"
@@ -88,7 +97,10 @@ def send_mail(
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         reason = masked(f"{type(exc).__name__}: {exc}")
-        raise MailError(f"could not send mail through {parts.hostname}:{port}: {reason}") from exc
+        raise MailError(
+            f"could not send mail through {parts.hostname}:{port}: {reason}",
+            refused=isinstance(exc, smtplib.SMTPRecipientsRefused),
+        ) from exc
 
 
 def _owner_email(store: Store, source: str, record_id: str) -> str | None:
@@ -144,8 +156,9 @@ def deliver_mail(
     """Send what the outbox holds; returns how many were sent. Each message is claimed
     before it is sent, so that of several senders (the followers of `kenning serve`) one
     sends it; one a sender claimed and never marked sent (it died) is taken over after
-    ``claim_seconds``. Stops at the first failure, giving that message back (the rest
-    waits for the next run)."""
+    ``claim_seconds``. A message whose recipient the server refuses keeps its claim, so it
+    is tried again only after ``claim_seconds`` while the others go; any other failure
+    stops the run, giving that message back (the rest waits for the next run)."""
     if not smtp_url:
         return 0
     claimer = uuid.uuid4().hex
@@ -159,6 +172,13 @@ def deliver_mail(
             break
         try:
             send_mail(smtp_url, sender, mail.recipient, mail.subject, mail.body)
+        except MailError as exc:
+            if exc.refused:
+                log.warning("mail %s refused, tried again later: %s", mail.id, exc)
+                continue
+            with store.transaction():
+                store.release_mail(mail.id, claimer)
+            raise
         except BaseException:
             with store.transaction():
                 store.release_mail(mail.id, claimer)
