@@ -5,6 +5,8 @@ Never instantiated at import time: the CLI and the app factory build one and pas
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -51,6 +53,12 @@ class Settings(BaseSettings):
     lapsed_days: int = 365
     # How long a sign-up verification code stays valid.
     verification_ttl_seconds: int = 600
+    # GET /readyz answers 503 while the oldest event the follower has not applied is older
+    # than this (new records are not yet found by lookups nor resolved).
+    ready_max_lag_seconds: float = 60.0
+    # The server's log lines: "text" for people, "json" (one object a line, a request id in
+    # each request's line) for log collectors.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("markets")
     @classmethod

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 from kenning.services.inventory import utcnow
+from kenning.services.telemetry import counting_mail, scrub
 from kenning.store import Store
 
 STATUS_WORDS = {
@@ -42,7 +43,9 @@ def send_mail(smtp_url: str, sender: str, recipient: str, subject: str, body: st
                 smtp.login(parts.username, parts.password or "")
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"could not send mail through {parts.hostname}:{port}: {exc}") from exc
+        # The server's answer may quote the recipient; this message is logged.
+        reason = f"could not send mail through {parts.hostname}:{port}: {exc}"
+        raise MailError(scrub(reason)) from exc
 
 
 def _owner_email(store: Store, source: str, record_id: str) -> str | None:
@@ -95,7 +98,8 @@ def deliver_mail(store: Store, smtp_url: str, sender: str, limit: int = 100) -> 
         return 0
     sent = 0
     for mail in store.pending_mail(limit):
-        send_mail(smtp_url, sender, mail.recipient, mail.subject, mail.body)
+        with counting_mail("outbox"):
+            send_mail(smtp_url, sender, mail.recipient, mail.subject, mail.body)
         store.mark_mail_sent(mail.id, utcnow().isoformat())
         sent += 1
     return sent
