@@ -8,8 +8,9 @@ import smtplib
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
+from kenning.domain.redact import scrub
 from kenning.services.inventory import utcnow
-from kenning.services.telemetry import counting_mail, scrub
+from kenning.services.telemetry import counting_mail
 from kenning.store import Store
 
 STATUS_WORDS = {

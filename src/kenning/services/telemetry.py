@@ -10,7 +10,6 @@ processes, prometheus-client's multiprocess mode adds up every process's files
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
@@ -78,15 +77,3 @@ def counted_sender(send: Callable[P, T], kind: str) -> Callable[P, T]:
             return send(*args, **kwargs)
 
     return counted
-
-
-# What looks like an e-mail address, or a phone number (nine digits or more, perhaps
-# spaced, dashed or with a leading +), in text bound for a log.
-_EMAIL = re.compile(r"[^\s@<>()\[\]'\",;:]+@[^\s@<>()\[\]'\",;:]+")
-_PHONE = re.compile(r"(?<![\w.])\+?\d(?:[ ()-]{0,2}\d){8,}(?![\w.])")
-
-
-def scrub(text: str) -> str:
-    """``text`` with e-mail addresses and phone numbers masked: for messages from other
-    systems (a mail server's refusal, a driver's error) that may quote them."""
-    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
