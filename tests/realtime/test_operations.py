@@ -360,9 +360,10 @@ def test_openapi_shows_the_error_shape_and_each_routes_errors(ops_client: TestCl
     assert {"401", "403", "404", "422"} <= set(answers("/v1/customers/{customer_id}", "get"))
     assert "404" not in answers("/v1/identity/changes", "get")
     lookup = answers("/v1/customers/lookup", "get")
-    assert {"401", "403", "422"} <= set(lookup)
+    assert {"401", "403", "409", "422"} <= set(lookup)
     assert {"400", "401", "413"} <= set(answers("/v1/batch", "post"))
-    assert {"401", "403", "413", "422", "429"} <= set(answers("/v1/accounts", "post"))
+    assert {"401", "403", "409", "413", "422", "429"} <= set(answers("/v1/accounts", "post"))
+    assert "409" not in answers("/v1/batch", "post")
     reservations = [
         (path, method)
         for path, item in document["paths"].items()

@@ -7,9 +7,12 @@ whole app, rather than in every router:
 - a write key (collection): 401, and 400 for messages refused;
 - a path parameter: 404 when what it names does not exist;
 - an ``Idempotency-Key``: 400 without one, 409 when it was used for another request;
-- a body (POST, PUT, PATCH): 413 when it is too large;
+- a body (POST, PUT, PATCH): 413 when it is too large, and 409 when the state forbids the
+  write (stock, funds, a used code), collection apart;
 - any parameter or body: 422 when it is not valid (instead of FastAPI's own shape);
-- sign-up (/v1/accounts…): 429 when too many codes or guesses were asked for.
+- sign-up (/v1/accounts…): 429 when too many codes or guesses were asked for;
+- and what single operations answer besides (_ALSO): a lookup's 409 for a value several
+  customers hold, a code's 410 once expired, 503 when no mail server is configured.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ _REF = f"#/components/schemas/{SCHEMA}"
 _FASTAPI_SCHEMAS = ("HTTPValidationError", "ValidationError")
 _LIMITED_PREFIXES = ("/v1/accounts",)  # sign-up: codes and guesses are rate limited
 _WRITES = ("post", "put", "patch")
+_ALSO = {
+    ("/v1/customers/lookup", "get"): {"409"},
+    ("/v1/accounts", "post"): {"503"},
+    ("/v1/accounts/verify", "post"): {"410"},
+}
 
 _DESCRIPTIONS = {
     "400": "Bad request: the `message` says what is wrong",
@@ -36,7 +44,9 @@ _DESCRIPTIONS = {
     "409": "Conflict with the current state, or the idempotency key was used for another request",
     "413": "The body is too large",
     "422": "A value is not valid: the `message` names it",
+    "410": "Expired: start again",
     "429": "Too many requests: try later",
+    "503": "A service Kenning needs is unavailable: try later",
 }
 
 
@@ -54,19 +64,20 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[str
     has_body = "requestBody" in operation
     if operation.get("security"):
         statuses |= {"401", "403"}
-    if "collection" in operation.get("tags", ()):
+    collection = "collection" in operation.get("tags", ())
+    if collection:
         statuses |= {"400", "401"}
     if any(p.get("in") == "path" for p in parameters):
         statuses.add("404")
     if any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters):
         statuses |= {"400", "409"}
     if method in _WRITES:
-        statuses.add("413")
+        statuses |= {"413"} if collection else {"409", "413"}
     if parameters or has_body:
         statuses.add("422")
     if path.startswith(_LIMITED_PREFIXES):
         statuses.add("429")
-    return statuses
+    return statuses | _ALSO.get((path, method), set())
 
 
 def _error_content() -> dict[str, Any]:
