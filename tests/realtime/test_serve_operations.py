@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -69,7 +70,10 @@ def test_serve_announces_logs_json_requests_and_counts_every_process(
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "serve.log"
+    # Its temporary folders (metrics, nudges) go here, to be seen removed at the end.
+    scratch = Path(tempfile.mkdtemp(prefix="ko-"))  # short: socket paths are limited
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env["TMPDIR"] = str(scratch)
     command = [sys.executable, "-m", "kenning", "--db", store_url, "serve", "--port", str(port),
                "--log-format", "json"]  # fmt: skip
     with log_path.open("wb") as log:
@@ -102,6 +106,8 @@ def test_serve_announces_logs_json_requests_and_counts_every_process(
     finally:
         server.terminate()
         server.wait(30)
+    assert list(scratch.iterdir()) == []  # cleaned up on SIGTERM
+    scratch.rmdir()
 
     output = log_path.read_text(encoding="utf-8")
     lines = [json.loads(line) for line in output.splitlines() if line.strip()]

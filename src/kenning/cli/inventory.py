@@ -187,6 +187,7 @@ def serve(
     import multiprocessing
     import os
     import shutil
+    import signal
     import tempfile
 
     # Every process counts into files of this folder, added up at each scrape (see
@@ -244,6 +245,9 @@ def serve(
         os.environ["KENNING_CHECKPOINTS_BY_FOLLOWER"] = "true"
     shown = f"[{host}]" if ":" in host else host
     announce.info("Kenning listening on http://%s:%d (docs at /docs)", shown, port)
+    # uvicorn stops on SIGTERM, then sends it to itself again: exit then, as SIGTERM
+    # would, but through the clean-up below (left undone, temporary folders pile up).
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn.run(
             "kenning.api.serve:app_from_environment",
@@ -266,6 +270,10 @@ def serve(
             shutil.rmtree(nudges, ignore_errors=True)
         if own_metrics:
             shutil.rmtree(os.environ.pop("PROMETHEUS_MULTIPROC_DIR"), ignore_errors=True)
+
+
+def _exit_on_signal(signum: int, _: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _follower(
