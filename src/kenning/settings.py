@@ -5,6 +5,8 @@ Never instantiated at import time: the CLI and the app factory build one and pas
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -55,6 +57,12 @@ class Settings(BaseSettings):
     # Gmail's dots) and at the request of one client address (whatever the e-mails).
     signup_codes_per_address: int = Field(default=5, ge=1)
     signup_codes_per_client: int = Field(default=20, ge=1)
+    # GET /readyz answers 503 while the oldest event the follower has not applied is older
+    # than this (new records are not yet found by lookups nor resolved).
+    ready_max_lag_seconds: float = 60.0
+    # The server's log lines: "text" for people, "json" (one object a line, a request id in
+    # each request's line) for log collectors.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("markets")
     @classmethod

@@ -10,7 +10,8 @@ from datetime import datetime
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from kenning.api import errors
+from kenning.api import docs, errors, openapi, ops
+from kenning.api.observability import RequestObserver
 from kenning.api.routers import (
     collect,
     customers,
@@ -33,6 +34,7 @@ from kenning.services.inventory import FavouriteStores, utcnow
 from kenning.services.matching import ModelCache
 from kenning.services.pricing import CustomerFacts, profile_customer_facts
 from kenning.services.profile import ProfileSettings, profile_favourite_stores
+from kenning.services.telemetry import counted_sender
 from kenning.settings import Settings
 from kenning.store.pool import StorePool
 
@@ -105,6 +107,8 @@ def create_app(
         summary="Customer data platform for retailers: one customer everywhere, stock everywhere.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served from the package's own files (see api/docs.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.pool = pool
@@ -114,7 +118,9 @@ def create_app(
     app.state.follower = nudger if nudger is not None and not settings.follow_events else follower
     app.state.customer_facts = customer_facts
     app.state.account_settings = account_settings
-    app.state.mail_sender = mail_sender or smtp_sender(account_settings)
+    app.state.mail_sender = counted_sender(
+        mail_sender or smtp_sender(account_settings), "signup_code"
+    )
     app.state.demo_key = demo_key
     errors.install(app)
     # Browsers send events from shops on other origins (analytics.js); the API takes keys in
@@ -136,4 +142,8 @@ def create_app(
     app.include_router(ledger.router)
     app.include_router(profiles.router)
     app.include_router(profiles.demo_router)
+    # Probes, metrics and docs; the request log and counters wrap everything else.
+    app.add_middleware(RequestObserver, metrics=ops.install(app, pool))
+    docs.install(app)
+    openapi.install(app)
     return app

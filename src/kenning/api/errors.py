@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,6 +37,32 @@ STATUS = {
     "unavailable": 503,
 }
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+# Every code an error answer carries (the OpenAPI document's enum, see api/openapi.py):
+# STATUS's, and those of the HTTP errors and the unexpected one below.
+ErrorCode = Literal[
+    "invalid",
+    "validation_error",
+    "not_found",
+    "insufficient_stock",
+    "coupon_exhausted",
+    "insufficient_funds",
+    "conflict",
+    "idempotency_mismatch",
+    "idempotency_key_required",
+    "unauthorized",
+    "forbidden",
+    "invalid_request",
+    "too_large",
+    "ambiguous",
+    "wrong_code",
+    "expired",
+    "too_many_attempts",
+    "too_many_requests",
+    "unavailable",
+    "method_not_allowed",
+    "http_error",
+    "internal",
+]
 
 
 def error(status: int, code: str, message: str) -> JSONResponse:

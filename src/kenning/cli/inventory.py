@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -10,6 +11,7 @@ from rich.table import Table
 from kenning.cli.app import Context, cli, console, out, pass_context, progress_bar
 from kenning.domain.refusals import Refusal
 from kenning.services import inventory, keys, reservations
+from kenning.settings import Settings
 
 
 def _report(report: inventory.FileReport, what: str, show: int = 20) -> None:
@@ -156,7 +158,16 @@ def keys_revoke(ctx: Context, key_id: int) -> None:
     type=click.IntRange(min=1),
     help="Processes following the event log (they resolve identities at once).",
 )
-@click.option("--log-level", default="warning", show_default=True)
+@click.option(
+    "--log-level",
+    help="Lowest level logged: warning for text, info (a line per request) for json.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="Lines for people, or one JSON object a line with a request id (else "
+    "KENNING_LOG_FORMAT, text).",
+)
 @click.option("--db", "database_url", help="Database URL (else the global --db).")
 @pass_context
 def serve(
@@ -165,24 +176,50 @@ def serve(
     port: int,
     workers: int,
     followers: int,
-    log_level: str,
+    log_level: str | None,
+    log_format: str | None,
     database_url: str | None,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs), and follow the event
     log in processes of their own, resolving identities as events arrive."""
+    import logging
+    import logging.config
     import multiprocessing
     import os
     import shutil
+    import signal
     import tempfile
+
+    # Every process counts into files of this folder, added up at each scrape (see
+    # api/ops.py): set before prometheus-client is first imported, here and in the
+    # processes started below, which inherit it.
+    own_metrics = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    if own_metrics:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kenning-metrics-")
 
     import uvicorn
 
-    from kenning.services.follow import follow_forever
+    from kenning.api.logs import ANNOUNCER, LogFormat, log_config
+    from kenning.services.identity import MODEL_NAME
+    from kenning.services.matching import ModelCache
 
+    chosen_format: LogFormat = (
+        "json" if (log_format or ctx.settings.log_format) == "json" else "text"
+    )
+    level = log_level or ("info" if chosen_format == "json" else "warning")
+    logging_config = log_config(chosen_format, level)
+    logging.config.dictConfig(logging_config)
+    announce = logging.getLogger(ANNOUNCER)
     if database_url is not None:
         ctx = Context(ctx.settings.model_copy(update={"database_url": database_url}))
-    with ctx.open():  # migrate once, and fail here with a clear message if unreachable
-        pass
+    # Migrate once, and fail here with a clear message if unreachable.
+    with ctx.open() as store:
+        trained = ModelCache().get(store, MODEL_NAME) is not None
+    if not trained:
+        announce.warning(
+            "no identity model is trained yet: run `kenning resolve`; "
+            "new records will wait unresolved"
+        )
     # Each worker builds its app from the environment, so hand the chosen database on.
     os.environ["KENNING_DATABASE_URL"] = ctx.settings.database_url
     processes, nudges = [], None
@@ -197,8 +234,8 @@ def serve(
         spawn = multiprocessing.get_context("spawn")
         for n, path in enumerate(sockets):
             process = spawn.Process(
-                target=follow_forever,
-                args=(ctx.settings, 0.05, os.getpid(), path, n == 0),
+                target=_follower,
+                args=(logging_config, ctx.settings, os.getpid(), path, n == 0),
                 name=f"kenning-follower-{n}",
                 daemon=True,
             )
@@ -206,6 +243,11 @@ def serve(
             processes.append(process)
         os.environ["KENNING_FOLLOW_EVENTS"] = "false"
         os.environ["KENNING_CHECKPOINTS_BY_FOLLOWER"] = "true"
+    shown = f"[{host}]" if ":" in host else host
+    announce.info("Kenning listening on http://%s:%d (docs at /docs)", shown, port)
+    # uvicorn stops on SIGTERM, then sends it to itself again: exit then, as SIGTERM
+    # would, but through the clean-up below (left undone, temporary folders pile up).
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn.run(
             "kenning.api.serve:app_from_environment",
@@ -213,7 +255,11 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            log_level=log_level,
+            log_level=level,
+            log_config=logging_config,
+            # It would log each raw path and query string (looked-up e-mails); the
+            # app's request log names the route instead (api/observability.py).
+            access_log=False,
         )
     finally:
         for process in processes:
@@ -222,3 +268,25 @@ def serve(
             process.join(10)
         if nudges is not None:
             shutil.rmtree(nudges, ignore_errors=True)
+        if own_metrics:
+            shutil.rmtree(os.environ.pop("PROMETHEUS_MULTIPROC_DIR"), ignore_errors=True)
+
+
+def _exit_on_signal(signum: int, _: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _follower(
+    logging_config: dict[str, Any],
+    settings: Settings,
+    parent: int,
+    nudges: str,
+    checkpoints: bool,
+) -> None:
+    """A follower process of `kenning serve`, logging as the server does."""
+    import logging.config
+
+    from kenning.services.follow import follow_forever
+
+    logging.config.dictConfig(logging_config)
+    follow_forever(settings, 0.05, parent, nudges, checkpoints)

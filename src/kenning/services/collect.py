@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import orjson
 
 from kenning.domain.segment import Message
+from kenning.services.telemetry import EVENTS_ACCEPTED
 from kenning.store import Store
 from kenning.store.realtime import CollectedRow
 
@@ -32,4 +33,6 @@ def collected_rows(source: str, messages: Sequence[Message]) -> list[CollectedRo
 def collect(store: Store, source: str, messages: Sequence[Message]) -> int:
     """Log the messages in one transaction; returns how many were new (not retries)."""
     with store.transaction():
-        return store.append_collected(collected_rows(source, messages))
+        accepted = store.append_collected(collected_rows(source, messages))
+    EVENTS_ACCEPTED.inc(accepted)
+    return accepted

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 from kenning.services.inventory import utcnow
+from kenning.services.telemetry import counting_mail
 from kenning.store import Store
 
 log = logging.getLogger("kenning.mail")
@@ -171,7 +172,8 @@ def deliver_mail(
         if mail is None:
             break
         try:
-            send_mail(smtp_url, sender, mail.recipient, mail.subject, mail.body)
+            with counting_mail("outbox"):
+                send_mail(smtp_url, sender, mail.recipient, mail.subject, mail.body)
         except MailError as exc:
             if exc.refused:
                 log.warning("mail %s refused, tried again later: %s", mail.id, exc)

@@ -43,6 +43,7 @@ from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, direct_links, resolve, shared_when_big
 from kenning.resolution.settings import ResolutionSettings
 from kenning.resolution.sharing import KeptLookup, decision_keys, decisions, holding
+from kenning.services.telemetry import count_resolution
 from kenning.store import Store
 from kenning.store.identity import Correction
 from kenning.store.resolving import tags
@@ -588,9 +589,12 @@ def _save(
         previous_components={key: comp for key, (_, comp) in previous_places.items()},
     )
     store.append_identity_changes(change_rows(changes))
-    return MatchOutcome(
+    outcome = MatchOutcome(
         records=len(keys),
         customers=sorted({assignments[key] for key in asked if key in assignments}),
         merges=sum(1 for c in changes if c.kind == "merge"),
         splits=sum(1 for c in changes if c.kind == "split"),
     )
+    new = len(set(assignments.values()) - set(previous.values()))
+    count_resolution(len(keys), new, outcome.merges, outcome.splits)
+    return outcome

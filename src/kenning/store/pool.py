@@ -71,6 +71,12 @@ class StorePool:
                 self._loop_store = self._open()
         return self._loop_store
 
+    def in_use(self) -> int:
+        """How many stores are lent now (for metrics; the loop's own store is not one)."""
+        with self._lock:
+            opened = len(self._all) - (self._loop_store is not None)
+        return max(0, opened - self._idle.qsize())
+
     def close(self) -> None:
         with self._lock:
             self._loop_store, self._loop_checked = None, False
