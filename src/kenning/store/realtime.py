@@ -73,6 +73,30 @@ class RealtimeTables(ResolvingTables):
         )
         return str(rows[0][0]) if rows else None
 
+    def replace_source_key(self, name: str, prefix: str, key_hash: str) -> bool:
+        """Give a source a new write key in place of its old one (and of its revocation);
+        False if there is no such source."""
+        rows = self._query(
+            "UPDATE sources SET prefix = ?, key_hash = ?, revoked_at = NULL "
+            "WHERE name = ? RETURNING name",
+            (prefix, key_hash, name),
+        )
+        return bool(rows)
+
+    def revoke_source(self, name: str, when: str) -> bool:
+        """Refuse the source's write key from now on; False if there is no live source of
+        that name."""
+        rows = self._query(
+            "UPDATE sources SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL "
+            "RETURNING name",
+            (when, name),
+        )
+        return bool(rows)
+
+    def source_has_records(self, name: str) -> bool:
+        """Whether any record is kept under this source name (one index probe)."""
+        return bool(self._query("SELECT 1 FROM source_records WHERE source = ? LIMIT 1", (name,)))
+
     def sources(self) -> list[SourceRow]:
         rows = self._query("SELECT name, prefix, trusted, revoked_at FROM sources ORDER BY name")
         return [SourceRow(n, p, bool(t), revoked is not None) for n, p, t, revoked in rows]
