@@ -152,3 +152,47 @@ def test_a_source_named_like_an_imported_system_needs_declaring_the_same(
     key = _new_key(store_url, "add", "web", "--same-system")
     assert source_for(store, key) == "web"
     assert [row.name for row in store.sources()] == ["web", "web-analytics"]
+
+
+def test_a_rotation_with_grace_takes_the_old_key_until_it_ends(store: Store) -> None:
+    _, first = add_source(store, "pos-london", trusted=True)
+    _, second = rotate_source(store, "pos-london", grace_seconds=60, now=1_000)
+    for at in (1_000, 1_059):
+        assert source_for(store, first, at) == source_for(store, second, at) == "pos-london"
+    with pytest.raises(Refusal):
+        source_for(store, first, 1_060)
+    # A second rotation ends the first one's grace; its own old key may have one.
+    _, third = rotate_source(store, "pos-london", grace_seconds=60, now=1_010)
+    assert source_for(store, second, 1_011) == source_for(store, third, 1_011) == "pos-london"
+    with pytest.raises(Refusal):
+        source_for(store, first, 1_011)
+    # A revoke refuses every key at once, and a rotation never brings a revoked key back.
+    assert revoke_source(store, "pos-london")
+    for key in (second, third):
+        with pytest.raises(Refusal):
+            source_for(store, key, 1_011)
+    _, fourth = rotate_source(store, "pos-london", grace_seconds=60, now=1_012)
+    assert source_for(store, fourth, 1_013) == "pos-london"
+    for key in (first, second, third):
+        with pytest.raises(Refusal):
+            source_for(store, key, 1_013)
+    with pytest.raises(Refusal) as refused:
+        rotate_source(store, "pos-london", grace_seconds=-1)
+    assert refused.value.code == "invalid"
+
+
+def test_rotate_with_grace_through_the_command_line(
+    store: Store, store_url: str, servers: tuple[TestClient, TestClient]
+) -> None:
+    old = _new_key(store_url, "add", "web")
+    new = _new_key(store_url, "rotate", "web", "--grace", "3600")
+    for n, server in enumerate(servers):
+        assert _track(server, old, f"old-{n}")[0] == 200
+        assert _track(server, new, f"new-{n}")[0] == 200
+    newest = _new_key(store_url, "rotate", "web")  # no grace: both earlier keys end now
+    for n, server in enumerate(servers):
+        assert _track(server, old, f"old-again-{n}")[0] == 401
+        assert _track(server, new, f"new-again-{n}")[0] == 401
+        assert _track(server, newest, f"newest-{n}")[0] == 200
+    code, _, stderr = _kenning(store_url, "sources", "rotate", "web", "--grace", "-5")
+    assert code == 2 and "--grace" in stderr

@@ -8,7 +8,12 @@ from rich.table import Table
 from kenning.cli.app import Context, cli, console, out, pass_context, progress_bar
 from kenning.domain.refusals import Refusal
 from kenning.services.follow import CURSOR, catch_up
-from kenning.services.sources import add_source, revoke_source, rotate_source
+from kenning.services.sources import (
+    MAX_GRACE_SECONDS,
+    add_source,
+    revoke_source,
+    rotate_source,
+)
 
 
 @cli.group("sources")
@@ -44,15 +49,25 @@ def sources_add(ctx: Context, name: str, trusted: bool, same_system: bool) -> No
 
 @sources_group.command("rotate")
 @click.argument("name")
+@click.option(
+    "--grace",
+    "grace_seconds",
+    type=click.IntRange(min=0, max=MAX_GRACE_SECONDS),
+    default=0,
+    show_default=True,
+    help="Seconds during which the old key is still taken, to move its senders over.",
+)
 @pass_context
-def sources_rotate(ctx: Context, name: str) -> None:
-    """Give a source a new write key (shown once); the old key is refused from now on."""
+def sources_rotate(ctx: Context, name: str, grace_seconds: int) -> None:
+    """Give a source a new write key (shown once); the old key is refused from now on, or
+    once the grace is over."""
     with ctx.open() as store:
         try:
-            source, key = rotate_source(store, name)
+            source, key = rotate_source(store, name, grace_seconds=grace_seconds)
         except Refusal as exc:
             raise click.ClickException(exc.message) from None
-    console.print(f"Source {source}: its old write key is refused from now on. Its new write key:")
+    when = f"in {grace_seconds:,} seconds" if grace_seconds else "from now on"
+    console.print(f"Source {source}: its old write key is refused {when}. Its new write key:")
     out.print(key)
 
 

@@ -2,13 +2,15 @@
 
 A write key only lets its holder add events as that source, so it may sit in a web page;
 like secret keys it is shown once and kept as a sha256 hash. A key can be replaced
-(rotate) or refused (revoke): both hold from the very next request, in every server
-process, because a key is looked up in the database on every request and never cached.
+(rotate, at once or after a grace) or refused (revoke): both hold from the very next
+request, in every server process, because a key is looked up in the database on every
+request and never cached.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import UTC, datetime
 
 from kenning.domain.records import RecordError, check_source_name
@@ -59,12 +61,21 @@ def add_source(
     return cleaned, key
 
 
-def rotate_source(store: Store, name: str) -> tuple[str, str]:
-    """A new write key for the source, shown once; the old one is refused from now on. A
-    revoked source sends again with the new key."""
+MAX_GRACE_SECONDS = 7 * 24 * 3600
+
+
+def rotate_source(
+    store: Store, name: str, *, grace_seconds: int = 0, now: float | None = None
+) -> tuple[str, str]:
+    """A new write key for the source, shown once. The old one is refused from now on, or
+    after ``grace_seconds`` while its senders move to the new one (a second rotation ends
+    that grace). A revoked source sends again with the new key, never with the old."""
+    if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+        raise Refusal("invalid", f"the grace is 0 to {MAX_GRACE_SECONDS} seconds (a week)")
     cleaned = _clean(name)
     key, prefix, key_hash = _new_key()
-    if not store.replace_source_key(cleaned, prefix, key_hash):
+    until = int(time.time() if now is None else now) + grace_seconds if grace_seconds else 0
+    if not store.replace_source_key(cleaned, prefix, key_hash, until):
         raise Refusal("not_found", f"no source named {cleaned}")
     return cleaned, key
 
@@ -81,11 +92,14 @@ def revoke_source(store: Store, name: str) -> bool:
     raise Refusal("not_found", f"no source named {cleaned}")
 
 
-def source_for(store: Store, write_key: str) -> str:
+def source_for(store: Store, write_key: str, now: float | None = None) -> str:
     """The source a live write key belongs to; unauthorized if none. Looked up on every
     request (one probe of a unique index), never cached: a cache in each server process
     would keep a revoked key working there until it expired."""
-    source = store.source_by_key_hash(hash_secret(write_key)) if write_key else None
+    if not write_key:
+        raise Refusal("unauthorized", "unknown or revoked write key")
+    at = int(time.time() if now is None else now)
+    source = store.source_by_key_hash(hash_secret(write_key), at)
     if source is None:
         raise Refusal("unauthorized", "unknown or revoked write key")
     return source
