@@ -19,6 +19,7 @@ from kenning.services.keys import hash_secret
 from kenning.store import Store
 
 WRITE_KEY_PREFIX = "kn_wk_"
+MAX_GRACE_SECONDS = 7 * 24 * 3600  # how long a rotated key may still be taken
 
 
 def _new_key() -> tuple[str, str, str]:
@@ -59,9 +60,6 @@ def add_source(
         if not store.add_source(cleaned, prefix, key_hash, trusted):
             raise Refusal("conflict", f"a source named {cleaned} exists already")
     return cleaned, key
-
-
-MAX_GRACE_SECONDS = 7 * 24 * 3600
 
 
 def rotate_source(
