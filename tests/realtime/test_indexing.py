@@ -58,7 +58,7 @@ def test_indexing_at_once_stops_at_the_first_collected_event(
 
     _import(store, batch_retailer)
     imported = store.last_event_seq()
-    add_source(store, "web")
+    add_source(store, "web", same_system=True)  # the web shop whose accounts were imported
     messages, _ = parse_batch(
         {"batch": [{"type": "identify", "userId": "u1", "traits": {"email": "a@b.example"}}]},
         utcnow(),

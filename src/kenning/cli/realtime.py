@@ -8,7 +8,12 @@ from rich.table import Table
 from kenning.cli.app import Context, cli, console, out, pass_context, progress_bar
 from kenning.domain.refusals import Refusal
 from kenning.services.follow import CURSOR, catch_up
-from kenning.services.sources import add_source
+from kenning.services.sources import (
+    MAX_GRACE_SECONDS,
+    add_source,
+    revoke_source,
+    rotate_source,
+)
 
 
 @cli.group("sources")
@@ -24,16 +29,63 @@ def sources_group() -> None:
     help="A server-side system (tills, back office) whose key never reaches a browser: "
     "its e-mail addresses are vouched for when a shopper signs up.",
 )
+@click.option(
+    "--same-system",
+    is_flag=True,
+    help="Records were imported from files under this name, and this source is the very "
+    "system they came from: let its events update them (refused otherwise).",
+)
 @pass_context
-def sources_add(ctx: Context, name: str, trusted: bool) -> None:
+def sources_add(ctx: Context, name: str, trusted: bool, same_system: bool) -> None:
     """Create a source and print its write key (shown once, stored as a hash)."""
     with ctx.open() as store:
         try:
-            source, key = add_source(store, name, trusted=trusted)
+            source, key = add_source(store, name, trusted=trusted, same_system=same_system)
         except Refusal as exc:
             raise click.ClickException(exc.message) from None
     console.print(f"Source {source}. Its write key (the Basic-auth user name of its library):")
     out.print(key)
+
+
+@sources_group.command("rotate")
+@click.argument("name")
+@click.option(
+    "--grace",
+    "grace_seconds",
+    type=click.IntRange(min=0, max=MAX_GRACE_SECONDS),
+    default=0,
+    show_default=True,
+    help="Seconds during which the old key is still taken, to move its senders over.",
+)
+@pass_context
+def sources_rotate(ctx: Context, name: str, grace_seconds: int) -> None:
+    """Give a source a new write key (shown once); the old key is refused from now on, or
+    once the grace is over."""
+    with ctx.open() as store:
+        try:
+            source, key = rotate_source(store, name, grace_seconds=grace_seconds)
+        except Refusal as exc:
+            raise click.ClickException(exc.message) from None
+    when = f"in {grace_seconds:,} seconds" if grace_seconds else "from now on"
+    console.print(f"Source {source}: its old write key is refused {when}. Its new write key:")
+    out.print(key)
+
+
+@sources_group.command("revoke")
+@click.argument("name")
+@pass_context
+def sources_revoke(ctx: Context, name: str) -> None:
+    """Refuse a source's write key from now on; the events it sent stay. `kenning sources
+    rotate` gives it a new key."""
+    with ctx.open() as store:
+        try:
+            done = revoke_source(store, name)
+        except Refusal as exc:
+            raise click.ClickException(exc.message) from None
+    if done:
+        out.print(f"Source {name} revoked: its write key is refused from now on.")
+    else:
+        out.print(f"Source {name} was revoked already.")
 
 
 @sources_group.command("list")

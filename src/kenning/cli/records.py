@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
 from kenning.cli.app import Context, cli, console, out, pass_context, progress_bar
 from kenning.cli.profiles import demo_mail, print_story_after, profile_settings, run_activity_import
-from kenning.datagen import MARKETS, DatagenConfig, DatagenReport, generate
 from kenning.domain.normalise import normalise_country
 from kenning.domain.records import RecordError, check_source_name
 from kenning.ingest.importer import Importer, ImportReport
@@ -25,10 +26,35 @@ from kenning.services.matching import stored_settings
 from kenning.services.profile import customer_profile
 from kenning.store import Store
 
+if TYPE_CHECKING:
+    from kenning.datagen import DatagenReport
 
-def _generate(config: DatagenConfig, out_dir: Path) -> DatagenReport:
+DEMO_EXTRA = "pip install 'kenning[demo]'"
+
+
+def _check_faker() -> None:
+    """The synthetic retailer draws names from Faker's lists, which only the ``demo`` extra
+    installs; no other command imports it."""
+    if importlib.util.find_spec("faker") is None:
+        raise click.ClickException(
+            f"the demo retailer needs Faker, which Kenning installs only for it: {DEMO_EXTRA}"
+        )
+
+
+def _markets() -> str:
+    _check_faker()
+    from kenning.datagen import MARKETS
+
+    return MARKETS
+
+
+def _generate(people: int, seed: int, out_dir: Path, *, activity: bool = True) -> DatagenReport:
+    _check_faker()
+    from kenning.datagen import DatagenConfig, generate
+
+    config = DatagenConfig(people=people, seed=seed, activity=activity)
     with progress_bar() as progress:
-        task = progress.add_task("Generating the retailer", total=config.people)
+        task = progress.add_task("Generating the retailer", total=people)
         return generate(config, out_dir, lambda n: progress.advance(task, n))
 
 
@@ -107,7 +133,7 @@ def _print_summary(store: Store) -> None:
 def datagen(people: int, seed: int, out_dir: Path, no_activity: bool) -> None:
     """Generate a synthetic retailer: five source systems, activity and ground truth."""
     start = time.perf_counter()
-    report = _generate(DatagenConfig(people=people, seed=seed, activity=not no_activity), out_dir)
+    report = _generate(people, seed, out_dir, activity=not no_activity)
     seconds = time.perf_counter() - start
     out.print(
         f"{report.total_records:,} identity records for {report.people:,} people "
@@ -201,8 +227,8 @@ def demo(ctx: Context, people: int, seed: int, out_dir: Path, no_serve: bool, po
     """The whole story on demo data: generate a retailer, import it, link it into customers,
     tell one shopper's story, then serve the API and a demo shop (unless --no-serve)."""
     if not ctx.settings.markets:
-        ctx.settings = ctx.settings.model_copy(update={"markets": MARKETS})
-    report = _generate(DatagenConfig(people=people, seed=seed), out_dir)
+        ctx.settings = ctx.settings.model_copy(update={"markets": _markets()})
+    report = _generate(people, seed, out_dir)
     files = sorted((out_dir / "records").glob("*.csv"))
     truth = out_dir / "truth.csv"
     with ctx.open() as store:

@@ -595,4 +595,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_outbox_unsent ON outbox (id) WHERE sent_at IS NULL",
         ),
     ),
+    Migration(
+        15,
+        "sources: the previous write key during a rotation's grace",
+        (
+            # `kenning sources rotate --grace`: the replaced key's hash, taken too until the
+            # unix time in previous_key_until, so senders can be moved to the new key.
+            "ALTER TABLE sources ADD COLUMN previous_key_hash TEXT",
+            "ALTER TABLE sources ADD COLUMN previous_key_until BIGINT",
+            # Every collected request looks its key up: both probes use an index.
+            "CREATE INDEX ix_sources_previous_key ON sources (previous_key_hash)",
+        ),
+    ),
 )

@@ -67,11 +67,48 @@ class RealtimeTables(ResolvingTables):
         """Sources whose write key may be in anyone's hands (a web page's)."""
         return {str(n) for (n,) in self._query("SELECT name FROM sources WHERE trusted = 0")}
 
-    def source_by_key_hash(self, key_hash: str) -> str | None:
+    def source_by_key_hash(self, key_hash: str, now: int) -> str | None:
+        """The live source whose write key, or whose previous key while its rotation's grace
+        lasts (until after unix time ``now``), has this hash."""
         rows = self._query(
             "SELECT name FROM sources WHERE key_hash = ? AND revoked_at IS NULL", (key_hash,)
         )
+        if not rows:  # only a key that is not current pays for the second probe
+            rows = self._query(
+                "SELECT name FROM sources WHERE previous_key_hash = ? "
+                "AND previous_key_until > ? AND revoked_at IS NULL",
+                (key_hash, now),
+            )
         return str(rows[0][0]) if rows else None
+
+    def replace_source_key(
+        self, name: str, prefix: str, key_hash: str, old_key_until: int = 0
+    ) -> bool:
+        """Give a source a new write key in place of its old one (and of its revocation);
+        the old one is still taken until unix time ``old_key_until`` if later than now,
+        unless it was revoked. False if there is no such source."""
+        rows = self._query(
+            "UPDATE sources SET "
+            "previous_key_hash = CASE WHEN revoked_at IS NULL AND ? > 0 THEN key_hash END, "
+            "previous_key_until = CASE WHEN revoked_at IS NULL THEN ? ELSE 0 END, "
+            "prefix = ?, key_hash = ?, revoked_at = NULL WHERE name = ? RETURNING name",
+            (old_key_until, old_key_until, prefix, key_hash, name),
+        )
+        return bool(rows)
+
+    def revoke_source(self, name: str, when: str) -> bool:
+        """Refuse the source's write key from now on; False if there is no live source of
+        that name."""
+        rows = self._query(
+            "UPDATE sources SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL "
+            "RETURNING name",
+            (when, name),
+        )
+        return bool(rows)
+
+    def source_has_records(self, name: str) -> bool:
+        """Whether any record is kept under this source name (one index probe)."""
+        return bool(self._query("SELECT 1 FROM source_records WHERE source = ? LIMIT 1", (name,)))
 
     def sources(self) -> list[SourceRow]:
         rows = self._query("SELECT name, prefix, trusted, revoked_at FROM sources ORDER BY name")
