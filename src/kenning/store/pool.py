@@ -68,8 +68,12 @@ class StorePool:
     @contextmanager
     def store(self) -> Iterator[Store]:
         if self._conninfo is not None:
-            with (self._server or self._postgres(self._conninfo)).store() as lent:
+            server = self._server or self._postgres(self._conninfo)
+            lent = server.borrow()
+            try:
                 yield lent
+            finally:
+                server.give_back(lent)
             return
         with self._slots:
             try:

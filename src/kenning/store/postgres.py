@@ -163,16 +163,23 @@ class PostgresPool:
             self._pool.drain()
             raise
 
-    @contextmanager
-    def store(self) -> Iterator[PostgresStore]:
-        with self._pool.connection() as conn:
-            store = PostgresStore(self.url, conn)
-            if not self._migrated:
+    def borrow(self) -> PostgresStore:
+        """A store over a pooled connection; give it back with give_back."""
+        store = PostgresStore(self.url, self._pool.getconn())
+        if not self._migrated:
+            try:
                 with self._lock:  # the first borrower brings the schema up to date
                     if not self._migrated:
                         store.migrate()
                         self._migrated = True
-            yield store
+            except BaseException:
+                self.give_back(store)
+                raise
+        return store
+
+    def give_back(self, store: PostgresStore) -> None:
+        # A transaction block left open is rolled back; an ended connection is replaced.
+        self._pool.putconn(store._live)
 
     def close(self) -> None:
         self._pool.close()
