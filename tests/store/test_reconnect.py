@@ -25,6 +25,8 @@ def test_a_store_replaces_a_connection_ended_while_idle(named_postgres: NamedPos
         with store.transaction():  # the first statement of one
             store.append_events([("test", "web", "r1", "m1", "{}")])
         assert store.event_count() == 1
+    with pytest.raises(psycopg.OperationalError):  # closed is closed: no new connection
+        store.event_count()
 
 
 def test_a_transaction_that_loses_its_connection_fails_and_the_next_works(

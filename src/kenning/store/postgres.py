@@ -63,6 +63,7 @@ class PostgresStore(OneStatementHolds, OneStatementLedger, Store):
 
     def __init__(self, url: str, conn: psycopg.Connection[Any] | None = None) -> None:
         self.url = url
+        # Whether this store replaces its connection when lost (not once closed, nor one lent).
         self._owned = conn is None
         self._live = conn if conn is not None else psycopg.connect(url, **_CONNECT)
         self._depth = 0  # transaction blocks open
@@ -131,6 +132,7 @@ class PostgresStore(OneStatementHolds, OneStatementLedger, Store):
 
     def close(self) -> None:
         if self._owned:  # a lent connection goes back to its pool
+            self._owned = False
             self._live.close()
 
 
