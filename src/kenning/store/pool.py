@@ -28,6 +28,8 @@ CHECKPOINT_BACKSTOP = 10_000
 
 class StorePool:
     def __init__(self, url: str, size: int = 8, *, defer_checkpoints: bool = False) -> None:
+        from kenning.store import is_postgres, postgres_conninfo
+
         if size < 1:
             raise ValueError("a pool needs at least one store")
         # An in-memory SQLite database exists once per connection: share one.
@@ -40,13 +42,11 @@ class StorePool:
         self._slots = threading.BoundedSemaphore(self.size)
         self._loop_store: Store | None = None
         self._loop_checked = False
-        from kenning.store import is_postgres, postgres_conninfo
-
+        # On PostgreSQL, where to connect: the pool of sessions is opened on first use.
         self._conninfo = postgres_conninfo(url) if is_postgres(url) else None
         self._server: PostgresPool | None = None
 
     def _postgres(self, conninfo: str) -> PostgresPool:
-        """The pool of PostgreSQL sessions, opened on first use."""
         from kenning.store.postgres import PostgresPool
 
         with self._lock:
