@@ -56,7 +56,7 @@ def store(store_url: str) -> Iterator[Store]:
 def named_postgres() -> Iterator[NamedPostgres]:
     """A fresh PostgreSQL schema whose sessions the test can end (see NamedPostgres);
     skipped without KENNING_TEST_POSTGRES_URL."""
-    if POSTGRES_URL is None:
+    if not POSTGRES_URL:  # unset or empty
         pytest.skip("KENNING_TEST_POSTGRES_URL not set")
     name = f"kenning-test-{uuid.uuid4().hex[:12]}"
     for url in _postgres_schema_url():
