@@ -4,12 +4,14 @@ KENNING_TEST_POSTGRES_URL names a server (CI sets it)."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kenning.store import Store, open_store
+from postgres_sessions import NamedPostgres
 
 POSTGRES_URL = os.environ.get("KENNING_TEST_POSTGRES_URL")
 
@@ -48,3 +50,14 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def store(store_url: str) -> Iterator[Store]:
     with open_store(store_url) as opened:
         yield opened
+
+
+@pytest.fixture
+def named_postgres() -> Iterator[NamedPostgres]:
+    """A fresh PostgreSQL schema whose sessions the test can end (see NamedPostgres);
+    skipped without KENNING_TEST_POSTGRES_URL."""
+    if not POSTGRES_URL:  # unset or empty
+        pytest.skip("KENNING_TEST_POSTGRES_URL not set")
+    name = f"kenning-test-{uuid.uuid4().hex[:12]}"
+    for url in _postgres_schema_url():
+        yield NamedPostgres(POSTGRES_URL, f"{url}&application_name={name}", name)

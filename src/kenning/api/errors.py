@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kenning.domain.refusals import Refusal
+from kenning.store import is_unavailable, unavailable_errors
 
 log = logging.getLogger("kenning.api")
 
@@ -95,8 +96,22 @@ async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     return error(500, "internal", "an unexpected error occurred; it has been logged")
 
 
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    if not is_unavailable(exc):
+        return await _unexpected(request, exc)
+    # The database went away under the request (a restart, a fail-over): its transaction
+    # rolled back, the pool replaces the connection, and the client's retry will work.
+    # The driver's first line says what happened; it names no customer.
+    log.warning("database unavailable: %s", str(exc).partition("\n")[0])
+    answer = error(503, "unavailable", "the database is unavailable; try again shortly")
+    answer.headers["Retry-After"] = "1"
+    return answer
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(Refusal, _refusal)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    for unavailable in unavailable_errors():
+        app.add_exception_handler(unavailable, _unavailable)
     app.add_exception_handler(Exception, _unexpected)

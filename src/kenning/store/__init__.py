@@ -12,18 +12,31 @@ __all__ = [
     "RecordState",
     "Store",
     "StoredRecord",
+    "is_postgres",
     "is_sqlite_file",
+    "is_unavailable",
     "open_store",
+    "unavailable_errors",
 ]
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
+def is_postgres(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL database."""
+    return url.startswith(_POSTGRES_SCHEMES)
+
+
 def is_sqlite_file(url: str) -> bool:
     """Whether ``url`` names an SQLite database in a file (not PostgreSQL, not memory)."""
-    if url.startswith(_POSTGRES_SCHEMES):
+    if is_postgres(url):
         return False
     return url.removeprefix("sqlite://").removeprefix("/") not in ("", ":memory:")
+
+
+def postgres_conninfo(url: str) -> str:
+    """The URL libpq takes for a PostgreSQL ``url`` of any accepted scheme."""
+    return "postgresql://" + url.split("://", 1)[1]
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:
@@ -33,10 +46,10 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     a bare file path, or ``postgresql://user@host:port/db``.
     """
     store: Store
-    if url.startswith(_POSTGRES_SCHEMES):
+    if is_postgres(url):
         from kenning.store.postgres import PostgresStore
 
-        store = PostgresStore("postgresql://" + url.split("://", 1)[1])
+        store = PostgresStore(postgres_conninfo(url))
     elif url.startswith("sqlite://"):
         from kenning.store.sqlite import SQLiteStore
 
@@ -55,3 +68,23 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
             store.close()
             raise
     return store
+
+
+def unavailable_errors() -> tuple[type[Exception], ...]:
+    """The errors by which the database server may say it cannot serve now: the API
+    answers those is_unavailable confirms with 503 (the next request may well work)."""
+    import psycopg
+
+    return (psycopg.OperationalError,)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot serve now (a connection lost or refused,
+    the server shutting down or out of resources, no pooled connection free in time),
+    not that a statement went beyond its limits (a value too big to index)."""
+    import psycopg
+    import psycopg.errors
+
+    return isinstance(exc, psycopg.OperationalError) and not isinstance(
+        exc, psycopg.errors.ProgramLimitExceeded
+    )

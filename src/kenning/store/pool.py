@@ -2,7 +2,9 @@
 
 A store's connection runs one transaction at a time, so concurrent requests each need
 their own. On SQLite every pooled store is a connection to the same file (WAL readers work
-side by side; writers take turns with BEGIN IMMEDIATE); on PostgreSQL each is a session.
+side by side; writers take turns with BEGIN IMMEDIATE); on PostgreSQL each is a session of
+a psycopg_pool pool, checked as it is lent and replaced when the server has ended it (see
+PostgresPool).
 """
 
 from __future__ import annotations
@@ -11,8 +13,12 @@ import queue
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from kenning.store.base import Store
+
+if TYPE_CHECKING:
+    from kenning.store.postgres import PostgresPool
 
 # Pages in the write-ahead log at which a pooled connection that leaves checkpoints to
 # another process (kenning serve's follower) copies it itself after all: about 40 MB, far
@@ -22,6 +28,8 @@ CHECKPOINT_BACKSTOP = 10_000
 
 class StorePool:
     def __init__(self, url: str, size: int = 8, *, defer_checkpoints: bool = False) -> None:
+        from kenning.store import is_postgres, postgres_conninfo
+
         if size < 1:
             raise ValueError("a pool needs at least one store")
         # An in-memory SQLite database exists once per connection: share one.
@@ -34,6 +42,17 @@ class StorePool:
         self._slots = threading.BoundedSemaphore(self.size)
         self._loop_store: Store | None = None
         self._loop_checked = False
+        # On PostgreSQL, where to connect: the pool of sessions is opened on first use.
+        self._conninfo = postgres_conninfo(url) if is_postgres(url) else None
+        self._server: PostgresPool | None = None
+
+    def _postgres(self, conninfo: str) -> PostgresPool:
+        from kenning.store.postgres import PostgresPool
+
+        with self._lock:
+            if self._server is None:
+                self._server = PostgresPool(conninfo, self.size)
+            return self._server
 
     def _open(self) -> Store:
         from kenning.store import open_store
@@ -48,6 +67,14 @@ class StorePool:
 
     @contextmanager
     def store(self) -> Iterator[Store]:
+        if self._conninfo is not None:
+            server = self._server or self._postgres(self._conninfo)
+            lent = server.borrow()
+            try:
+                yield lent
+            finally:
+                server.give_back(lent)
+            return
         with self._slots:
             try:
                 borrowed = self._idle.get_nowait()
@@ -79,6 +106,9 @@ class StorePool:
 
     def close(self) -> None:
         with self._lock:
+            if self._server is not None:
+                self._server.close()
+                self._server = None
             self._loop_store, self._loop_checked = None, False
             for store in self._all:
                 store.close()

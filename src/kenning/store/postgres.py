@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import select
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -11,6 +13,7 @@ from urllib.parse import quote
 
 import psycopg
 import psycopg.errors
+from psycopg_pool import ConnectionPool
 
 from kenning.store.base import Store
 from kenning.store.postgres_holds import OneStatementHolds
@@ -21,24 +24,76 @@ _MARK = re.compile(r"\?")
 _MIGRATION_LOCK = 0x6B656E6E
 
 
+# How Kenning's sessions are named in pg_stat_activity, unless the URL names them
+# (``?application_name=…``).
+APPLICATION_NAME = "kenning"
+_CONNECT: dict[str, Any] = {"autocommit": True, "fallback_application_name": APPLICATION_NAME}
+
+
 def _paramstyle(sql: str) -> str:
     # The shared SQL never holds a literal '?' or '%', so the rewrite is exact.
     return _MARK.sub("%s", sql)
 
 
+def _has_input(fd: int) -> bool:
+    if hasattr(select, "poll"):  # select() cannot watch descriptors past FD_SETSIZE
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+def check_connection(conn: psycopg.Connection[Any]) -> None:
+    """Raise psycopg.OperationalError if the server has ended the idle connection ``conn``
+    (a restart, a fail-over, pg_terminate_backend), else return at once. An idle session
+    hears nothing from its server unless asked, except its goodbye: the server says why it
+    ends a session before closing it. So the round trip of a real check is paid only when
+    something has arrived, not on every use."""
+    if conn.closed:
+        raise psycopg.OperationalError("the connection is closed")
+    if _has_input(conn.fileno()):
+        ConnectionPool.check_connection(conn)
+
+
 class PostgresStore(OneStatementHolds, OneStatementLedger, Store):
+    """A store over one connection: its own (``conn`` None), replaced when the server
+    has ended it, or one lent by a PostgresPool, which checks it before lending it."""
+
     dialect = "postgresql"
     _skip_locked = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, conn: psycopg.Connection[Any] | None = None) -> None:
         self.url = url
-        self._conn = psycopg.connect(url, autocommit=True)
+        # Whether this store replaces its connection when lost (not once closed, nor one lent).
+        self._owned = conn is None
+        self._live = conn if conn is not None else psycopg.connect(url, **_CONNECT)
+        self._depth = 0  # transaction blocks open
+
+    @property
+    def _conn(self) -> psycopg.Connection[Any]:
+        """The connection, first replaced by a new one if this store owns it, the server
+        has ended it, and no transaction block is open: a statement outside a transaction
+        block, or the first of one, never meets a connection lost while idle. A transaction
+        that loses its connection raises (its caller's retry runs it again on the new one):
+        its later statements must not run on another connection, outside its transaction."""
+        conn = self._live
+        if self._owned and self._depth == 0:
+            try:
+                check_connection(conn)
+            except psycopg.OperationalError:
+                conn.close()
+                conn = self._live = psycopg.connect(self.url, **_CONNECT)
+        return conn
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         # psycopg nests transaction blocks as savepoints.
         with self._conn.transaction():
-            yield
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(_paramstyle(sql), params)
@@ -80,7 +135,60 @@ class PostgresStore(OneStatementHolds, OneStatementLedger, Store):
         self._execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
 
     def close(self) -> None:
-        self._conn.close()
+        if self._owned:  # a lent connection goes back to its pool
+            self._owned = False
+            self._live.close()
+
+
+class PostgresPool:
+    """The connections a server's requests borrow (psycopg_pool), up to ``size``. Each
+    is checked as it is lent (see check_connection), so a request never gets one the
+    server has ended; once one is found ended, every idle one is replaced at once (the
+    server most likely ended them all: a restart, a fail-over)."""
+
+    def __init__(self, url: str, size: int) -> None:
+        self.url = url
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            url,
+            kwargs=_CONNECT,
+            min_size=1,
+            max_size=size,
+            check=self._check,
+            name=APPLICATION_NAME,
+            open=True,
+        )
+        self._migrated = False
+        self._lock = threading.Lock()
+
+    def _check(self, conn: psycopg.Connection[Any]) -> None:
+        try:
+            check_connection(conn)
+        except psycopg.OperationalError:
+            # The pool waits longer after each failed check (1 s, 2 s, 4 s…): meeting the
+            # other ended connections one by one would keep requests waiting for minutes.
+            self._pool.drain()
+            raise
+
+    def borrow(self) -> PostgresStore:
+        """A store over a pooled connection; give it back with give_back."""
+        store = PostgresStore(self.url, self._pool.getconn())
+        if not self._migrated:
+            try:
+                with self._lock:  # the first borrower brings the schema up to date
+                    if not self._migrated:
+                        store.migrate()
+                        self._migrated = True
+            except BaseException:
+                self.give_back(store)
+                raise
+        return store
+
+    def give_back(self, store: PostgresStore) -> None:
+        # A transaction block left open is rolled back; an ended connection is replaced.
+        self._pool.putconn(store._live)
+
+    def close(self) -> None:
+        self._pool.close()
 
 
 @contextmanager

@@ -9,6 +9,7 @@ that already has an answer fails the statement as a whole, so nothing is written
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,7 +51,9 @@ _PLAIN, _ANSWERED = _HOLD.format(answer=""), _HOLD.format(answer=_ANSWER)
 
 
 class OneStatementHolds(InventoryTables):
-    _conn: psycopg.Connection[Any]
+    @property
+    @abstractmethod
+    def _conn(self) -> psycopg.Connection[Any]: ...
 
     def insert_reservation(
         self, header: Row, lines: Sequence[Line], answer: AnswerRow | None = None

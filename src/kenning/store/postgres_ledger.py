@@ -10,6 +10,7 @@ transaction rolls back; a key that already has an answer fails the statement as 
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 import orjson
@@ -61,7 +62,9 @@ def _records(names: tuple[str, ...], rows: Any) -> str:
 
 
 class OneStatementLedger(LedgerTables):
-    _conn: psycopg.Connection[Any]
+    @property
+    @abstractmethod
+    def _conn(self) -> psycopg.Connection[Any]: ...
 
     def record_transaction(self, change: LedgerChange, answer: AnswerRow | None = None) -> None:
         id_, kind, created, order, customer, spend, currency, memo = change.header
