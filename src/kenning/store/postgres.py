@@ -64,6 +64,13 @@ class PostgresStore(OneStatementHolds, OneStatementLedger, Store):
             exc, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure
         )
 
+    def is_unavailable(self, exc: BaseException) -> bool:
+        # Connection lost or refused, the server shutting down or out of resources, a
+        # statement cancelled (class 57, 53, 08 …), a broken session: not the data's fault.
+        return self.is_transient(exc) or isinstance(
+            exc, psycopg.OperationalError | psycopg.InterfaceError | psycopg.InternalError
+        )
+
     def _dialect_slots(self) -> dict[str, str]:
         return {
             "pk": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
