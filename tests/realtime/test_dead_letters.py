@@ -429,7 +429,10 @@ def _cli(store_url: str, *args: str) -> tuple[int, str]:
 
 
 def test_kenning_follow_sets_aside_and_events_failed_and_retry_list_and_apply(
-    store: Store, store_url: str, monkeypatch: pytest.MonkeyPatch
+    store: Store,
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     secret = "jane.doe@example.org"  # given as a quantity: never shown
     bad = _track(_ORDER, {"order_id": "o-bad", "products": [{"sku": "K", "quantity": secret}]})
@@ -438,6 +441,9 @@ def test_kenning_follow_sets_aside_and_events_failed_and_retry_list_and_apply(
     assert code == 0, output
     assert "could not be applied" in output and "kenning events failed" in output
     assert _applied(store, 1)
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "kenning.follow"]
+    assert warning.startswith("event 1 (segment.track Order Completed from web)")
+    assert secret not in caplog.text
     code, output = _cli(store_url, "events", "failed")
     assert code == 0, output
     assert "ValueError" in output and "Order" in output and "web" in output

@@ -199,10 +199,9 @@ def _set_aside(store: Store, start: int, event: LoggedEvent, failure: BaseExcept
             raise CursorMoved("another follower moved the cursor; this run rolls back")
     # Kinds, sources and seqs only: the event's values stay in the log.
     log.warning(
-        "event %d (%s %s from %s) cannot be applied and is set aside (kenning events failed): %s",
+        "event %d (%s from %s) cannot be applied and is set aside (kenning events failed): %s",
         event.seq,
-        event.kind,
-        _name(event),
+        " ".join(filter(None, (event.kind, _name(event)))),
         event.source,
         error,
     )

@@ -217,7 +217,8 @@ def index_run(
     Raises CursorMoved if another follower applied these events meanwhile."""
     outcome = FollowOutcome()
     with store.transaction():
-        start = store.cursor(CURSOR)
+        # Another follower's run waits here for this one's: both would apply the same events.
+        start = store.claim_cursor(CURSOR)
         # Events up to the last committed one (they commit in seq order), so that nothing
         # committing meanwhile is stepped over; other kinds (imports) are passed by.
         end = store.last_event_seq() if until is None else min(until, store.last_event_seq())

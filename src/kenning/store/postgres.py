@@ -56,6 +56,12 @@ class PostgresStore(OneStatementHolds, OneStatementLedger, Store):
     def serialise_identity(self) -> None:
         self._execute("SELECT pg_advisory_xact_lock(7292)")
 
+    def claim_cursor(self, name: str) -> int:
+        self._execute(
+            "INSERT INTO cursors (name, seq) VALUES (?, 0) ON CONFLICT DO NOTHING", (name,)
+        )
+        return int(self._query("SELECT seq FROM cursors WHERE name = ? FOR UPDATE", (name,))[0][0])
+
     def _is_conflict(self, exc: Exception) -> bool:
         return isinstance(exc, psycopg.errors.UniqueViolation)
 
