@@ -6,7 +6,8 @@ and indexes, so every event is applied exactly once, whatever crashes in between
 followers of one store take turns at that (the cursor moves only from where each found
 it). The records are then resolved outside the transaction and placed in another (see
 resolve_indexed): while one follower resolves, another takes the next run. Records left
-indexed and unplaced by a crash stay pending until a follower starts.
+indexed and unplaced by a crash stay pending until a follower starts. An event that cannot
+be applied is set aside as a dead letter and the others are applied (services/dead_letters.py).
 """
 
 from __future__ import annotations
