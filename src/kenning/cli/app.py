@@ -48,6 +48,7 @@ COMMAND_MODULES = {
     "datagen": "records",
     "demo": "records",
     "evaluate": "identity",
+    "events": "realtime",
     "explain": "identity",
     "export": "identity",
     "follow": "realtime",

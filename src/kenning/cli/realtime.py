@@ -7,6 +7,8 @@ from rich.table import Table
 
 from kenning.cli.app import Context, cli, console, out, pass_context, progress_bar
 from kenning.domain.refusals import Refusal
+from kenning.services.collect import KIND_PREFIX
+from kenning.services.dead_letters import retry_dead_letters
 from kenning.services.follow import CURSOR, catch_up
 from kenning.services.sources import (
     MAX_GRACE_SECONDS,
@@ -14,6 +16,7 @@ from kenning.services.sources import (
     revoke_source,
     rotate_source,
 )
+from kenning.store.dead_letters import DeadLetter
 
 
 @cli.group("sources")
@@ -124,7 +127,66 @@ def follow_command(ctx: Context) -> None:
         )
     for reason in outcome.rejected:
         console.print(f"[yellow]rejected[/] {reason}", highlight=False)
+    if outcome.set_aside:
+        console.print(
+            f"[yellow]{len(outcome.set_aside):,} events could not be applied[/] and are set "
+            "aside: see kenning events failed",
+            highlight=False,
+        )
     out.print(
         f"{outcome.events:,} log entries passed, {outcome.records:,} records written, "
         f"{outcome.resolved:,} resolved."
     )
+
+
+@cli.group("events")
+def events_group() -> None:
+    """Collected events the follower could not apply (dead letters)."""
+
+
+def _letters_table(title: str, letters: list[DeadLetter]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("seq", "kind", "source", "failed", "attempts", "error"):
+        table.add_column(column, overflow="fold")
+    for letter in letters:
+        kind = " ".join(filter(None, (letter.kind.removeprefix(KIND_PREFIX), letter.name)))
+        table.add_row(
+            str(letter.seq),
+            kind,
+            letter.source,
+            letter.last_failed_at,
+            str(letter.attempts),
+            letter.error,
+        )
+    return table
+
+
+@events_group.command("failed")
+@pass_context
+def events_failed(ctx: Context) -> None:
+    """List the events set aside because they could not be applied, with their error."""
+    with ctx.open() as store:
+        letters = store.dead_letters()
+    if not letters:
+        out.print("No events are set aside.")
+        return
+    out.print(_letters_table(f"{len(letters):,} events set aside", letters))
+
+
+@events_group.command("retry")
+@click.argument("seqs", nargs=-1, type=int)
+@pass_context
+def events_retry(ctx: Context, seqs: tuple[int, ...]) -> None:
+    """Apply set-aside events again (those of SEQS, else all), after a fix: those that
+    apply are done, those that still fail stay listed with their new error."""
+    with ctx.open() as store:
+        outcome = retry_dead_letters(
+            store, seqs=list(seqs) if seqs else None, markets=ctx.settings.market_codes
+        )
+    for seq in outcome.unknown:
+        console.print(f"[yellow]no event {seq} is set aside[/]", highlight=False)
+    if outcome.failed:
+        out.print(_letters_table("Still failing", outcome.failed))
+    out.print(f"{len(outcome.applied):,} applied, {len(outcome.failed):,} still failing.")
+    if outcome.failed or outcome.unknown:
+        raise SystemExit(1)

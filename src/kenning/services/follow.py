@@ -6,7 +6,8 @@ and indexes, so every event is applied exactly once, whatever crashes in between
 followers of one store take turns at that (the cursor moves only from where each found
 it). The records are then resolved outside the transaction and placed in another (see
 resolve_indexed): while one follower resolves, another takes the next run. Records left
-indexed and unplaced by a crash stay pending until a follower starts.
+indexed and unplaced by a crash stay pending until a follower starts. An event that cannot
+be applied is set aside as a dead letter and the others are applied (services/dead_letters.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,13 @@ class FollowOutcome:
     unresolved: int = 0  # records written while no model is trained yet
     replanned: int = 0  # runs resolved again: another had changed what they read
     rejected: list[str] = field(default_factory=list)
+    set_aside: list[int] = field(default_factory=list)  # events that failed (dead letters)
+
+
+class CursorMoved(RuntimeError):
+    """Another follower moved the cursor while this run applied the same events: the run
+    rolls back. With several followers (kenning serve runs two) losing that race is
+    normal; the loser follows on from where the winner left the cursor."""
 
 
 def _message(event: LoggedEvent) -> Message:
@@ -165,8 +173,29 @@ def follow(
     again (see resolve_indexed), so that several followers resolve at once; a run of a few
     hundred records keeps requests that log events from waiting long behind it, while
     browsing events go by in thousands.
-    ``markets``: as for an import (see normalise_record)."""
-    outcome, run = index_run(store, models, settings, limit=limit, records=records, markets=markets)
+    ``markets``: as for an import (see normalise_record).
+    A run that fails on an event that cannot be applied is applied again in smaller runs,
+    and that event set aside as a dead letter (see services/dead_letters.py)."""
+    while True:
+        try:
+            outcome, run = index_run(
+                store, models, settings, limit=limit, records=records, markets=markets
+            )
+            break
+        except CursorMoved:
+            log.debug("another follower took these events; following on")
+        except Exception as exc:
+            # Imported here: dead_letters applies events through this module.
+            from kenning.services import dead_letters
+
+            if not dead_letters.is_event_fault(store, exc):
+                raise
+            try:
+                return dead_letters.follow_past_failure(
+                    store, models, settings, limit=limit, records=records, markets=markets
+                )
+            except CursorMoved:
+                log.debug("another follower took these events; following on")
     if run is not None:
         matched = resolve_indexed(store, run.focus, run.asked, run.model, run.settings)
         outcome.resolved, outcome.replanned = matched.records, int(matched.replanned)
@@ -181,16 +210,19 @@ def index_run(
     limit: int = 2000,
     records: int = 200,
     markets: tuple[str, ...] = (),
+    until: int | None = None,
 ) -> tuple[FollowOutcome, IndexedRun | None]:
-    """The first half of a run of follow, in one transaction: apply the next events,
-    write their records and index them; returns the run's records to resolve (None if
-    there are none, or no model to resolve them with)."""
+    """The first half of a run of follow, in one transaction: apply the next events (up
+    to seq ``until`` at most), write their records and index them; returns the run's
+    records to resolve (None if there are none, or no model to resolve them with).
+    Raises CursorMoved if another follower applied these events meanwhile."""
     outcome = FollowOutcome()
     with store.transaction():
-        start = store.cursor(CURSOR)
+        # Another follower's run waits here for this one's: both would apply the same events.
+        start = store.claim_cursor(CURSOR)
         # Events up to the last committed one (they commit in seq order), so that nothing
         # committing meanwhile is stepped over; other kinds (imports) are passed by.
-        end = store.last_event_seq()
+        end = store.last_event_seq() if until is None else min(until, store.last_event_seq())
         if end <= start:
             return outcome, None
         batch = _Batch()
@@ -203,37 +235,67 @@ def index_run(
                 batch.add(event)
             elif event.kind == RECORD_UPSERTED and event.record_id is not None:
                 batch.imported.add((event.source, event.record_id))
-        end = events[-1].seq
-        for source, anonymous_id, record_id in batch.visitors:
-            store.link_anonymous(source, anonymous_id, record_id)
-        for source, visitor, record_id in batch.aliased:
-            if store.get_record(source, visitor) is None:  # a visitor's id, not a user's
-                store.link_anonymous(source, visitor, record_id)
-        written, earlier = _write_records(store, batch, outcome, markets)
-        touched = [(str(row[0]), str(row[1])) for row in written]
-        record_activity(store, events)
-        model = models.get(store, MODEL_NAME)
-        settings = settings or models.settings(store)
-        if model is not None and not models.sharing_kept(store):
-            decide_sharing(store, settings)  # a store resolved before they were kept
-        asked = sorted(set(touched))
-        run = None
-        if model is None:
-            outcome.unresolved = len(touched)
-        elif asked:
-            store.serialise_identity()
-            focus = index_for_resolving(store, asked, model, settings, previous=earlier)
-            store.add_pending(focus)
-            run = IndexedRun(focus, asked, model, settings)
-        # Records that came by file are indexed for the matcher; `kenning resolve` places them.
-        imported = sorted(batch.imported - set(touched))
-        if imported:
-            index_imported(store, imported, settings, model)
-        store.append_events(record_events(written, RECORD_COLLECTED))
+        # A range of the log without events (seqs rolled back) is passed as it is.
+        end = events[-1].seq if events else end
+        run = apply_events(store, models, settings, events, batch, outcome, markets)
         if not store.advance_cursor(CURSOR, start, end):
-            raise RuntimeError("another follower moved the cursor; this run rolls back")
+            raise CursorMoved("another follower moved the cursor; this run rolls back")
         outcome.events = end - start
     return outcome, run
+
+
+def gather(events: Sequence[LoggedEvent]) -> _Batch:
+    """What these events say (see _Batch)."""
+    batch = _Batch()
+    for event in events:
+        if event.kind.startswith(KIND_PREFIX):
+            batch.add(event)
+        elif event.kind == RECORD_UPSERTED and event.record_id is not None:
+            batch.imported.add((event.source, event.record_id))
+    return batch
+
+
+def apply_events(
+    store: Store,
+    models: ModelCache,
+    settings: ResolutionSettings | None,
+    events: Sequence[LoggedEvent],
+    batch: _Batch,
+    outcome: FollowOutcome,
+    markets: tuple[str, ...] = (),
+) -> IndexedRun | None:
+    """Apply ``events`` (``batch``, what they say), in the caller's transaction: link
+    visitors, write and index their records and record what they did; returns the
+    records to resolve, as index_run."""
+    if not events:
+        return None
+    for source, anonymous_id, record_id in batch.visitors:
+        store.link_anonymous(source, anonymous_id, record_id)
+    for source, visitor, record_id in batch.aliased:
+        if store.get_record(source, visitor) is None:  # a visitor's id, not a user's
+            store.link_anonymous(source, visitor, record_id)
+    written, earlier = _write_records(store, batch, outcome, markets)
+    touched = [(str(row[0]), str(row[1])) for row in written]
+    record_activity(store, events)
+    model = models.get(store, MODEL_NAME)
+    settings = settings or models.settings(store)
+    if model is not None and not models.sharing_kept(store):
+        decide_sharing(store, settings)  # a store resolved before they were kept
+    asked = sorted(set(touched))
+    run = None
+    if model is None:
+        outcome.unresolved += len(touched)
+    elif asked:
+        store.serialise_identity()
+        focus = index_for_resolving(store, asked, model, settings, previous=earlier)
+        store.add_pending(focus)
+        run = IndexedRun(focus, asked, model, settings)
+    # Records that came by file are indexed for the matcher; `kenning resolve` places them.
+    imported = sorted(batch.imported - set(touched))
+    if imported:
+        index_imported(store, imported, settings, model)
+    store.append_events(record_events(written, RECORD_COLLECTED))
+    return run
 
 
 def finish_pending(store: Store, models: ModelCache) -> int:
@@ -273,7 +335,7 @@ def index_backlog(
             return 0
         index_all(store, settings, progress)
         if not store.advance_cursor(CURSOR, start, end):
-            raise RuntimeError("another follower moved the cursor; this run rolls back")
+            raise CursorMoved("another follower moved the cursor; this run rolls back")
     return end - start
 
 
@@ -291,7 +353,10 @@ def catch_up(
     each run passed, ``indexing`` how many records a bulk indexing has done."""
     models = models or ModelCache()
     total = FollowOutcome(resolved=finish_pending(store, models))
-    total.events = index_backlog(store, models.settings(store), bulk_from, indexing)
+    try:
+        total.events = index_backlog(store, models.settings(store), bulk_from, indexing)
+    except CursorMoved:
+        log.debug("another follower indexed the backlog; following on")
     if progress and total.events:
         progress(total.events)
     while (outcome := follow(store, models, markets=markets)).events:
@@ -299,6 +364,7 @@ def catch_up(
         total.records += outcome.records
         total.resolved += outcome.resolved
         total.rejected += outcome.rejected
+        total.set_aside += outcome.set_aside
         if progress:
             progress(outcome.events)
     return total

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.store.access import AccessTables
 from kenning.store.activity import ActivityTables
+from kenning.store.dead_letters import DeadLetterTables
 from kenning.store.hooks import by_source, marks
 from kenning.store.identity import IdentityTables
 from kenning.store.inventory import InventoryTables
@@ -132,6 +133,7 @@ class Store(
     AccessTables,
     RealtimeTables,
     ActivityTables,
+    DeadLetterTables,
 ):
     """Persistence for Kenning. Use as a context manager or call close()."""
 
@@ -147,6 +149,12 @@ class Store(
         """Whether a transaction failed only because of another one (a deadlock, a lock
         timeout) and can simply run again: everything it wrote was rolled back."""
         return False
+
+    def is_unavailable(self, exc: BaseException) -> bool:
+        """Whether an operation failed because the database could not be used (the
+        connection lost, the server shutting down, the disk full, a lock held too long),
+        not because of what it was asked to write: the same work may succeed later."""
+        return self.is_transient(exc)
 
     @abstractmethod
     def _dialect_slots(self) -> dict[str, str]:

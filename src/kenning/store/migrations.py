@@ -576,6 +576,28 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        12,
+        "the follower's dead letters: events that cannot be applied",
+        (
+            # An event of the log the follower could not apply, set aside so that the
+            # others are (the cursor moves past it): what it is, why it failed (the error
+            # without the values it quoted), since when and how often. A retry that
+            # applies it sets resolved_at; one that fails again keeps it open.
+            """CREATE TABLE dead_letters (
+                seq BIGINT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                source TEXT NOT NULL,
+                name TEXT NOT NULL DEFAULT '',
+                error TEXT NOT NULL,
+                first_failed_at TEXT NOT NULL,
+                last_failed_at TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 1,
+                resolved_at TEXT
+            )""",
+            "CREATE INDEX ix_dead_letters_open ON dead_letters (seq) WHERE resolved_at IS NULL",
+        ),
+    ),
+    Migration(
         14,
         "sign-up limits by mailbox and client; outbox claims",
         (
@@ -607,4 +629,5 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_sources_previous_key ON sources (previous_key_hash)",
         ),
     ),
+
 )

@@ -115,12 +115,29 @@ class PostgresStore(OneStatementHolds, OneStatementLedger, Store):
     def serialise_signups(self) -> None:
         self._execute("SELECT pg_advisory_xact_lock(7293)")
 
+    def claim_cursor(self, name: str) -> int:
+        self._execute(
+            "INSERT INTO cursors (name, seq) VALUES (?, 0) ON CONFLICT DO NOTHING", (name,)
+        )
+        return int(self._query("SELECT seq FROM cursors WHERE name = ? FOR UPDATE", (name,))[0][0])
+
     def _is_conflict(self, exc: Exception) -> bool:
         return isinstance(exc, psycopg.errors.UniqueViolation)
 
     def is_transient(self, exc: BaseException) -> bool:
         return isinstance(
             exc, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure
+        )
+
+    def is_unavailable(self, exc: BaseException) -> bool:
+        # Connection lost or refused, the server shutting down or out of resources, a
+        # statement cancelled (class 57, 53, 08 …), a broken session: not the data's fault.
+        # A value beyond a limit (too big to index, class 54) is the data's fault.
+        return self.is_transient(exc) or (
+            isinstance(
+                exc, psycopg.OperationalError | psycopg.InterfaceError | psycopg.InternalError
+            )
+            and not isinstance(exc, psycopg.errors.ProgramLimitExceeded)
         )
 
     def _dialect_slots(self) -> dict[str, str]:

@@ -165,6 +165,13 @@ class RealtimeTables(ResolvingTables):
         rows = self._query("SELECT seq FROM cursors WHERE name = ?", (name,))
         return int(rows[0][0]) if rows else 0
 
+    def claim_cursor(self, name: str) -> int:
+        """The cursor's position, for a transaction that will move it: on a backend where
+        writers run at once it is held until the transaction ends, so that another
+        follower waits and then finds where this one left it, rather than applying the
+        same events to lose at advance_cursor (SQLite's single writer already waits)."""
+        return self.cursor(name)
+
     def advance_cursor(self, name: str, start: int, seq: int) -> bool:
         """Move the cursor from ``start`` to ``seq``; False if it was no longer at start."""
         self._execute(

@@ -200,6 +200,15 @@ class SQLiteStore(Store):
         # Another process held the write lock past busy_timeout.
         return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
+    def is_unavailable(self, exc: BaseException) -> bool:
+        # Locked, disk I/O, disk full, a file that cannot be opened or is damaged, a
+        # closed connection: the database's state, not what a statement was given.
+        if isinstance(exc, sqlite3.OperationalError | sqlite3.InternalError):
+            return True
+        if isinstance(exc, sqlite3.ProgrammingError) and "closed" in str(exc):
+            return True
+        return type(exc) is sqlite3.DatabaseError
+
     def _dialect_slots(self) -> dict[str, str]:
         return {
             "pk": "INTEGER PRIMARY KEY AUTOINCREMENT",
