@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kenning.domain.records import RecordError, SourceRecord, build_record
 from kenning.domain.segment import Message, identity_fields
@@ -54,6 +54,7 @@ from kenning.store.base import RecordRow
 from kenning.store.realtime import LoggedEvent
 
 log = logging.getLogger("kenning.follow")
+T = TypeVar("T")
 CURSOR = "matcher"
 # The record of a visitor who gave identifiers without a user id (a newsletter form).
 ANONYMOUS_RECORD = "anonymous:"
@@ -457,18 +458,25 @@ def follow_forever(
             copying.start()
         try:
             left_over = True  # records an earlier follower indexed and did not place
+
+            def step() -> bool:
+                """One run if events wait; whether there was one."""
+                if store.last_event_seq() <= store.cursor(CURSOR):
+                    return False
+                follow_and_mail(store, models, settings)
+                return True
+
             while parent is None or os.getppid() == parent:
-                try:
-                    if left_over:
-                        finish_pending(store, models)
-                        left_over = False
-                    if store.last_event_seq() > store.cursor(CURSOR):
-                        follow_and_mail(store, models, settings)
-                        continue
-                except Exception:  # the run rolled back; its events are followed again
-                    log.exception("following the event log failed; trying again")
+                if left_over:
+                    # A record that cannot be resolved must not stop the log being
+                    # followed: recovering is tried again after the next failed run.
+                    left_over = _attempt(store, lambda: finish_pending(store, models)) is None
+                ran = _attempt(store, step)
+                if ran is None:  # the run rolled back; its events are followed again
                     left_over = True
                     time.sleep(1)
+                elif ran:
+                    continue
                 if doorbell is not None:
                     doorbell.wait(interval)
                 else:
@@ -479,6 +487,19 @@ def follow_forever(
                 copying.join()
             if doorbell is not None:
                 doorbell.close()
+
+
+def _attempt(store: Store, work: Callable[[], T]) -> T | None:
+    """``work()``, or None when it failed: a database that went away (a restart, a
+    fail-over) is one warning line, anything else is logged with its traceback."""
+    try:
+        return work()
+    except Exception as exc:
+        if store.is_unavailable(exc):
+            log.warning("the database is unavailable (%s); trying again", type(exc).__name__)
+        else:
+            log.exception("following the event log failed; trying again")
+        return None
 
 
 def _checkpoint_every(store: Store, interval: float, stop: threading.Event) -> None:

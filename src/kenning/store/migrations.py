@@ -629,5 +629,4 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_sources_previous_key ON sources (previous_key_hash)",
         ),
     ),
-
 )
