@@ -73,6 +73,8 @@ def create_app(
             Survivorship.parse(settings.source_trust, settings.survivorship),
             settings.lapsed_days,
         ),
+        codes_per_address=settings.signup_codes_per_address,
+        codes_per_client=settings.signup_codes_per_client,
     )
 
     def follow_log() -> FollowOutcome:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -19,7 +18,6 @@ from kenning.api.profile_schemas import (
 )
 from kenning.services import accounts
 from kenning.services.profile import customer_profile
-from kenning.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["profiles"])
 demo_router = APIRouter(tags=["demo"])
@@ -45,24 +43,13 @@ async def start_account(
 ) -> VerificationPublic:
     """Someone signs up or in with an e-mail: a code goes to it. The answer is the same
     whether or not the e-mail is known."""
-    settings = _with_signup_limits(request)
+    settings = request.app.state.account_settings
     send = request.app.state.mail_sender
     client = request.client.host if request.client else ""
     answer = await session.run(
         lambda store: accounts.start(store, body.email, settings, now, send, client=client)
     )
     return VerificationPublic(**answer)
-
-
-def _with_signup_limits(request: Request) -> accounts.AccountSettings:
-    """The app's account settings with the sign-up limits of its settings."""
-    settings: Settings = request.app.state.settings
-    account: accounts.AccountSettings = request.app.state.account_settings
-    return replace(
-        account,
-        codes_per_address=settings.signup_codes_per_address,
-        codes_per_client=settings.signup_codes_per_client,
-    )
 
 
 @router.post("/accounts/verify", response_model=AccountPublic)
