@@ -64,6 +64,7 @@ def _print_import_report(report: ImportReport, seconds: float, show: int = 20) -
     rate = report.accepted / seconds if seconds > 0 else 0.0
     table.add_row("time", f"{seconds:.1f} s ({rate:,.0f} records/s)")
     out.print(table)
+    out.print(report.accounting(), highlight=False)
     if report.dropped:
         dropped = Table(title="Values dropped as evidence", title_justify="left")
         dropped.add_column("field")
