@@ -233,3 +233,119 @@ def test_cli_prints_where_every_row_went(store_url: str, tmp_path: Path) -> None
     assert "Traceback" not in output
     with open_store(store_url) as store:
         assert store.record_counts() == {"pos": 1999}
+
+
+# ------------------------------------------------------------------- the other file importers
+LOCATIONS = "id,name,kind,market,latitude,longitude,pickup,ship_capacity"
+ORDERS = "order_id,source,record_id,channel,store_id,associate_id,ordered_at,currency,total"
+
+
+def _file(path: Path, *lines: str) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_reference_files_that_cannot_be_read_fail_with_their_line(
+    store_url: str, tmp_path: Path
+) -> None:
+    locations = _file(
+        tmp_path / "locations.csv",
+        LOCATIONS,
+        "LDN,London,store,GB,51.5,-0.14,yes,20",
+        'MAN,"Manchester,store,GB,53.5,-2.2,yes,20',
+        "WH,Warehouse,warehouse,GB,52.2,-1.1,,",
+    )
+    stock = _file(tmp_path / "stock.csv", "sku,location,on_hand", 'BAG-1,"LDN,4', "BAG-2,LDN,1")
+    prices = tmp_path / "prices.csv"
+    prices.write_bytes(b"sku,market,currency,price\nBAG-1,GB,GBP,10\nBAG-2,GB,GBP,\xa310\n")
+    for args, expected in (
+        (("locations", "import", str(locations)), f"{locations}:3: a quoted field opens here"),
+        (("import-stock", str(stock)), f"{stock}:2: a quoted field opens here"),
+        (("prices", "import", str(prices)), f"{prices}:3: not utf-8-sig text"),
+    ):
+        code, output = _run(store_url, *args)
+        assert code == 1, output
+        assert _says(output, expected) and "Traceback" not in output
+    with open_store(store_url) as store:
+        assert store.stock_rows(["BAG-1", "BAG-2"]) == []
+    # The locations file fixed, the same stock file still fails: nothing half-written.
+    _file(locations, LOCATIONS, "LDN,London,store,GB,51.5,-0.14,yes,20")
+    assert _run(store_url, "locations", "import", str(locations))[0] == 0
+    assert _run(store_url, "import-stock", str(stock))[0] == 1
+    with open_store(store_url) as store:
+        assert store.stock_rows(["BAG-1", "BAG-2"]) == []
+
+
+def test_reference_rows_with_nul_or_extra_fields_are_rejected(
+    store_url: str, tmp_path: Path
+) -> None:
+    locations = _file(tmp_path / "locations.csv", LOCATIONS, "LDN,London,store,GB,51.5,-0.14")
+    assert _run(store_url, "locations", "import", str(locations))[0] == 0
+    stock = _file(
+        tmp_path / "stock.csv",
+        "sku,location,on_hand",
+        "BAG-\x001,LDN,4",  # a NUL: PostgreSQL cannot store it, so neither backend does
+        "BAG-2,LDN,1,extra",  # a field too many
+        "BAG-3,LDN,2",
+    )
+    code, output = _run(store_url, "import-stock", str(stock))
+    assert code == 0, output
+    assert _says(output, "3 rows read: 1 stock levels written, 2 rejected.")
+    assert _says(output, "line 2: holds a NUL byte")
+    assert _says(output, "line 3: expected 3 fields, found 4")
+    assert "Traceback" not in output
+    with open_store(store_url) as store:
+        assert [row[:3] for row in store.stock_rows(["BAG-3"])] == [("BAG-3", "LDN", 2)]
+
+
+def test_a_reference_file_whose_every_row_is_rejected_fails(store_url: str, tmp_path: Path) -> None:
+    stock = _file(tmp_path / "stock.csv", "sku,location,on_hand", "BAG-1,NOWHERE,4", "BAG-2,X,1")
+    code, output = _run(store_url, "import-stock", str(stock))
+    assert code == 1, output
+    assert _says(output, f"{stock}: every row was rejected (2); the first, line 2: unknown")
+    assert "Nothing was imported" in output and "Traceback" not in output
+
+
+def _activity(tmp_path: Path, *orders: str) -> Path:
+    folder = tmp_path / "retailer"
+    (folder / "activity").mkdir(parents=True)
+    _file(folder / "activity" / "orders.csv", ORDERS, *orders)
+    _file(
+        folder / "activity" / "returns.csv", "order_id,sku,returned_at,amount", "O1,S,2024-01-02,5"
+    )
+    return folder
+
+
+def test_activity_files_fail_or_reject_with_their_line(store_url: str, tmp_path: Path) -> None:
+    good = "O{n},pos,{n},store,LDN,A1,2024-01-01T10:00:00+00:00,GBP,12.50"
+    broken = _activity(
+        tmp_path / "broken", good.format(n=1), 'O2,pos,2,"store,LDN,A1,2024,GBP,1', good.format(n=3)
+    )
+    code, output = _run(store_url, "import-activity", str(broken))
+    assert code == 1, output
+    assert _says(output, f"{broken / 'activity' / 'orders.csv'}:3: a quoted field opens here")
+    assert "Nothing was imported" in output and "Traceback" not in output
+    with open_store(store_url) as store:
+        assert store.activity_count("activity_orders") == 0
+        assert store.activity_count("activity_returns") == 0
+
+    rows = _activity(
+        tmp_path / "rows",
+        good.format(n=1),
+        "O2,pos,2,store,LDN,A1,2024-01-01T10:00:00+00:00,GBP,1,extra",
+        good.format(n=3),
+    )
+    code, output = _run(store_url, "import-activity", str(rows))
+    assert code == 0, output
+    assert _says(output, "4 rows read: 3 given, 1 rejected")
+    assert _says(output, f"{rows / 'activity' / 'orders.csv'}:3: expected 9 fields, found 10")
+    with open_store(store_url) as store:
+        assert store.activity_count("activity_orders") == 2
+
+    # A file without a column every row needs: each row is rejected, so the import fails.
+    missing = _activity(tmp_path / "missing", good.format(n=1))
+    _file(missing / "activity" / "returns.csv", "order_id,sku,returned_at", "O1,S,2024-01-02")
+    code, output = _run(store_url, "import-activity", str(missing))
+    assert code == 1, output
+    assert _says(output, "every row was rejected (1); the first,")
+    assert _says(output, "returns.csv:2: no 'amount' column")
