@@ -349,3 +349,18 @@ def test_activity_files_fail_or_reject_with_their_line(store_url: str, tmp_path:
     assert code == 1, output
     assert _says(output, "every row was rejected (1); the first,")
     assert _says(output, "returns.csv:2: no 'amount' column")
+
+
+def test_rejects_file_holds_every_rejected_row(tmp_path: Path) -> None:
+    # 1,500 bad rows: more than the report keeps (1,000), all counted and all written.
+    rows = [*_rows(10), *(f"pos,{n},too,many,fields" for n in range(100, 1600))]
+    path = _write(tmp_path / "bad.csv", rows)
+    rejects = tmp_path / "rejects.tsv"
+    code, output = _run(
+        f"sqlite:///{tmp_path / 'k.db'}", "import", str(path), "--rejects", str(rejects)
+    )
+    assert code == 0, output
+    assert _says(output, "1,510 rows read: 10 imported, 1,500 rejected")
+    lines = rejects.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "file\tline\treason" and len(lines) == 1501
+    assert lines[-1] == f"{path}\t1511\texpected 4 fields, found 5"

@@ -192,12 +192,14 @@ class Importer:
         keep_rejections: int = 1000,
         workers: int | None = None,
         parallel_from: int = 50_000,
+        on_reject: Callable[[Rejection], None] | None = None,
     ) -> None:
         self.store = store
         self.default_country = default_country
         self.markets = markets
         self.batch_size = batch_size
         self.keep_rejections = keep_rejections
+        self.on_reject = on_reject  # sees every rejection, past the ones the report keeps
         self.workers = min(os.cpu_count() or 1, 4) if workers is None else workers
         self.parallel_from = parallel_from
 
@@ -317,5 +319,8 @@ class Importer:
 
     def _reject(self, report: ImportReport, file: str, line: int, reason: str) -> None:
         report.rejected += 1
+        rejection = Rejection(file, line, reason)
         if len(report.rejections) < self.keep_rejections:
-            report.rejections.append(Rejection(file, line, reason))
+            report.rejections.append(rejection)
+        if self.on_reject is not None:
+            self.on_reject(rejection)
