@@ -145,8 +145,8 @@ def test_source_option_names_files_without_a_source_column(store: Store, tmp_pat
     record = store.get_record("pos-london", "1")
     assert record is not None and record.normalised["last_name"] == "lee"
 
-    rejected = Importer(store).import_files([path])
-    assert rejected.rejected == 1 and "no source" in rejected.rejections[0].reason
+    with pytest.raises(SourceFileError, match="no 'source' column"):
+        Importer(store).import_files([path])
 
 
 def test_failure_half_way_leaves_the_store_as_it_was(store: Store, tmp_path: Path) -> None:

@@ -10,12 +10,13 @@ from rich.table import Table
 
 from kenning.cli.app import Context, cli, console, out, pass_context, progress_bar
 from kenning.domain.refusals import Refusal
+from kenning.ingest.readers import SourceFileError
 from kenning.services import inventory, keys, reservations
 from kenning.settings import Settings
 
 
 def _report(report: inventory.FileReport, what: str, show: int = 20) -> None:
-    out.print(f"{report.written:,} {what} written, {len(report.rejected):,} rejected.")
+    out.print(report.accounting(what), highlight=False)
     for reason in report.rejected[:show]:
         console.print(f"[yellow]rejected[/] {reason}", highlight=False)
     if len(report.rejected) > show:
@@ -40,6 +41,8 @@ def import_stock(ctx: Context, file: Path) -> None:
             )
         except Refusal as exc:
             raise click.ClickException(f"{exc.message}\nNothing was imported.") from None
+        except SourceFileError as exc:
+            raise click.ClickException(f"{exc}\nNothing was imported.") from None
     _report(report, "stock levels")
 
 
@@ -59,6 +62,8 @@ def locations_import(ctx: Context, file: Path) -> None:
             report = inventory.import_locations(store, file)
         except Refusal as exc:
             raise click.ClickException(exc.message) from None
+        except SourceFileError as exc:
+            raise click.ClickException(f"{exc}\nNothing was imported.") from None
     _report(report, "locations")
 
 

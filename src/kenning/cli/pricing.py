@@ -12,6 +12,7 @@ from kenning.cli.app import Context, cli, console, out, pass_context
 from kenning.cli.inventory import _report
 from kenning.commerce.pricing.promotions import application_order
 from kenning.domain.refusals import Refusal
+from kenning.ingest.readers import SourceFileError
 from kenning.services import price_audit, pricing
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -33,6 +34,8 @@ def prices_import(ctx: Context, file: Path) -> None:
             report = pricing.import_prices(store, file)
         except Refusal as exc:
             raise click.ClickException(f"{exc.message}\nNothing was imported.") from None
+        except SourceFileError as exc:
+            raise click.ClickException(f"{exc}\nNothing was imported.") from None
     _report(report, "prices")
 
 
@@ -51,6 +54,8 @@ def prices_audit(ctx: Context, files: tuple[Path, ...], out_file: Path | None, s
             seen, read = price_audit.read_observations(list(files))
         except Refusal as exc:
             raise click.ClickException(exc.message) from None
+        except SourceFileError as exc:
+            raise click.ClickException(str(exc)) from None
         report = price_audit.audit(store, seen)
     for reason in read.rejected[:20]:
         console.print(f"[yellow]rejected[/] {reason}", highlight=False)

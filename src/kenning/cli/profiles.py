@@ -12,6 +12,7 @@ from rich.table import Table
 
 from kenning.cli.app import Context, cli, console, out, pass_context, progress_bar
 from kenning.domain.refusals import Refusal
+from kenning.ingest.readers import SourceFileError
 from kenning.profiles.golden import Survivorship, SurvivorshipError
 from kenning.profiles.greeting import greeting
 from kenning.services.activity import ActivityReport, count_rows, import_activity
@@ -46,6 +47,8 @@ def import_activity_command(ctx: Context, directory: Path) -> None:
             report = run_activity_import(store, directory)
         except FileNotFoundError as exc:
             raise click.ClickException(str(exc)) from None
+        except SourceFileError as exc:
+            raise click.ClickException(f"{exc}\nNothing was imported.") from None
         seconds = time.perf_counter() - start
     table = Table(title="Activity", title_justify="left")
     table.add_column("table")
@@ -54,7 +57,11 @@ def import_activity_command(ctx: Context, directory: Path) -> None:
     for name, given in report.given.items():
         table.add_row(name.removeprefix("activity_"), f"{given:,}", f"{report.new[name]:,}")
     out.print(table)
-    out.print(f"{seconds:.1f} s")
+    out.print(f"{report.accounting()} ({seconds:.1f} s)", highlight=False)
+    for rejection in report.rejections[:20]:
+        console.print(f"[yellow]rejected[/] {rejection}", highlight=False)
+    if sum(report.rejected.values()) > 20:
+        console.print(f"… and {sum(report.rejected.values()) - 20:,} more rejected rows")
 
 
 @cli.command()

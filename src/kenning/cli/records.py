@@ -6,8 +6,9 @@ import csv
 import importlib.util
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 from rich.table import Table
@@ -16,7 +17,7 @@ from kenning.cli.app import Context, cli, console, out, pass_context, progress_b
 from kenning.cli.profiles import demo_mail, print_story_after, profile_settings, run_activity_import
 from kenning.domain.normalise import normalise_country
 from kenning.domain.records import RecordError, check_source_name
-from kenning.ingest.importer import Importer, ImportReport
+from kenning.ingest.importer import Importer, ImportReport, Rejection
 from kenning.ingest.readers import SourceFileError, check_readable, estimate_rows
 from kenning.ingest.rebuild import rebuild_records
 from kenning.services.follow import catch_up
@@ -65,8 +66,9 @@ def _import(
     country: str | None,
     markets: tuple[str, ...],
     encoding: str,
+    on_reject: Callable[[Rejection], None] | None = None,
 ) -> ImportReport:
-    importer = Importer(store, default_country=country, markets=markets)
+    importer = Importer(store, default_country=country, markets=markets, on_reject=on_reject)
     for path in files:
         check_readable(path)
     totals = [estimate_rows(f) for f in files]
@@ -90,6 +92,7 @@ def _print_import_report(report: ImportReport, seconds: float, show: int = 20) -
     rate = report.accepted / seconds if seconds > 0 else 0.0
     table.add_row("time", f"{seconds:.1f} s ({rate:,.0f} records/s)")
     out.print(table)
+    out.print(report.accounting(), highlight=False)
     if report.dropped:
         dropped = Table(title="Values dropped as evidence", title_justify="left")
         dropped.add_column("field")
@@ -106,11 +109,15 @@ def _print_import_report(report: ImportReport, seconds: float, show: int = 20) -
         console.print(f"… and {report.rejected - show:,} more rejected rows (see --rejects)")
 
 
-def _write_rejections(report: ImportReport, path: Path) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write("file\tline\treason\n")
-        for r in report.rejections:
-            handle.write(f"{r.file}\t{r.line}\t{r.reason}\n")
+def _rejection_writer(handle: TextIO) -> Callable[[Rejection], None]:
+    """Writes each rejected row as it is found: all of them, however many (TSV)."""
+    handle.write("file\tline\treason\n")
+
+    def write(r: Rejection) -> None:
+        reason = " ".join(r.reason.split())  # one line, no tabs
+        handle.write(f"{r.file}\t{r.line}\t{reason}\n")
+
+    return write
 
 
 def _print_summary(store: Store) -> None:
@@ -169,18 +176,20 @@ def import_(
         if cleaned.value is None:
             raise click.BadParameter(f"unknown country {country!r}", param_hint="--country")
         country = cleaned.value
-    with ctx.open() as store:
+    with ExitStack() as stack:
+        store = stack.enter_context(ctx.open())
+        on_reject = None
+        if rejects is not None:
+            on_reject = _rejection_writer(stack.enter_context(rejects.open("w", encoding="utf-8")))
         start = time.perf_counter()
         try:
             report = _import(
-                store, list(files), source, country, ctx.settings.market_codes, encoding
+                store, list(files), source, country, ctx.settings.market_codes, encoding, on_reject
             )
         except (SourceFileError, LookupError) as exc:
             raise click.ClickException(f"{exc}\nNothing was imported.") from None
         seconds = time.perf_counter() - start
     _print_import_report(report, seconds)
-    if rejects is not None:
-        _write_rejections(report, rejects)
 
 
 @cli.command()

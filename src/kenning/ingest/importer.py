@@ -1,10 +1,14 @@
 """Import source files into the store: read, validate, normalise, log, upsert.
 
-One import is one transaction: if it fails half-way (a file turns out unreadable, the disk
-fills up) the store is left exactly as it was. Bad rows do not fail it: each is reported with
-its file, line and reason, and the rest is imported. Importing the same record again is
-idempotent: an identical copy changes nothing, a changed one updates the record, and a copy
-older than the stored one (by ``updated_at``) is reported as stale and ignored.
+One import is one transaction: if it fails half-way (a file turns out unreadable or cannot
+be parsed to its end, the disk fills up) the store is left exactly as it was. Bad rows do not
+fail it: each is reported with its file, line and reason, and the rest is imported; but a file
+whose every row is rejected fails the import (a missing column, the wrong file). Every row read
+is accounted for: read = imported + updated + unchanged + stale + rejected.
+
+Importing the same record again is idempotent: an identical copy changes nothing, a changed
+one updates the record, and a copy older than the stored one (by ``updated_at``) is reported
+as stale and ignored.
 """
 
 from __future__ import annotations
@@ -23,10 +27,13 @@ from typing import cast
 from kenning.ingest.prepare import Prepared, Rejected, prepare_rows
 from kenning.ingest.readers import (
     Chunk,
+    ParseError,
     SourceFileError,
     check_readable,
+    header_columns,
     parse_chunk,
     read_chunks,
+    undecodable_line,
 )
 from kenning.store.base import (
     RECORD_COLUMNS,
@@ -59,6 +66,7 @@ class Rejection:
 @dataclass
 class ImportReport:
     files: list[str] = field(default_factory=list)
+    read: int = 0  # rows read (records; blank lines are not rows)
     imported: int = 0  # new records
     updated: int = 0  # records whose content changed
     unchanged: int = 0  # identical copies of stored records
@@ -70,6 +78,20 @@ class ImportReport:
     @property
     def accepted(self) -> int:
         return self.imported + self.updated + self.unchanged + self.stale
+
+    def accounting(self) -> str:
+        """Where every row went, e.g. "2,001 rows read: 1,990 imported, 11 rejected"."""
+        parts = [f"{self.imported:,} imported"]
+        for name, count in (
+            ("updated", self.updated),
+            ("unchanged", self.unchanged),
+            ("stale", self.stale),
+        ):
+            if count:
+                parts.append(f"{count:,} {name}")
+        parts.append(f"{self.rejected:,} rejected")
+        rows = "row" if self.read == 1 else "rows"
+        return f"{self.read:,} {rows} read: {', '.join(parts)}"
 
     def dropped_by_field(self) -> dict[str, dict[str, int]]:
         nested: dict[str, dict[str, int]] = {}
@@ -170,12 +192,14 @@ class Importer:
         keep_rejections: int = 1000,
         workers: int | None = None,
         parallel_from: int = 50_000,
+        on_reject: Callable[[Rejection], None] | None = None,
     ) -> None:
         self.store = store
         self.default_country = default_country
         self.markets = markets
         self.batch_size = batch_size
         self.keep_rejections = keep_rejections
+        self.on_reject = on_reject  # sees every rejection, past the ones the report keeps
         self.workers = min(os.cpu_count() or 1, 4) if workers is None else workers
         self.parallel_from = parallel_from
 
@@ -232,17 +256,24 @@ class Importer:
         pool: Pool | None,
     ) -> None:
         name = str(path)
+        report = writer.report
+        read_before, rejected_before = report.read, report.rejected
+        first: list[Rejected] = []  # the file's first rejection, should every row be one
         pending: deque[AsyncResult[tuple[list[Prepared], list[Rejected], int]]] = deque()
 
         def finish(prepared: list[Prepared], rejected: list[Rejected], read: int) -> None:
+            if rejected and not first:
+                first.append(rejected[0])
             for line, reason in rejected:
-                self._reject(writer.report, name, line, reason)
+                self._reject(report, name, line, reason)
+            report.read += read
             writer.write(prepared)
             if progress:
                 progress(read)
 
-        line = 0
+        line = 1
         try:
+            self._check_columns(path, source, encoding)
             for chunk in read_chunks(path, encoding, self.batch_size):
                 line = chunk[-1][0] if isinstance(chunk, list) else chunk.first_line
                 if pool is None:
@@ -256,17 +287,40 @@ class Importer:
                 # Keep every worker busy, and memory bounded, while writing in order.
                 if len(pending) > 2 * self.workers:
                     finish(*pending.popleft().get())
+            while pending:
+                finish(*pending.popleft().get())
+        except ParseError as exc:
+            raise SourceFileError(f"{path}:{exc.line}: {exc.reason}") from None
         except UnicodeDecodeError as exc:
+            line = undecodable_line(path, encoding) or line
             raise SourceFileError(
-                f"{path}: not {encoding} text after line {line} ({exc.reason}); "
+                f"{path}:{line}: not {encoding} text ({exc.reason}); "
                 "name the file's encoding with --encoding"
             ) from None
         except (OSError, EOFError) as exc:
-            raise SourceFileError(f"{path}: cannot read after line {line} ({exc})") from None
-        while pending:
-            finish(*pending.popleft().get())
+            raise SourceFileError(f"{path}:{line}: cannot read from this line on ({exc})") from None
+        read = report.read - read_before
+        if read and report.rejected - rejected_before == read:
+            line, reason = first[0]
+            raise SourceFileError(
+                f"{path}:{line}: every row was rejected ({read:,}), the first for: {reason}"
+            )
+
+    @staticmethod
+    def _check_columns(path: Path, source: str | None, encoding: str) -> None:
+        """A file without a column every row needs fails at once, naming the column."""
+        columns = header_columns(path, encoding)
+        if not columns:  # JSON Lines, or an empty file
+            return
+        if source is None and "source" not in columns:
+            raise ParseError(1, "no 'source' column: add one, or name the source with --source")
+        if "record_id" not in columns:
+            raise ParseError(1, "no 'record_id' column (or an alias of it such as customer_id)")
 
     def _reject(self, report: ImportReport, file: str, line: int, reason: str) -> None:
         report.rejected += 1
+        rejection = Rejection(file, line, reason)
         if len(report.rejections) < self.keep_rejections:
-            report.rejections.append(Rejection(file, line, reason))
+            report.rejections.append(rejection)
+        if self.on_reject is not None:
+            self.on_reject(rejection)

@@ -8,14 +8,15 @@ A repair's new status queues an e-mail to its owner in the outbox (sent by ``ser
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from kenning.domain.normalise.identifiers import normalise_identifier
+from kenning.ingest.readers import RowError, SourceFileError
+from kenning.ingest.tables import table_rows
 from kenning.services.collect import KIND_PREFIX
 from kenning.services.mail import queue_repair_mail
 from kenning.store import Store
@@ -50,15 +51,24 @@ def serial(value: Any) -> str:
 # --------------------------------------------------------------------- files
 @dataclass
 class ActivityReport:
+    read: dict[str, int] = field(default_factory=dict)  # rows read: given + skipped + rejected
     given: dict[str, int] = field(default_factory=dict)
     new: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)  # registrations without a serial
+    rejected: dict[str, int] = field(default_factory=dict)
+    rejections: list[str] = field(default_factory=list)  # "file:line: reason", the first few
+
+    def accounting(self) -> str:
+        read, given = sum(self.read.values()), sum(self.given.values())
+        skipped, rejected = sum(self.skipped.values()), sum(self.rejected.values())
+        parts = [f"{given:,} given"]
+        if skipped:
+            parts.append(f"{skipped:,} skipped (no serial number)")
+        parts.append(f"{rejected:,} rejected")
+        return f"{read:,} {'row' if read == 1 else 'rows'} read: {', '.join(parts)}"
 
 
-def _rows(path: Path) -> Iterator[dict[str, str]]:
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8", newline="") as handle:
-        yield from csv.DictReader(handle)
+_KEEP_REJECTIONS = 1000
 
 
 def _converters(
@@ -118,27 +128,63 @@ def import_activity(
     base = directory.parent if directory.name == "activity" else directory
     converters = _converters(base / "records")
     report = ActivityReport()
-    for table, path in files.items():
-        convert = converters[table][1]
-        before = store.activity_count(table)
-        given = 0
-        batch: list[tuple[Any, ...]] = []
-        with store.transaction():
-            for row in _rows(path):
-                if table == "activity_registrations" and not row.get("serial_number"):
-                    continue
-                batch.append(convert(row))
-                if len(batch) == _BATCH:
-                    given += store.add_activity(table, batch)
-                    if progress:
-                        progress(len(batch))
-                    batch = []
-            given += store.add_activity(table, batch)
-        if progress:
-            progress(len(batch))
-        report.given[table] = given
-        report.new[table] = store.activity_count(table) - before
+    # One transaction for every file: one that cannot be read to its end (or whose every
+    # row is rejected) leaves the store as it was, and importing again is safe.
+    with store.transaction():
+        for table, path in files.items():
+            before = store.activity_count(table)
+            report.given[table] = _import_table(
+                store, table, path, converters[table][1], report, progress
+            )
+            report.new[table] = store.activity_count(table) - before
     return report
+
+
+def _import_table(
+    store: Store,
+    table: str,
+    path: Path,
+    convert: Callable[[dict[str, str]], tuple[Any, ...]],
+    report: ActivityReport,
+    progress: Callable[[int], None] | None,
+) -> int:
+    given = read = skipped = rejected = 0
+    first: str | None = None
+    batch: list[tuple[Any, ...]] = []
+    rows = table_rows(path)
+    next(rows)  # the header: a missing column rejects each row, naming it
+    for line, row in rows:
+        read += 1
+        if not isinstance(row, RowError):
+            if table == "activity_registrations" and not row.get("serial_number"):
+                skipped += 1
+                continue
+            try:
+                batch.append(convert(row))
+            except KeyError as exc:
+                row = RowError(f"no {exc.args[0]!r} column")
+            except (ValueError, TypeError) as exc:
+                row = RowError(str(exc))
+        if isinstance(row, RowError):
+            rejected += 1
+            first = first or f"{path}:{line}: {row}"
+            if len(report.rejections) < _KEEP_REJECTIONS:
+                report.rejections.append(f"{path}:{line}: {row}")
+            continue
+        if len(batch) == _BATCH:
+            given += store.add_activity(table, batch)
+            if progress:
+                progress(len(batch))
+            batch = []
+    if read and rejected == read:
+        raise SourceFileError(f"every row was rejected ({read:,}); the first, {first}")
+    given += store.add_activity(table, batch)
+    if progress:
+        progress(len(batch))
+    report.read[table] = read
+    report.skipped[table] = skipped
+    report.rejected[table] = rejected
+    return given
 
 
 def count_rows(directory: Path) -> int:

@@ -6,7 +6,6 @@ the CLI); times come in as ``now`` so tests and jobs choose the clock.
 
 from __future__ import annotations
 
-import csv
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ from kenning.commerce.inventory.stock import (
     check_quantity,
     stamp,
 )
+from kenning.ingest.readers import RowError
+from kenning.ingest.tables import TableRow, all_rejected, table_rows
 from kenning.services.idempotency import once
 from kenning.store import Store
 from kenning.store.inventory import LOCATION_COLUMNS, StockShortage
@@ -108,20 +109,31 @@ def location_groups(store: Store) -> dict[str, list[str]]:
 class FileReport:
     written: int
     rejected: list[str]  # "line N: reason"
+    read: int = 0  # rows read: each written or rejected
+
+    def accounting(self, what: str) -> str:
+        rows = "row" if self.read == 1 else "rows"
+        return (
+            f"{self.read:,} {rows} read: {self.written:,} {what} written, "
+            f"{len(self.rejected):,} rejected."
+        )
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        fields = {(f or "").strip().lower() for f in reader.fieldnames or ()}
-        yield 1, {name: name for name in fields}  # the header, for the caller to check
-        for number, row in enumerate(reader, start=2):
-            yield number, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+def _csv_rows(path: Path) -> Iterator[TableRow]:
+    """The header, then each row or its RowError; a file that cannot be read to its end
+    raises SourceFileError with its line (see ingest/tables.py)."""
+    return table_rows(path)
 
 
-def _header(rows: Iterator[tuple[int, dict[str, str]]], path: Path, needed: set[str]) -> None:
+def _finish(path: Path, read: int, rejected: list[str]) -> None:
+    """Fail a file whose every row was rejected, before anything of it is written."""
+    if (error := all_rejected(path, read, rejected)) is not None:
+        raise error
+
+
+def _header(rows: Iterator[TableRow], path: Path, needed: set[str]) -> None:
     _, header = next(rows, (1, {}))
-    missing = sorted(needed - set(header))
+    missing = sorted(needed - set(header if isinstance(header, dict) else ()))
     if missing:
         raise InventoryError("invalid", f"{path}: missing columns {', '.join(missing)}")
 
@@ -133,7 +145,12 @@ def import_locations(store: Store, path: Path) -> FileReport:
     _header(rows, path, set(columns) - {"pickup", "ship_capacity"})
     good: list[Location] = []
     rejected: list[str] = []
+    read = 0
     for number, row in rows:
+        read += 1
+        if isinstance(row, RowError):
+            rejected.append(f"line {number}: {row}")
+            continue
         try:
             capacity = row.get("ship_capacity", "")
             location = Location(
@@ -149,7 +166,8 @@ def import_locations(store: Store, path: Path) -> FileReport:
             good.append(check_location(location))
         except (ValueError, InventoryError) as exc:
             rejected.append(f"line {number}: {exc}")
-    return FileReport(save_locations(store, good), rejected)
+    _finish(path, read, rejected)
+    return FileReport(save_locations(store, good), rejected, read)
 
 
 # --------------------------------------------------------------------- stock
@@ -176,7 +194,12 @@ def import_stock(
     _header(rows, path, {"sku", "location", "on_hand"})
     good: list[tuple[str, str, int, int | None]] = []
     rejected: list[str] = []
+    read = 0
     for number, row in rows:
+        read += 1
+        if isinstance(row, RowError):
+            rejected.append(f"line {number}: {row}")
+            continue
         try:
             sku, location = row["sku"], row["location"]
             on_hand = int(row["on_hand"])
@@ -190,12 +213,13 @@ def import_stock(
             good.append((sku, location, on_hand, safety))
         except (ValueError, KeyError) as exc:
             rejected.append(f"line {number}: {exc}")
+    _finish(path, read, rejected)
     with store.transaction():
         for start in range(0, len(good), batch):
             store.set_stock(good[start : start + batch])
             if progress:
                 progress(len(good[start : start + batch]))
-    return FileReport(len(good), rejected)
+    return FileReport(len(good), rejected, read)
 
 
 def _known_location(store: Store, location_id: str) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from kenning.commerce.pricing.engine import Basket, BasketLine, price_basket
 from kenning.commerce.pricing.errors import PricingError
 from kenning.commerce.pricing.money import round_money
+from kenning.ingest.readers import RowError
 from kenning.services.inventory import FileReport, _csv_rows, _header
 from kenning.services.pricing import catalogue, with_market
 from kenning.store import Store
@@ -127,6 +128,9 @@ def read_observations(paths: Sequence[Path]) -> tuple[list[Observation], FileRep
         rows = _csv_rows(path)
         _header(rows, path, {"channel", "sku", "observed_at", "price"})
         for number, row in rows:
+            if isinstance(row, RowError):
+                rejected.append(f"{path.name} line {number}: {row}")
+                continue
             try:
                 observed_at = datetime.fromisoformat(row["observed_at"])
                 if observed_at.tzinfo is None:

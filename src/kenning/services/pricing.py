@@ -35,9 +35,10 @@ from kenning.commerce.pricing.promotions import (
     check_promotion,
     coupon_code,
 )
+from kenning.ingest.readers import RowError
 from kenning.services.aliases import customer_ids
 from kenning.services.idempotency import once
-from kenning.services.inventory import FileReport, _csv_rows, _header, location_set
+from kenning.services.inventory import FileReport, _csv_rows, _finish, _header, location_set
 from kenning.store import Store
 from kenning.store.pricing import PRICE_COLUMNS, CouponRefused
 
@@ -146,7 +147,12 @@ def import_prices(store: Store, path: Path) -> FileReport:
     _header(rows, path, {"sku", "market", "currency", "price"})
     good: list[PriceEntry] = []
     rejected: list[str] = []
+    read = 0
     for number, row in rows:
+        read += 1
+        if isinstance(row, RowError):
+            rejected.append(f"line {number}: {row}")
+            continue
         try:
             currency = row["currency"].upper()
             entry = PriceEntry(
@@ -165,7 +171,8 @@ def import_prices(store: Store, path: Path) -> FileReport:
             rejected.append(f"line {number}: {exc.message}")
         except ValueError as exc:
             rejected.append(f"line {number}: {exc}")
-    return FileReport(save_prices(store, good), rejected)
+    _finish(path, read, rejected)
+    return FileReport(save_prices(store, good), rejected, read)
 
 
 def read_promotions(path: Path) -> list[Promotion]:
