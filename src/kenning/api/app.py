@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from kenning.api import errors
+from kenning.api.limits import BodyLimit
 from kenning.api.routers import (
     collect,
     customers,
@@ -117,6 +118,8 @@ def create_app(
     app.state.mail_sender = mail_sender or smtp_sender(account_settings)
     app.state.demo_key = demo_key
     errors.install(app)
+    # Bodies are counted against their limit as they are read, before keys or JSON (413).
+    app.add_middleware(BodyLimit)
     # Browsers send events from shops on other origins (analytics.js); the API takes keys in
     # headers, never cookies, so any origin may call it without credentials.
     app.add_middleware(

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kenning.domain.refusals import Refusal
+from kenning.store.refused_values import REFUSED_VALUE_ERRORS
 
 log = logging.getLogger("kenning.api")
 
@@ -27,7 +28,7 @@ STATUS = {
     "unauthorized": 401,
     "forbidden": 403,
     "invalid_request": 400,
-    "too_large": 400,
+    "too_large": 413,
     "ambiguous": 409,
     "wrong_code": 422,
     "expired": 410,
@@ -35,7 +36,12 @@ STATUS = {
     "too_many_requests": 429,
     "unavailable": 503,
 }
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    401: "unauthorized",
+    413: "too_large",  # api/limits.py
+}
 
 
 def error(status: int, code: str, message: str) -> JSONResponse:
@@ -63,6 +69,13 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
     return error(exc.status_code, code, str(exc.detail))
 
 
+async def _refused_value(_: Request, exc: Exception) -> JSONResponse:
+    # Input the checks at the door let through and the database would not take: the
+    # client's error, but logged (by kind only: values may be personal) so a check is added.
+    log.warning("the database refused a value: %s", type(exc).__name__)
+    return error(422, "invalid", "a value is out of range or cannot be stored")
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
     return error(500, "internal", "an unexpected error occurred; it has been logged")
@@ -72,4 +85,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Refusal, _refusal)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    for refused in REFUSED_VALUE_ERRORS:
+        app.add_exception_handler(refused, _refused_value)
     app.add_exception_handler(Exception, _unexpected)

@@ -9,6 +9,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kenning.api.bounds import Moment
 from kenning.api.inventory_schemas import _Public, _Write
 
 Currency = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. GBP; PTS for points.")
@@ -40,7 +41,7 @@ class GiftCardCreate(_Write):
     amount: int = Amount
     currency: str = Currency
     customer_id: str | None = Field(default=None, max_length=200)
-    expires_at: datetime | None = None
+    expires_at: Moment | None = None
 
 
 class GiftCardIssuedPublic(_Public):
@@ -69,7 +70,7 @@ class CustomerRedemptionCreate(RedemptionCreate):
 class StoreCreditCreate(_Write):
     amount: int = Amount
     currency: str = Currency
-    expires_at: datetime | None = None
+    expires_at: Moment | None = None
     reason: str = Field(default="", max_length=500)
 
 
@@ -106,7 +107,7 @@ class PostingCreate(BaseModel):
     unit: str = Currency
     amount: int = Field(ge=-MOST, le=MOST, description="Negative takes value out.")
     lot_id: str | None = None
-    expires_at: datetime | None = Field(default=None, description="A credit's new lot expires.")
+    expires_at: Moment | None = Field(default=None, description="A credit's new lot expires.")
 
 
 class TransactionCreate(_Write):
@@ -176,7 +177,7 @@ class GoodwillCreate(_Write):
     )
     reason: str = Reason
     associate_id: str = Field(min_length=1, max_length=200)
-    expires_at: datetime | None = None
+    expires_at: Moment | None = None
 
     @model_validator(mode="after")
     def _one_value(self) -> Self:

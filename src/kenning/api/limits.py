@@ -1,0 +1,114 @@
+"""Request bodies are limited while they are read, before anything else looks at them.
+
+A body over its route's limit is refused with 413 ``{"code": "too_large", ...}``: at once
+when its Content-Length says so (nothing is read), or as soon as the bytes counted off the
+stream pass the limit (a chunked body costs the limit, not its size). This runs before the
+key is checked and before any JSON is parsed, so an unauthenticated 300 MB POST costs at most
+the limit plus one chunk.
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kenning.domain.segment import MAX_BATCH_BYTES
+
+# Every route but collection and the bulk uploads below.
+DEFAULT_BODY_LIMIT = 1024 * 1024
+# Bulk uploads take up to 50,000 entries (pricing_schemas): about 200 bytes each.
+BULK_BODY_LIMIT = 16 * 1024 * 1024
+BULK_PATHS = ("/v1/price-book", "/v1/promotions", "/v1/prices/audit")
+# Segment's limit for a batch; a single message is held to 32 KB when it is parsed.
+COLLECTION_BODY_LIMIT = MAX_BATCH_BYTES
+COLLECTION_PATHS = ("/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group",
+                       "/v1/alias", "/v1/batch", "/v1/import", "/v1/b", "/v1/i", "/v1/t",
+                       "/v1/p", "/v1/s", "/v1/g", "/v1/a")  # fmt: skip
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` when the body passes its limit. An HTTPException, so that
+    whatever is reading the body (FastAPI's parser, a route) lets it through to the 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the body is over {limit // 1024} KB")
+        self.limit = limit
+
+
+def body_limit_for(path: str) -> int:
+    path = path.rstrip("/")
+    if path in COLLECTION_PATHS:
+        return COLLECTION_BODY_LIMIT
+    if path in BULK_PATHS:
+        return BULK_BODY_LIMIT
+    return DEFAULT_BODY_LIMIT
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _refuse(send: Send, limit: int) -> None:
+    body = orjson.dumps({"code": "too_large", "message": f"the body is over {limit // 1024} KB"})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            # The rest of the body is not read: the client must not send it on this connection.
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """ASGI middleware: counts the bytes of each HTTP request body against its limit."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = body_limit_for(scope["path"])
+        length = _content_length(scope)
+        if length is not None and length > limit:
+            await _refuse(send, limit)
+            return
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except BodyTooLarge:
+            # Raised past the app's own handlers (a body read in middleware, say).
+            if started:
+                raise
+            await _refuse(send, limit)
