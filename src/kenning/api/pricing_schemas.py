@@ -139,7 +139,9 @@ class ObservationCreate(_Strict):
     store: str = ""
     sku: str = Sku
     observed_at: Moment
-    price: Decimal = Field(ge=0, description="Per unit, as shown or charged.")
+    price: Decimal = Field(
+        ge=0, max_digits=18, decimal_places=6, description="Per unit, as shown or charged."
+    )
     quantity: int = Field(default=1, ge=1, le=10_000)
     market: str = ""
     coupons: list[str] = Field(default_factory=list)
