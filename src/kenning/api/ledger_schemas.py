@@ -121,7 +121,9 @@ class TransactionCreate(_Write):
 class EarnLineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku: str = Field(min_length=1, max_length=100)
-    amount: int = Field(ge=0, description="What the customer paid for the line, minor units.")
+    amount: int = Field(
+        ge=0, le=MOST, description="What the customer paid for the line, minor units."
+    )
     category: str | None = Field(default=None, max_length=100)
 
 
@@ -150,10 +152,13 @@ class EarnPublic(BaseModel):
 
 class RefundCreate(_Write):
     amount: int | None = Field(
-        default=None, gt=0, description="Refunded value (minor units); none: the whole order."
+        default=None,
+        gt=0,
+        le=MOST,
+        description="Refunded value (minor units); none: the whole order.",
     )
     order_total: int | None = Field(
-        default=None, gt=0, description="The order's value, if it earned no points."
+        default=None, gt=0, le=MOST, description="The order's value, if it earned no points."
     )
 
 
