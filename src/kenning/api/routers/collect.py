@@ -122,6 +122,24 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
+_ERROR = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        }
+    }
+}
+# What collection answers besides 200 and the errors every route has.
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Messages refused, each named; the others were kept", **_ERROR},
+    413: {"description": "Over 500 KB, 2,500 messages, or 32 KB for one message", **_ERROR},
+}
+
+
 _BATCH_SCHEMA = {
     "type": "object",
     "required": ["batch"],
@@ -140,6 +158,7 @@ for _type in TYPES:
             methods=["POST"],
             include_in_schema=len(_path) > 2,
             openapi_extra=_body(_message_schema(_type)),
+            responses=_ANSWERS,
         )
 for _path in ("/batch", "/import", "/b"):
     router.add_api_route(
@@ -148,4 +167,5 @@ for _path in ("/batch", "/import", "/b"):
         methods=["POST"],
         include_in_schema=len(_path) > 2,
         openapi_extra=_body(_BATCH_SCHEMA),
+        responses=_ANSWERS,
     )
