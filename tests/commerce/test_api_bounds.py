@@ -105,3 +105,17 @@ def test_a_value_the_database_refuses_is_422_not_500(refused: Exception) -> None
         assert "NUL" not in answer.json()["message"]  # the database's words stay in the log
         # Anything else is still a 500, and logged.
         assert client.get("/bug").status_code == 500
+
+
+def test_a_nul_in_the_url_is_the_same_400_on_both_backends(admin: TestClient) -> None:
+    # PostgreSQL refuses NUL in text; SQLite would have looked it up and found nothing.
+    for path in ["/v1/customers/lookup?email=a%00b@x.org", "/v1/customers/c%00/events",
+                 "/v1/gift-cards/%00", "/v1/stock/SKU%001"]:  # fmt: skip
+        answer = admin.get(path)
+        assert (answer.status_code, answer.json()["code"]) == (400, "invalid_request"), path
+
+
+def test_a_wrong_method_says_which_are_allowed(admin: TestClient) -> None:
+    answer = admin.request("TRACE", "/v1/batch")
+    assert (answer.status_code, answer.headers["allow"]) == (405, "POST")
+    assert answer.json()["code"] == "method_not_allowed"

@@ -66,7 +66,9 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return error(exc.status_code, code, str(exc.detail))
+    answer = error(exc.status_code, code, str(exc.detail))
+    answer.headers.update(exc.headers or {})  # a 405's Allow
+    return answer
 
 
 async def _refused_value(_: Request, exc: Exception) -> JSONResponse:

@@ -55,12 +55,12 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(send: Send, limit: int) -> None:
-    body = orjson.dumps({"code": "too_large", "message": f"the body is over {limit // 1024} KB"})
+async def _answer(send: Send, status: int, code: str, message: str) -> None:
+    body = orjson.dumps({"code": code, "message": message})
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             # The rest of the body is not read: the client must not send it on this connection.
             "headers": [
                 (b"content-type", b"application/json"),
@@ -72,8 +72,14 @@ async def _refuse(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def _too_large(send: Send, limit: int) -> None:
+    await _answer(send, 413, "too_large", f"the body is over {limit // 1024} KB")
+
+
 class BodyLimit:
-    """ASGI middleware: counts the bytes of each HTTP request body against its limit."""
+    """ASGI middleware: counts the bytes of each HTTP request body against its limit, and
+    refuses a NUL character in the URL (PostgreSQL cannot compare or store one: without
+    this, SQLite and PostgreSQL would answer such a lookup differently)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -82,13 +88,15 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if b"%00" in scope["query_string"] or b"%00" in scope.get("raw_path", b""):
+            await _answer(send, 400, "invalid_request", "the URL holds a NUL character (%00)")
+            return
         limit = body_limit_for(scope["path"])
         length = _content_length(scope)
         if length is not None and length > limit:
-            await _refuse(send, limit)
+            await _too_large(send, limit)
             return
         seen = 0
-        started = False
 
         async def counted() -> Message:
             nonlocal seen
@@ -99,16 +107,9 @@ class BodyLimit:
                     raise BodyTooLarge(limit)
             return message
 
-        async def watched(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, counted, watched)
+            await self.app(scope, counted, send)
         except BodyTooLarge:
-            # Raised past the app's own handlers (a body read in middleware, say).
-            if started:
-                raise
-            await _refuse(send, limit)
+            # Raised past the app's own handlers, which answer it themselves (a body read
+            # before any answer is started, as every route here reads it).
+            await _too_large(send, limit)

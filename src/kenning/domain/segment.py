@@ -69,7 +69,7 @@ def check_encodable(value: Any, what: str) -> bytes:
         encoded = orjson.dumps(value)
     except orjson.JSONEncodeError:
         raise invalid(f"{what} is nested too deeply (at most {MAX_DEPTH} levels)") from None
-    if _has_nul(encoded):
+    if b"\\u0000" in encoded and _has_nul(encoded):
         raise invalid(f"{what} holds a NUL character (\\u0000), which cannot be stored")
     return encoded
 

@@ -31,10 +31,13 @@ PRODUCT_EVENTS = frozenset(
 REPAIR_STATUSES = ("received", "in_repair", "ready_for_pickup", "shipped", "collected")
 # A money amount in major units (pounds, dollars): stored as minor units in 64 bits with room
 # to add up an order's lines.
-MAX_AMOUNT = Decimal(10**12)
+MAX_AMOUNT = 1e12
 MAX_QUANTITY = 10**6
-_AMOUNTS = ("price", "revenue", "total", "value", "subtotal", "shipping", "tax", "discount")
-_IDS = ("order_id", "checkout_id", "cart_id", "product_id", "sku", "serial_number")
+# Amounts of the whole event (a product's price is checked with the product).
+_AMOUNTS = frozenset(("revenue", "total", "value", "subtotal", "shipping", "tax", "discount"))
+_IDS = frozenset(("order_id", "checkout_id", "cart_id", "product_id", "sku", "serial_number"))
+_CHECKED = _AMOUNTS | _IDS | {"price", "quantity"}
+_TEXT = (str, int, float)
 
 
 def _refuse(where: str, problem: str) -> Refusal:
@@ -42,49 +45,61 @@ def _refuse(where: str, problem: str) -> Refusal:
 
 
 def _identifier(value: Any, where: str) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, str | int | float)):
+    if value is not None and type(value) not in _TEXT:
         raise _refuse(where, "must be a string or a number")
 
 
-def _amount(value: Any, where: str) -> Decimal:
-    """The amount, which may also be sent as a numeric string ("12.99")."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+def _amount(value: Any, where: str) -> float:
+    """The amount, which may also be sent as a numeric string ("12.99"). Numbers skip
+    Decimal (this is on the path of every product event); strings are read as activity
+    reads them."""
+    kind = type(value)
+    if kind is float or kind is int:
+        amount = value  # an int past any float compares exactly, never overflows
+    elif kind is str:
+        try:
+            amount = float(Decimal(value))
+        except (InvalidOperation, ValueError):
+            raise _refuse(where, "must be a number") from None
+    else:
         raise _refuse(where, "must be a number")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _refuse(where, "must be a number") from None
-    if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
-        raise _refuse(where, f"must be a number no larger than {MAX_AMOUNT:,}")
-    return amount
+    if not abs(amount) <= MAX_AMOUNT:  # also NaN and infinity
+        raise _refuse(where, f"must be a number no larger than {MAX_AMOUNT:,.0f}")
+    return float(amount)
 
 
 def _quantity(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    kind = type(value)
+    if kind is not int and kind is not float:
         raise _refuse(where, "must be a number")
-    if value != int(value) or not 0 <= value <= MAX_QUANTITY:
+    if not 0 <= value <= MAX_QUANTITY or value != int(value):
         raise _refuse(where, f"must be a whole number from 0 to {MAX_QUANTITY:,}")
     return int(value)
 
 
-def _product(product: Mapping[str, Any], where: str) -> Decimal:
-    """Checks one product; returns what its line costs (price times quantity)."""
-    for name in _IDS:
-        _identifier(product.get(name), where + name)
-    quantity = (
-        1 if "quantity" not in product else _quantity(product["quantity"], where + "quantity")
-    )
-    price = Decimal(0) if "price" not in product else _amount(product["price"], where + "price")
+def _fields(fields: Mapping[str, Any], where: str) -> float:
+    """Checks the event's or one product's fields, in one pass over the keys sent; returns
+    what the line costs (price times quantity)."""
+    price = 0.0
+    quantity = 1
+    for name, value in fields.items():
+        if name not in _CHECKED:
+            continue
+        if name == "price":
+            price = _amount(value, where + name)
+        elif name == "quantity":
+            quantity = _quantity(value, where + name)
+        elif name in _IDS:
+            _identifier(value, where + name)
+        elif value is not None:
+            _amount(value, where + name)
     return abs(price) * quantity
 
 
 def check_ecommerce(event: str, properties: Mapping[str, Any]) -> None:
     """Refuses a track event whose known properties cannot be what the spec says."""
     if event in PRODUCT_EVENTS:
-        for name in _AMOUNTS:
-            if properties.get(name) is not None and name != "price":
-                _amount(properties[name], name)
-        lines = _product(properties, "")
+        lines = _fields(properties, "")
         products = properties.get("products")
         if products is not None:
             if not isinstance(products, list):
@@ -92,9 +107,9 @@ def check_ecommerce(event: str, properties: Mapping[str, Any]) -> None:
             for n, product in enumerate(products):
                 if not isinstance(product, dict):
                     raise _refuse(f"products[{n}]", "must be an object")
-                lines += _product(product, f"products[{n}].")
+                lines += _fields(product, f"products[{n}].")
         if lines > MAX_AMOUNT:
-            raise _refuse("products", f"add up to more than {MAX_AMOUNT:,}")
+            raise _refuse("products", f"add up to more than {MAX_AMOUNT:,.0f}")
     elif event in ("Repair Received", "Repair Status Changed"):
         repair_id = properties.get("repair_id")
         if repair_id in (None, "") or isinstance(repair_id, bool):
