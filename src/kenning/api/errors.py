@@ -37,6 +37,7 @@ STATUS = {
     "unavailable": 503,
 }
 _HTTP_CODES = {
+    400: "invalid_request",  # a body FastAPI could not parse
     404: "not_found",
     405: "method_not_allowed",
     401: "unauthorized",
