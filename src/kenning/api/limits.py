@@ -4,7 +4,8 @@ A body over its route's limit is refused with 413 ``{"code": "too_large", ...}``
 when its Content-Length says so (nothing is read), or as soon as the bytes counted off the
 stream pass the limit (a chunked body costs the limit, not its size). This runs before the
 key is checked and before any JSON is parsed, so an unauthenticated 300 MB POST costs at most
-the limit plus one chunk.
+the limit plus one chunk. A NUL character in the URL is refused here too, for the same
+reason: nothing behind it should have to cope.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from kenning.domain.segment import MAX_BATCH_BYTES
 DEFAULT_BODY_LIMIT = 1024 * 1024
 # Bulk uploads take up to 50,000 entries (pricing_schemas): about 200 bytes each.
 BULK_BODY_LIMIT = 16 * 1024 * 1024
-BULK_PATHS = ("/v1/price-book", "/v1/promotions", "/v1/prices/audit")
+BULK_PATHS = frozenset(("/v1/price-book", "/v1/promotions", "/v1/prices/audit"))
 # Segment's limit for a batch; a single message is held to 32 KB when it is parsed.
 COLLECTION_BODY_LIMIT = MAX_BATCH_BYTES
-COLLECTION_PATHS = ("/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group",
-                       "/v1/alias", "/v1/batch", "/v1/import", "/v1/b", "/v1/i", "/v1/t",
-                       "/v1/p", "/v1/s", "/v1/g", "/v1/a")  # fmt: skip
+COLLECTION_PATHS = frozenset(
+    f"/v1/{name}" for name in ("identify", "track", "page", "screen", "group", "alias", "batch",
+                               "import", "b", "i", "t", "p", "s", "g", "a")
+)  # fmt: skip
 
 
 class BodyTooLarge(HTTPException):
