@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from kenning.api import docs, errors, openapi, ops
+from kenning.api.limits import BodyLimit
 from kenning.api.observability import RequestObserver
 from kenning.api.routers import (
     collect,
@@ -125,6 +126,8 @@ def create_app(
     )
     app.state.demo_key = demo_key
     errors.install(app)
+    # Bodies are counted against their limit as they are read, before keys or JSON (413).
+    app.add_middleware(BodyLimit)
     # Browsers send events from shops on other origins (analytics.js); the API takes keys in
     # headers, never cookies, so any origin may call it without credentials.
     app.add_middleware(

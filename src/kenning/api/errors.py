@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kenning.domain.refusals import Refusal
 from kenning.store import is_unavailable, unavailable_errors
+from kenning.store.refused_values import REFUSED_VALUE_ERRORS
 
 log = logging.getLogger("kenning.api")
 
@@ -29,7 +30,7 @@ STATUS = {
     "unauthorized": 401,
     "forbidden": 403,
     "invalid_request": 400,
-    "too_large": 400,
+    "too_large": 413,
     "ambiguous": 409,
     "wrong_code": 422,
     "expired": 410,
@@ -37,7 +38,13 @@ STATUS = {
     "too_many_requests": 429,
     "unavailable": 503,
 }
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+_HTTP_CODES = {
+    400: "invalid_request",  # a body FastAPI could not parse
+    404: "not_found",
+    405: "method_not_allowed",
+    401: "unauthorized",
+    413: "too_large",  # api/limits.py
+}
 # Every code an error answer carries (the OpenAPI document's enum, see api/openapi.py):
 # STATUS's, and those of the HTTP errors and the unexpected one below.
 ErrorCode = Literal[
@@ -88,7 +95,16 @@ async def _validation(_: Request, exc: Exception) -> JSONResponse:
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return error(exc.status_code, code, str(exc.detail))
+    answer = error(exc.status_code, code, str(exc.detail))
+    answer.headers.update(exc.headers or {})  # a 405's Allow
+    return answer
+
+
+async def _refused_value(_: Request, exc: Exception) -> JSONResponse:
+    # Input the checks at the door let through and the database would not take: the
+    # client's error, but logged (by kind only: values may be personal) so a check is added.
+    log.warning("the database refused a value: %s", type(exc).__name__)
+    return error(422, "invalid", "a value is out of range or cannot be stored")
 
 
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -114,4 +130,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     for unavailable in unavailable_errors():
         app.add_exception_handler(unavailable, _unavailable)
+    for refused in REFUSED_VALUE_ERRORS:
+        app.add_exception_handler(refused, _refused_value)
     app.add_exception_handler(Exception, _unexpected)

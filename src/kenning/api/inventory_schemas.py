@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kenning.api.bounds import MAX_UNITS, Moment, Units
 from kenning.commerce.inventory.sourcing import Plan
 from kenning.commerce.inventory.stock import LineMode
 from kenning.services.inventory import Availability
@@ -31,7 +31,7 @@ class LocationCreate(BaseModel):
     longitude: float = Field(ge=-180, le=180)
     pickup: bool = False
     ship_capacity: int | None = Field(
-        default=None, ge=0, description="Shipments per day; null: no limit."
+        default=None, ge=0, le=MAX_UNITS, description="Shipments per day; null: no limit."
     )
 
 
@@ -68,22 +68,24 @@ class StockLevelPublic(LocationStockPublic, _Public):
 class AdjustmentCreate(_Write):
     sku: str = Sku
     location_id: str
-    delta: int = Field(description="Units to add (positive) or remove (negative).")
+    delta: int = Field(
+        ge=-MAX_UNITS, le=MAX_UNITS, description="Units to add (positive) or remove (negative)."
+    )
     reason: str = Field(default="", max_length=200)
 
 
 class ReceiptCreate(_Write):
     sku: str = Sku
     location_id: str
-    quantity: int = Field(gt=0)
+    quantity: Units
 
 
 class TransferCreate(_Write):
     sku: str = Sku
     from_location: str
     to_location: str
-    quantity: int = Field(gt=0)
-    expected_arrival: datetime | None = None
+    quantity: Units
+    expected_arrival: Moment | None = None
 
 
 class TransferReceive(_Write):
@@ -106,7 +108,7 @@ class ReservationLineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
     sku: str = Sku
     location_id: str
-    quantity: int = Field(gt=0)
+    quantity: Units
     mode: LineMode | None = None
 
 
@@ -166,8 +168,8 @@ class PointCreate(BaseModel):
 class OrderLineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku: str = Sku
-    quantity: int = Field(gt=0)
-    unit_price: float = Field(default=0.0, ge=0)
+    quantity: Units
+    unit_price: float = Field(default=0.0, ge=0, le=1e12)
 
 
 class OrderCreate(BaseModel):
@@ -176,7 +178,7 @@ class OrderCreate(BaseModel):
     destination: PointCreate | None = Field(default=None, description="The delivery address.")
     pickup_store: str | None = None
     rules: list[str] | None = Field(default=None, description="Override the configured rule order.")
-    min_split_value: float | None = Field(default=None, ge=0)
+    min_split_value: float | None = Field(default=None, ge=0, le=1e12)
 
 
 class ShipmentPublic(BaseModel):

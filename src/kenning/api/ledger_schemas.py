@@ -9,6 +9,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kenning.api.bounds import Moment
 from kenning.api.inventory_schemas import _Public, _Write
 
 Currency = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. GBP; PTS for points.")
@@ -40,7 +41,7 @@ class GiftCardCreate(_Write):
     amount: int = Amount
     currency: str = Currency
     customer_id: str | None = Field(default=None, max_length=200)
-    expires_at: datetime | None = None
+    expires_at: Moment | None = None
 
 
 class GiftCardIssuedPublic(_Public):
@@ -69,7 +70,7 @@ class CustomerRedemptionCreate(RedemptionCreate):
 class StoreCreditCreate(_Write):
     amount: int = Amount
     currency: str = Currency
-    expires_at: datetime | None = None
+    expires_at: Moment | None = None
     reason: str = Field(default="", max_length=500)
 
 
@@ -106,7 +107,7 @@ class PostingCreate(BaseModel):
     unit: str = Currency
     amount: int = Field(ge=-MOST, le=MOST, description="Negative takes value out.")
     lot_id: str | None = None
-    expires_at: datetime | None = Field(default=None, description="A credit's new lot expires.")
+    expires_at: Moment | None = Field(default=None, description="A credit's new lot expires.")
 
 
 class TransactionCreate(_Write):
@@ -120,7 +121,9 @@ class TransactionCreate(_Write):
 class EarnLineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku: str = Field(min_length=1, max_length=100)
-    amount: int = Field(ge=0, description="What the customer paid for the line, minor units.")
+    amount: int = Field(
+        ge=0, le=MOST, description="What the customer paid for the line, minor units."
+    )
     category: str | None = Field(default=None, max_length=100)
 
 
@@ -149,10 +152,13 @@ class EarnPublic(BaseModel):
 
 class RefundCreate(_Write):
     amount: int | None = Field(
-        default=None, gt=0, description="Refunded value (minor units); none: the whole order."
+        default=None,
+        gt=0,
+        le=MOST,
+        description="Refunded value (minor units); none: the whole order.",
     )
     order_total: int | None = Field(
-        default=None, gt=0, description="The order's value, if it earned no points."
+        default=None, gt=0, le=MOST, description="The order's value, if it earned no points."
     )
 
 
@@ -176,7 +182,7 @@ class GoodwillCreate(_Write):
     )
     reason: str = Reason
     associate_id: str = Field(min_length=1, max_length=200)
-    expires_at: datetime | None = None
+    expires_at: Moment | None = None
 
     @model_validator(mode="after")
     def _one_value(self) -> Self:

@@ -6,12 +6,12 @@ strings or numbers.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kenning.api.bounds import Moment
 from kenning.api.inventory_schemas import IdempotencyField, Sku
 from kenning.commerce.pricing.engine import (
     Adjustment,
@@ -49,7 +49,7 @@ class BasketCreate(_Strict):
     customer_traits: dict[str, str] = Field(default_factory=dict)
     coupons: list[str] = Field(default_factory=list, max_length=20)
     shipping: Decimal = Field(default=Decimal(0), ge=0, max_digits=18, decimal_places=6)
-    at: datetime | None = Field(default=None, description="Price as of this time; else now.")
+    at: Moment | None = Field(default=None, description="Price as of this time; else now.")
 
     def basket(self) -> Basket:
         return Basket(
@@ -109,8 +109,8 @@ class PriceEntryCreate(_Strict):
     kind: PriceKind = "base"
     channel: str = Field(default="", description="Empty: every channel.")
     customer_group: str = Field(default="", description="For a group price only.")
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
 
     def entry(self) -> PriceEntry:
         return PriceEntry(**self.model_dump())
@@ -138,8 +138,10 @@ class ObservationCreate(_Strict):
     channel: str = Field(min_length=1)
     store: str = ""
     sku: str = Sku
-    observed_at: datetime
-    price: Decimal = Field(ge=0, description="Per unit, as shown or charged.")
+    observed_at: Moment
+    price: Decimal = Field(
+        ge=0, max_digits=18, decimal_places=6, description="Per unit, as shown or charged."
+    )
     quantity: int = Field(default=1, ge=1, le=10_000)
     market: str = ""
     coupons: list[str] = Field(default_factory=list)

@@ -16,10 +16,13 @@ import orjson
 
 from kenning.domain.records import CANONICAL_FIELDS, fold_column
 from kenning.domain.refusals import Refusal
+from kenning.domain.segment_ecommerce import check_ecommerce
 
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 MAX_BATCH_MESSAGES = 2500
+# Levels of nesting a message may have (orjson, which stores it, stops at 254).
+MAX_DEPTH = 250
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
 # The browser library's short paths.
 SHORT_TYPES = {t[0]: t for t in TYPES}
@@ -45,6 +48,30 @@ _CANONICAL = frozenset(CANONICAL_FIELDS[2:])
 
 def invalid(message: str) -> Refusal:
     return Refusal("invalid_request", message)
+
+
+def _has_nul(encoded: bytes) -> bool:
+    """Whether JSON text holds a NUL character (``\\u0000`` not itself escaped): PostgreSQL
+    cannot store one in text or jsonb, so neither backend takes it."""
+    at = encoded.find(b"\\u0000")
+    while at >= 0:
+        backslashes = len(encoded[:at]) - len(encoded[:at].rstrip(b"\\"))
+        if backslashes % 2 == 0:
+            return True
+        at = encoded.find(b"\\u0000", at + 1)
+    return False
+
+
+def check_encodable(value: Any, what: str) -> bytes:
+    """``value`` as JSON, refused when it cannot be stored: nested deeper than JSON is
+    re-encoded (orjson stops at 254 levels) or holding a NUL character."""
+    try:
+        encoded = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        raise invalid(f"{what} is nested too deeply (at most {MAX_DEPTH} levels)") from None
+    if b"\\u0000" in encoded and _has_nul(encoded):
+        raise invalid(f"{what} holds a NUL character (\\u0000), which cannot be stored")
+    return encoded
 
 
 def decode_body(body: bytes, content_encoding: str | None) -> Any:
@@ -117,7 +144,7 @@ def parse_message(
     """
     if not isinstance(raw, dict):
         raise invalid("a message must be a JSON object")
-    if len(orjson.dumps(raw)) > MAX_MESSAGE_BYTES:
+    if len(check_encodable(raw, "a message")) > MAX_MESSAGE_BYTES:
         raise Refusal("too_large", f"a message is over {MAX_MESSAGE_BYTES // 1024} KB")
     kind = raw.get("type") or type_
     if type_ and raw.get("type") and raw["type"] != type_:
@@ -141,12 +168,20 @@ def parse_message(
     payload["type"] = kind
     if context:
         payload["context"] = {**context, **(raw.get("context") or {})}
+    if kind == "track":
+        check_ecommerce(str(raw["event"]), raw.get("properties") or {})
     timestamp = _time(raw.get("timestamp"), "timestamp")
     sent = _time(raw.get("sentAt") or sent_at, "sentAt")
-    if timestamp is not None and sent is not None:
-        timestamp = received_at - (sent - timestamp)
+    try:
+        if timestamp is not None and sent is not None:
+            timestamp = received_at - (sent - timestamp)
+        corrected = _iso(timestamp or received_at)
+    except OverflowError:
+        # Corrected past year 1 or 9999: no clock is that wrong, so the times are refused
+        # rather than clamped to a date that would only look meaningful.
+        raise invalid("timestamp is out of range once corrected by sentAt") from None
     payload["originalTimestamp"] = raw.get("timestamp")
-    payload["timestamp"] = _iso(timestamp or received_at)
+    payload["timestamp"] = corrected
     payload["receivedAt"] = _iso(received_at)
     payload.pop("writeKey", None)
     message_id = _text(raw.get("messageId"), "messageId")
@@ -164,6 +199,8 @@ def parse_batch(body: Any, received_at: datetime) -> tuple[list[Message], list[s
     context = body.get("context")
     if context is not None and not isinstance(context, dict):
         raise invalid("context must be an object")
+    if context:
+        check_encodable(context, "the batch's context")
     parsed, problems = [], []
     for i, raw in enumerate(messages):
         try:

@@ -82,10 +82,90 @@ async def batch(request: Request) -> dict[str, bool]:
     return await _accept(request, parse_batch)
 
 
+# The bodies as OpenAPI describes them (the routes read the raw body: browsers send JSON as
+# text/plain, and gzip): what Segment's libraries send, so clients and fuzzers see the shape.
+_ID = {"type": "string", "minLength": 1, "maxLength": 200}
+_REQUIRED = {"track": ["event"], "alias": ["previousId", "userId"], "group": ["groupId"]}
+
+
+def _message_schema(type_: str | None) -> dict[str, Any]:
+    """One message of ``type_``, or of any type (in a batch)."""
+    properties: dict[str, Any] = {
+        "type": {"type": "string", "enum": [type_] if type_ else list(TYPES)},
+        "userId": _ID, "anonymousId": _ID, "messageId": _ID,
+        "timestamp": {"type": "string", "format": "date-time"},
+        "sentAt": {"type": "string", "format": "date-time"},
+        "context": {"type": "object"},
+    }  # fmt: skip
+    if type_ in (None, "track"):
+        properties.update(event=_ID, properties={"type": "object"})
+    if type_ in (None, "page", "screen"):
+        properties.update(name={"type": "string"}, properties={"type": "object"})
+    if type_ in (None, "identify", "group"):
+        properties["traits"] = {"type": "object"}
+    if type_ in (None, "alias"):
+        properties["previousId"] = _ID
+    if type_ in (None, "group"):
+        properties["groupId"] = _ID
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "anyOf": [{"required": ["userId"]}, {"required": ["anonymousId"]}],
+    }
+    required = ["type"] if type_ is None else _REQUIRED.get(type_, [])
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+_ERROR = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        }
+    }
+}
+# What collection answers besides 200 and the errors every route has.
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Messages refused, each named; the others were kept", **_ERROR},
+    413: {"description": "Over 500 KB, 2,500 messages, or 32 KB for one message", **_ERROR},
+}
+
+
+_BATCH_SCHEMA = {
+    "type": "object",
+    "required": ["batch"],
+    "properties": {
+        "batch": {"type": "array", "items": _message_schema(None), "maxItems": 2500},
+        "context": {"type": "object"},
+        "sentAt": {"type": "string", "format": "date-time"},
+    },
+}
+
 for _type in TYPES:
     for _path in (f"/{_type}", f"/{_type[0]}"):
         router.add_api_route(
-            _path, _single(_type), methods=["POST"], include_in_schema=len(_path) > 2
+            _path,
+            _single(_type),
+            methods=["POST"],
+            include_in_schema=len(_path) > 2,
+            openapi_extra=_body(_message_schema(_type)),
+            responses=_ANSWERS,
         )
 for _path in ("/batch", "/import", "/b"):
-    router.add_api_route(_path, batch, methods=["POST"], include_in_schema=len(_path) > 2)
+    router.add_api_route(
+        _path,
+        batch,
+        methods=["POST"],
+        include_in_schema=len(_path) > 2,
+        openapi_extra=_body(_BATCH_SCHEMA),
+        responses=_ANSWERS,
+    )

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from kenning.api.answers import json_answer
+from kenning.api.bounds import MAX_SEQ, SeqQuery
 from kenning.api.customer_schemas import (
     LOOKUP_OPENAPI,
     LOOKUP_QUERY,
@@ -45,7 +46,7 @@ async def get_customer(session: CustomerReader, customer_id: str) -> Response:
 async def customer_events(
     session: CustomerReader,
     customer_id: str,
-    before: int | None = None,
+    before: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> EventPage:
     """Her events, newest first, from every record and anonymous visit that is hers."""
@@ -58,7 +59,7 @@ async def customer_events(
 @router.get("/identity/changes", response_model=ChangePage)
 async def identity_changes(
     session: CustomerReader,
-    since: int = 0,
+    since: SeqQuery = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ChangePage:
     """Merges and splits in order: follow with `since` = the last `next_since`."""
