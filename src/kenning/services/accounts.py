@@ -27,6 +27,7 @@ from kenning.profiles.traits import favourite_stores, owned_by_category
 from kenning.services.customers import lookup
 from kenning.services.mail import send_mail
 from kenning.services.profile import ProfileSettings, gather
+from kenning.services.trust import verify_claim
 from kenning.store import Store
 from kenning.store.activity import Verification
 
@@ -105,9 +106,17 @@ def start(
 
 
 def verify(
-    store: Store, verification_id: str, code: str, settings: AccountSettings, now: datetime
+    store: Store,
+    verification_id: str,
+    code: str,
+    settings: AccountSettings,
+    now: datetime,
+    visitor: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Check the code; when right, what the shop may now know of her."""
+    """Check the code; when right, what the shop may now know of her. ``visitor``: the
+    (source, userId) the shop knows her by, whose claim to the e-mail is now proved."""
+    if visitor is not None and visitor[0] not in {row.name for row in store.sources()}:
+        raise Refusal("not_found", f"no source {visitor[0]!r}")
     with store.transaction():
         found = store.verification(verification_id)
         if found is None:
@@ -125,6 +134,8 @@ def verify(
         else:
             raise_later = None
             store.mark_verified(verification_id, now.isoformat())
+            if visitor is not None:
+                verify_claim(store, *visitor, found.email, now.isoformat(), verification_id)
     if raise_later is not None:
         raise raise_later
     answer: dict[str, Any] = {"email": found.email, "known": bool(found.customer_id)}

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.store.access import AccessTables
 from kenning.store.activity import ActivityTables
+from kenning.store.claims import ClaimTables
 from kenning.store.hooks import by_source, marks
 from kenning.store.identity import IdentityTables
 from kenning.store.inventory import InventoryTables
@@ -132,6 +133,7 @@ class Store(
     AccessTables,
     RealtimeTables,
     ActivityTables,
+    ClaimTables,
 ):
     """Persistence for Kenning. Use as a context manager or call close()."""
 

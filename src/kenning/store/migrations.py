@@ -575,4 +575,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        13,
+        "trust: what a public write key's events claim, and which claims are verified",
+        (
+            # Records first written by an untrusted source's events: their e-mail and phone
+            # are the visitor's claims, and the source's events may change only these.
+            """CREATE TABLE claimed_records (
+                source TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                PRIMARY KEY (source, record_id)
+            )""",
+            # Claims proved (a code sent to the address came back): evidence from then on.
+            """CREATE TABLE verified_claims (
+                source TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                field TEXT NOT NULL,
+                value TEXT NOT NULL,
+                verified_at TEXT NOT NULL,
+                PRIMARY KEY (source, record_id, field, value)
+            )""",
+            # Orders an untrusted source sent: shown, but not her purchases until verified.
+            "CREATE TABLE unvouched_orders (order_id TEXT PRIMARY KEY)",
+        ),
+    ),
 )
