@@ -13,7 +13,7 @@ class ClaimPublic(BaseModel):
 
     source: str
     record_id: str
-    field: str = Field(description="email or phone")
+    field: str = Field(description="The field of the record as received (email, phone …).")
     value: str
     verified: bool = False
 
@@ -35,7 +35,9 @@ class ProfilePublic(BaseModel):
     records: list[dict[str, str]]
     balances: dict[str, Any] | None
     unverified: list[ClaimPublic] = Field(
-        default=[], description="E-mails and phones her records claim, not verified."
+        default=[],
+        description="What her records from untrusted sources claim and nobody verified: "
+        "every field while the record's e-mail is not verified, then an unverified phone.",
     )
 
 

@@ -21,7 +21,7 @@ from kenning.profiles.traits import Activity, Line, Order, Owned, Repair, Shop, 
 from kenning.services.inventory import utcnow
 from kenning.services.ledger import customer_accounts
 from kenning.services.loyalty import customer_balances
-from kenning.services.trust import CLAIMED_FIELDS
+from kenning.services.trust import unverified_claims
 from kenning.store import Store, StoredRecord
 
 RecordKey = tuple[str, str]
@@ -132,7 +132,7 @@ def _claims(store: Store, records: list[RecordValues]) -> list[dict[str, Any]]:
         {"source": r.source, "record_id": r.record_id, "field": name,
          "value": str(r.raw[name]), "verified": False}
         for r in records if r.source in untrusted
-        for name in CLAIMED_FIELDS if r.raw.get(name) and not r.normalised.get(name)
+        for name in unverified_claims(r.raw, r.normalised)
     ]  # fmt: skip
 
 

@@ -2,11 +2,12 @@
 
 An untrusted source's write key sits in web pages, so it is anyone's: its events describe
 the visitor who sent them and no one else. Such a source's events write only records of
-their own making (a record that came by file stays as the file gave it); the e-mail and
-phone they give are the visitor's claims, kept in the record as received but left out of
-its normalised values, which matching, lookups and mail read, until the claim is verified
-(a code sent to the address came back, see verify_claim). Trusted (server-side) sources
-keep every power: what they send is vouched for.
+their own making (a record that came by file stays as the file gave it), and what they say
+about the visitor is her claim: kept in the record as received, but left out of its
+normalised values, which matching, lookups, the golden record and mail read. Once she has
+proved the e-mail her record holds (a code sent to it came back, see verify_claim), the
+record is hers and counts as evidence, all but a phone nobody has verified. Trusted
+(server-side) sources keep every power: what they send is vouched for.
 """
 
 from __future__ import annotations
@@ -27,10 +28,14 @@ from kenning.store import Store
 
 log = logging.getLogger("kenning.trust")
 RecordKey = tuple[str, str]
-# Contact values that link a record to someone else's: claims until verified.
+# Contact values that are claims until verified themselves, even in a verified record.
 CLAIMED_FIELDS = ("email", "phone")
+# The values of a record withheld until her e-mail is verified: all but when it was written.
+_IDENTIFYING = tuple(name for name in NORMALISED_FIELDS if name != "updated_at")
 # Their place in a prepared record's row: (source, record_id, content_hash, *normalised, raw).
-_COLUMN = {name: 3 + NORMALISED_FIELDS.index(name) for name in CLAIMED_FIELDS}
+_COLUMN = {name: 3 + NORMALISED_FIELDS.index(name) for name in _IDENTIFYING}
+# Fields of a record as received that are not claims about the visitor.
+_NOT_CLAIMS = frozenset({"source", "record_id", "updated_at", "attributes"})
 # Told apart from the same record with its claims kept, so that verifying one rewrites it.
 _MASKED = b"\0claims withheld"
 
@@ -57,10 +62,12 @@ class Trust:
             return prepared
         proved = self.verified.get(key, set())
         values = list(row)
-        for name, column in _COLUMN.items():
-            value = values[column]
+        email = values[_COLUMN["email"]]
+        withheld = _IDENTIFYING if ("email", str(email)) not in proved else CLAIMED_FIELDS
+        for name in withheld:
+            value = values[_COLUMN[name]]
             if value is not None and (name, str(value)) not in proved:
-                values[column] = None
+                values[_COLUMN[name]] = None
         if values == list(row):
             return prepared
         values[2] = content_hash(str(values[-1]).encode() + _MASKED)
@@ -134,3 +141,15 @@ def verify_claim(
             ]
         )
     return True
+
+
+def unverified_claims(raw: Mapping[str, object], normalised: Mapping[str, str | None]) -> list[str]:
+    """The fields of an untrusted source's record (as stored) that are withheld claims:
+    every one while her e-mail is not verified, else a phone nobody verified."""
+    given = [
+        name for name, value in raw.items()
+        if name not in _NOT_CLAIMS and isinstance(value, str | int | float) and value != ""
+    ]  # fmt: skip
+    if normalised.get("email") is None:
+        return given
+    return [name for name in given if name in CLAIMED_FIELDS and normalised.get(name) is None]

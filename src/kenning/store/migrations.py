@@ -586,6 +586,11 @@ MIGRATIONS: tuple[Migration, ...] = (
                 record_id TEXT NOT NULL,
                 PRIMARY KEY (source, record_id)
             )""",
+            # Those collected before: an untrusted source's records that no file gave.
+            "INSERT INTO claimed_records (source, record_id) "
+            "SELECT source, record_id FROM events WHERE kind = 'record.collected' "
+            "AND record_id IS NOT NULL AND source IN (SELECT name FROM sources WHERE trusted = 0) "
+            "EXCEPT SELECT source, record_id FROM events WHERE kind = 'record.upserted'",
             # Claims proved (a code sent to the address came back): evidence from then on.
             """CREATE TABLE verified_claims (
                 source TEXT NOT NULL,

@@ -98,9 +98,11 @@ def test_a_claimed_email_joins_no_one_and_forged_orders_are_not_hers(
     assert _profile(client, theresa)["traits"] == before
     # The visitor's own profile shows what she claims and sent, as unverified.
     hers = _profile(client, visitor)
-    assert hers["unverified"] == [{"source": "web-shop", "record_id": "m-1", "field": "email",
-                                   "value": EMAIL, "verified": False}]  # fmt: skip
-    assert "email" not in hers["golden"]
+    assert hers["unverified"] == [
+        {"source": "web-shop", "record_id": "m-1", "field": field, "value": value,
+         "verified": False} for field, value in (("email", EMAIL), ("first_name", "Theresa"))
+    ]  # fmt: skip
+    assert hers["golden"] == {}
     assert [(o["order_id"], o["verified"]) for o in hers["recent_orders"]] == [
         ("FORGED-1", False)]  # fmt: skip
     assert hers["traits"]["orders"] == 0 and hers["traits"]["lifetime_spend"] == {}
