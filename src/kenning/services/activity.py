@@ -197,6 +197,11 @@ class _Owners:
                 orders.update(o for o in (_order_id(props), str(props.get("order_id") or "")) if o)
                 if props.get("repair_id"):
                     repairs.add(str(props["repair_id"]))
+        # Records of theirs that came by file (or another writer): they do not speak for them.
+        named = sorted({(e.source, str(e.record_id)) for e in collected
+                        if e.source in self.untrusted and e.record_id})  # fmt: skip
+        stored = set(store.record_states(named)) if named else set()
+        self.foreign = stored - store.claimed_records(sorted(stored)) if stored else set()
         self._orders = store.order_keys(sorted(orders)) if orders else {}
         self._stored = set(self._orders)
         self._repairs: dict[str, RecordKey] = {}
@@ -264,8 +269,9 @@ def record_activity(store: Store, events: Sequence[LoggedEvent]) -> list[str]:
     transaction); returns the repairs whose status changed (an e-mail is queued for each).
 
     An untrusted source's events speak for their own visitor only (see services/trust.py):
-    they touch no order or repair another record holds, their orders are kept apart as
-    unvouched (not her purchases until she is verified), and they never queue mail."""
+    for no record they did not make (its browsing stays the anonymous visitor's), for no
+    order or repair another record holds; their orders are kept apart as unvouched (not
+    her purchases until she is verified), and they never queue mail."""
     rows = _Rows()
     repairs: list[tuple[str, str, str, str]] = []  # repair id, status, at, store
     owners = _Owners(store, events)
@@ -277,6 +283,8 @@ def record_activity(store: Store, events: Sequence[LoggedEvent]) -> list[str]:
         at = str(payload.get("timestamp") or payload.get("receivedAt") or event.recorded_at)
         user = event.record_id or payload.get("userId")
         key: RecordKey = (event.source, str(user)) if user else ("", "")
+        if key in owners.foreign:  # a public key naming a record it did not make
+            user, key = None, ("", "")
         props = _props(payload)
         anonymous = str(event.anonymous_id or "")
         if kind == "page":

@@ -121,6 +121,9 @@ def _write_records(
     # A public write key's events change only records of their own making, and what
     # they claim links no one until verified (see services/trust.py).
     trust, refused = guard_fields(store, batch.fields, set(known))
+    for source, visitor, record_id in batch.visitors + batch.aliased:
+        if (source, record_id) in refused:  # nor is its visitor that record
+            store.unlink_anonymous(source, visitor, record_id)
     for (source, record_id), values in sorted(batch.fields.items()):
         stored = known.get((source, record_id))
         if not values and stored is not None:

@@ -30,6 +30,13 @@ class ClaimTables(SqlHooks):
             found.update((str(s), str(r)) for s, r in rows)
         return found
 
+    def unlink_anonymous(self, source: str, anonymous_id: str, record_id: str) -> None:
+        """The visitor is no longer known to be the record (if she was)."""
+        self._execute(
+            "DELETE FROM anonymous_ids WHERE source = ? AND anonymous_id = ? AND record_id = ?",
+            (source, anonymous_id, record_id),
+        )
+
     # ----------------------------------------------------------------- verified claims
     def add_verified_claim(
         self, source: str, record_id: str, field: str, value: str, at: str
