@@ -120,6 +120,8 @@ def test_a_claimed_email_joins_no_one_and_forged_orders_are_not_hers(
     proof = {"verification_id": vid, "code": _code(inbox, EMAIL)}
     half = client.post("/v1/accounts/verify", json={**proof, "source": "web-shop"})
     assert half.status_code == 422  # source and user_id come together
+    unknown = client.post("/v1/accounts/verify", json={**proof, "source": "nope", "user_id": "m"})
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")  # code unspent
     verified = client.post(
         "/v1/accounts/verify", json={**proof, "source": "web-shop", "user_id": "m-1"}
     )
