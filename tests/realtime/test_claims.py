@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from kenning.ingest.importer import Importer
 from kenning.services import customers
 from kenning.services.follow import follow
 from kenning.services.identity import MODEL_NAME
@@ -55,6 +56,26 @@ def test_a_claimed_contact_links_no_one_a_trusted_one_does(
     assert {(r["source"], r["record_id"]) for r in found.records} == {("pos", "p-1")}
     _identify(app_client, store, crm, "c-1", same)
     assert store.customer_of("crm", "c-1") == ruth
+
+
+def test_a_record_a_file_gives_is_no_longer_the_public_keys(
+    store: Store, app_client: TestClient, batch_retailer: Path, tmp_path: Path
+) -> None:
+    """A record a public key's events made, then given by a file, is the file's."""
+    _trained(store, batch_retailer)
+    _, web = add_source(store, "web")
+    _identify(app_client, store, web, "w-1", {"firstName": "Ruth"})
+    path = tmp_path / "web.csv"
+    path.write_text(
+        "source,record_id,first_name,last_name,email\n"
+        "web,w-1,Ruth,Okonjo,ruth.okonjo@fastmail.co.uk\n",
+        encoding="utf-8",
+    )
+    Importer(store).import_files([path])
+    stored = store.get_record("web", "w-1")
+    assert stored is not None and stored.normalised["last_name"] == "okonjo"
+    _identify(app_client, store, web, "w-1", {"email": "mallory@fastmail.co.uk"})
+    assert store.get_record("web", "w-1") == stored
 
 
 def test_an_upgrade_knows_which_records_a_public_key_made(store: Store) -> None:

@@ -120,7 +120,7 @@ def _write_records(
     known = {(r.source, r.record_id): r for r in store.get_records(list(batch.fields))}
     # A public write key's events change only records of their own making, and what
     # they claim links no one until verified (see services/trust.py).
-    trust, refused = guard_fields(store, batch.fields, set(known))
+    trust, refused = guard_fields(store, batch.fields, set(known), batch.imported)
     for source, visitor, record_id in batch.visitors + batch.aliased:
         if (source, record_id) in refused:  # nor is its visitor that record
             store.unlink_anonymous(source, visitor, record_id)

@@ -95,9 +95,15 @@ def guard_fields(
     store: Store,
     fields: Mapping[RecordKey, dict[str, object]],
     stored: Collection[RecordKey],
+    imported: Collection[RecordKey] = (),
 ) -> tuple[Trust, set[RecordKey]]:
     """The trust of a run, and the records of ``fields`` it must leave alone (records
-    that came by file, named by a public key's events)."""
+    that came by file, named by a public key's events). ``imported``: the records the
+    run's log says a file wrote; a public key's events made them no longer."""
+    untrusted = store.untrusted_sources()
+    taken = [key for key in imported if key[0] in untrusted]
+    if taken:
+        store.remove_claimed_records(store.claimed_records(taken))
     trust = trust_for(store, sorted(fields), stored)
     refused = {key for key in fields if not trust.may_write(key, key in stored)}
     if refused:

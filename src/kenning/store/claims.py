@@ -18,6 +18,11 @@ class ClaimTables(SqlHooks):
             sorted(set(records)),
         )
 
+    def remove_claimed_records(self, records: Iterable[RecordKey]) -> None:
+        self._executemany(
+            "DELETE FROM claimed_records WHERE source = ? AND record_id = ?", sorted(set(records))
+        )
+
     def claimed_records(self, records: Sequence[RecordKey]) -> set[RecordKey]:
         """Those of ``records`` an untrusted source's events wrote first."""
         found: set[RecordKey] = set()
