@@ -88,8 +88,8 @@ def test_a_claimed_email_joins_no_one_and_forged_orders_are_not_hers(
     _, inbox = smtp
     before = _profile(client, theresa)["traits"]
     _, web_key = add_source(loaded, "web-shop")
-    _send(client, web_key, "/v1/identify", {
-        "userId": "m-1", "traits": {"email": EMAIL, "firstName": "Theresa"}})  # fmt: skip
+    _send(client, web_key, "/v1/identify", {"userId": "m-1", "traits": {
+        "email": EMAIL, "firstName": "Theresa", "phone": "+44 7911 123456"}})  # fmt: skip
     _send(client, web_key, "/v1/track", {
         "userId": "m-1", "event": "Order Completed", "properties": FORGED_ORDER})  # fmt: skip
     _follow(loaded)
@@ -99,9 +99,10 @@ def test_a_claimed_email_joins_no_one_and_forged_orders_are_not_hers(
     assert _profile(client, theresa)["traits"] == before
     # The visitor's own profile shows what she claims and sent, as unverified.
     hers = _profile(client, visitor)
+    claims = (("email", EMAIL), ("first_name", "Theresa"), ("phone", "+44 7911 123456"))
     assert hers["unverified"] == [
         {"source": "web-shop", "record_id": "m-1", "field": field, "value": value,
-         "verified": False} for field, value in (("email", EMAIL), ("first_name", "Theresa"))
+         "verified": False} for field, value in claims
     ]  # fmt: skip
     assert hers["golden"] == {}
     assert [(o["order_id"], o["verified"]) for o in hers["recent_orders"]] == [
@@ -133,7 +134,9 @@ def test_a_claimed_email_joins_no_one_and_forged_orders_are_not_hers(
     assert now["traits"]["orders"] == before["orders"] + 1
     assert now["recent_orders"][0]["order_id"] == "FORGED-1"
     assert now["recent_orders"][0]["verified"] is True
-    assert now["unverified"] == []
+    # Her e-mail is proved; the phone she gave is still only her word.
+    assert now["unverified"] == [{"source": "web-shop", "record_id": "m-1", "field": "phone",
+                                  "value": "+44 7911 123456", "verified": False}]  # fmt: skip
     rebuild_records(loaded)
     proved = loaded.get_record("web-shop", "m-1")
     assert proved is not None and proved.normalised["email"] is not None

@@ -37,7 +37,7 @@ _COLUMN = {name: 3 + NORMALISED_FIELDS.index(name) for name in _IDENTIFYING}
 # Fields of a record as received that are not claims about the visitor.
 _NOT_CLAIMS = frozenset({"source", "record_id", "updated_at", "attributes"})
 # Told apart from the same record with its claims kept, so that verifying one rewrites it.
-_MASKED = b"\0claims withheld"
+_MASKED = b"\0claims withheld:"
 
 
 @dataclass
@@ -63,14 +63,18 @@ class Trust:
         proved = self.verified.get(key, set())
         values = list(row)
         email = values[_COLUMN["email"]]
-        withheld = _IDENTIFYING if ("email", str(email)) not in proved else CLAIMED_FIELDS
-        for name in withheld:
+        claims = _IDENTIFYING if ("email", str(email)) not in proved else CLAIMED_FIELDS
+        withheld = []
+        for name in claims:
             value = values[_COLUMN[name]]
             if value is not None and (name, str(value)) not in proved:
                 values[_COLUMN[name]] = None
-        if values == list(row):
+                withheld.append(name)
+        if not withheld:
             return prepared
-        values[2] = content_hash(str(values[-1]).encode() + _MASKED)
+        # What is withheld is part of the record's state: proving a claim rewrites it.
+        marker = _MASKED + ",".join(withheld).encode()
+        values[2] = content_hash(str(values[-1]).encode() + marker)
         return tuple(values), dropped
 
     def made(self, written: Iterable[Sequence[object]]) -> list[RecordKey]:
