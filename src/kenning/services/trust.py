@@ -157,7 +157,7 @@ def unverified_claims(raw: Mapping[str, object], normalised: Mapping[str, str | 
     """The fields of an untrusted source's record (as stored) that are withheld claims:
     every one while her e-mail is not verified, else a phone nobody verified."""
     given = [
-        name for name, value in raw.items()
+        name for name, value in sorted(raw.items())
         if name not in _NOT_CLAIMS and isinstance(value, str | int | float) and value != ""
     ]  # fmt: skip
     if normalised.get("email") is None:
