@@ -154,8 +154,8 @@ def seed(url: str, customers: int, rng: random.Random) -> tuple[str, dict[str, s
             found = [s for s in store.sources() if s.name == source]
             if found:
                 raise SystemExit(f"source {source} already has a key; use a fresh copy")
-            # The tills whose files were imported send the events about their records.
-            writes[source] = add_source(store, source, same_system=True)[1]
+            # The tills' server: trusted, so its orders are hers (a public key's would not be).
+            writes[source] = add_source(store, source, trusted=True, same_system=True)[1]
         _, secret = create_key(store, "benchmark", ["admin"])
     return secret, writes, targets
 

@@ -60,7 +60,8 @@ def test_collected_ecommerce_events_reach_the_profile(
     client: TestClient, loaded: Store, theresa: str, retailer: Path
 ) -> None:
     pos = next(k for k in theresa_keys(retailer) if k[0] == "pos")
-    _, key = add_source(loaded, "pos", same_system=True)  # the tills whose files were imported
+    # The tills whose files were imported: their server, vouched for.
+    _, key = add_source(loaded, "pos", trusted=True, same_system=True)
     before = client.get(f"/v1/customers/{theresa}/profile").json()["traits"]
     _track(client, key, {"userId": pos[1], "event": "Order Completed", "properties": {
         "order_id": "T101-NEW-1", "store_id": "S101", "associate_id": "E1", "currency": "GBP",
@@ -91,7 +92,7 @@ def test_a_visitors_browsing_and_a_registration_become_hers(
     client: TestClient, loaded: Store, theresa: str, retailer: Path
 ) -> None:
     pos = next(k for k in theresa_keys(retailer) if k[0] == "pos")
-    _, key = add_source(loaded, "pos", same_system=True)  # the tills whose files were imported
+    _, key = add_source(loaded, "pos", trusted=True, same_system=True)
     _track(client, key, {"anonymousId": "visit-9", "event": "Product Added",
                          "properties": {"sku": "LB-BLO-B15-OLI", "cart_id": "c1"}})  # fmt: skip
     _track(client, key, {"anonymousId": "visit-9", "event": "Checkout Started",

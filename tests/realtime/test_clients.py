@@ -37,8 +37,9 @@ def _caught_up(store: Store) -> None:
 
 def test_segment_and_rudderstack_libraries_deliver(trained: Store, store_url: str) -> None:
     store = trained
-    _, web_key = add_source(store, "web")
-    _, pos_key = add_source(store, "pos-london")
+    # Both libraries run on servers (the shop's back end, the tills): trusted sources.
+    _, web_key = add_source(store, "web", trusted=True)
+    _, pos_key = add_source(store, "pos-london", trusted=True)
     errors: list[object] = []
     app = create_app(Settings(database_url=store_url, pool_size=2, follow_events=False))
     with serving(app) as url:

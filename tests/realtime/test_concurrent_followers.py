@@ -32,7 +32,9 @@ def _log_identities(store: Store, client: TestClient, retailer: Path) -> set[fro
     assert model is not None
     store.save_model(MODEL_NAME, model)
     rows = _rows(retailer)
-    keys = {name: add_source(store, name)[1] for name in sorted({r["source"] for r in rows})}
+    # The retailer's systems send from their servers: trusted, as their files are.
+    sources = sorted({r["source"] for r in rows})
+    keys = {name: add_source(store, name, trusted=True)[1] for name in sources}
     random.Random(11).shuffle(rows)
     emails = [row["email"] for row in rows if row.get("email")]
     calls: list[tuple[dict[str, str], dict[str, Any]]] = []
@@ -92,12 +94,13 @@ RAJ = {"first_name": "Rajesh", "last_name": "Quartey", "email": "rq@example.net"
 
 
 def _web(store: Store, batch_retailer: Path) -> str:
-    """Store batch's model and a web source; returns the source's write key."""
+    """Store batch's model and a web source (the shop's server: trusted, so that what it
+    sends is evidence); returns the source's write key."""
     with open_store(f"sqlite:///{batch_retailer / 'batch.db'}") as batch:
         model = batch.load_model(MODEL_NAME)
     assert model is not None
     store.save_model(MODEL_NAME, model)
-    return add_source(store, "web")[1]
+    return add_source(store, "web", trusted=True)[1]
 
 
 def _identify(client: TestClient, key: str, people: dict[str, dict[str, str]]) -> None:

@@ -28,12 +28,13 @@ BOB = {**ANN, "firstName": "Robert", "birthday": "1969-11-30"}
 
 @pytest.fixture
 def shop(store: Store, app_client: TestClient, batch_retailer: Path) -> dict[str, Any]:
-    """A trained store with two sources; returns their write keys."""
+    """A trained store with two server-side (trusted) sources; returns their write keys.
+    What a public key's events may do is tested in test_trust.py."""
     with open_store(f"sqlite:///{batch_retailer / 'batch.db'}") as batch:
         model = batch.load_model(MODEL_NAME)
     assert model is not None
     store.save_model(MODEL_NAME, model)
-    return {"web": add_source(store, "web")[1], "pos": add_source(store, "pos")[1]}
+    return {name: add_source(store, name, trusted=True)[1] for name in ("web", "pos")}
 
 
 def _send(client: TestClient, store: Store, key: str, path: str, body: dict[str, Any]) -> None:

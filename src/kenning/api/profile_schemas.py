@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+
+class ClaimPublic(BaseModel):
+    """A value an untrusted source's events gave that nobody has verified: kept and shown,
+    but no evidence (see README, "What a write key can do")."""
+
+    source: str
+    record_id: str
+    field: str = Field(description="The field of the record as received (email, phone …).")
+    value: str
+    verified: bool = False
 
 
 class ProfilePublic(BaseModel):
@@ -16,10 +27,18 @@ class ProfilePublic(BaseModel):
     traits: dict[str, Any]
     owned: list[dict[str, Any]]
     repairs: list[dict[str, Any]]
-    recent_orders: list[dict[str, Any]]
+    recent_orders: list[dict[str, Any]] = Field(
+        description="Newest first; `verified: false` for an order an untrusted source sent "
+        "for a visitor not verified: shown, but not in any trait (spend, RFM …)."
+    )
     recent_browsing: list[dict[str, Any]]
     records: list[dict[str, str]]
     balances: dict[str, Any] | None
+    unverified: list[ClaimPublic] = Field(
+        default=[],
+        description="What her records from untrusted sources claim and nobody verified: "
+        "every field while the record's e-mail is not verified, then an unverified phone.",
+    )
 
 
 class AccountCreate(BaseModel):
@@ -34,6 +53,20 @@ class VerificationPublic(BaseModel):
 class VerificationCreate(BaseModel):
     verification_id: str = Field(min_length=1, max_length=100)
     code: str = Field(min_length=1, max_length=20)
+    source: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="With user_id: the visitor (source, userId) whose claim to the e-mail "
+        "the right code proves; her record may then be linked by it.",
+    )
+    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> VerificationCreate:
+        if (self.source is None) != (self.user_id is None):
+            raise ValueError("source and user_id come together")
+        return self
 
 
 class AccountPublic(BaseModel):

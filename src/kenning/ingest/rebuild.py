@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kenning.ingest.importer import RECORD_KINDS, ImportReport, RecordWriter
+from kenning.ingest.importer import RECORD_COLLECTED, RECORD_KINDS, ImportReport, RecordWriter
 from kenning.ingest.prepare import prepare_payloads
+from kenning.services.trust import trust_for
 from kenning.store.base import Store
 
 
@@ -26,19 +27,31 @@ def rebuild_records(
     for an import (see normalise_record)."""
     report = ImportReport(files=["<event log>"])
     writer = RecordWriter(store, report)
+
+    def write(batch: list[tuple[str, dict[str, Any]]]) -> None:
+        prepared = prepare_payloads([payload for _, payload in batch], markets)
+        # What a public key's events claimed stays withheld, as the follower wrote it.
+        keys = [(str(row[0]), str(row[1])) for row, _ in prepared]
+        trust = trust_for(store, keys, ())
+        writer.write(
+            [
+                trust.withhold_claims(p) if kind == RECORD_COLLECTED else p
+                for (kind, _), p in zip(batch, prepared, strict=True)
+            ],
+            log=False,
+        )
+        if progress:
+            progress(len(batch))
+
     with store.transaction():
         store.delete_all_records()
-        batch: list[dict[str, Any]] = []
+        batch: list[tuple[str, dict[str, Any]]] = []
         for event in store.iter_events():
             if event.kind not in RECORD_KINDS:
                 continue
-            batch.append(event.payload)
+            batch.append((event.kind, event.payload))
             if len(batch) >= batch_size:
-                writer.write(prepare_payloads(batch, markets), log=False)
-                if progress:
-                    progress(len(batch))
+                write(batch)
                 batch = []
-        writer.write(prepare_payloads(batch, markets), log=False)
-        if progress:
-            progress(len(batch))
+        write(batch)
     return report

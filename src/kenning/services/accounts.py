@@ -30,6 +30,7 @@ from kenning.profiles.traits import favourite_stores, owned_by_category
 from kenning.services.customers import lookup
 from kenning.services.mail import MailError, send_mail
 from kenning.services.profile import ProfileSettings, gather
+from kenning.services.trust import verify_claim
 from kenning.store import Store
 from kenning.store.activity import Verification
 
@@ -148,11 +149,19 @@ def start(
 
 
 def verify(
-    store: Store, verification_id: str, code: str, settings: AccountSettings, now: datetime
+    store: Store,
+    verification_id: str,
+    code: str,
+    settings: AccountSettings,
+    now: datetime,
+    visitor: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Check the code; when right, what the shop may now know of her. Each guess is
     counted by one conditional update, so concurrent guesses get no more than the
-    attempts allowed, and a right code is used once."""
+    attempts allowed, and a right code is used once. ``visitor``: the (source, userId)
+    the shop knows her by, whose claim to the e-mail is now proved."""
+    if visitor is not None and visitor[0] not in {row.name for row in store.sources()}:
+        raise Refusal("not_found", f"no source {visitor[0]!r}")
     with store.transaction():
         found = store.verification(verification_id)
         if found is None:
@@ -172,6 +181,8 @@ def verify(
             raise_later = Refusal("wrong_code", f"wrong code; {left} attempts left")
         elif store.mark_verified(verification_id, now.isoformat()):
             raise_later = None
+            if visitor is not None:
+                verify_claim(store, *visitor, found.email, now.isoformat(), verification_id)
         else:
             raise_later = Refusal("conflict", "this code has been used; start again")
     if raise_later is not None:

@@ -223,8 +223,60 @@ class _Rows:
         self.by_table[table].append(row)
 
 
+def _order_id(props: dict[str, Any]) -> str:
+    return str(props.get("order_id") or props.get("checkout_id") or "")
+
+
+class _Owners:
+    """Whose each order and repair named by an untrusted source's events is (stored, or
+    first named in this run): such events may act on their own visitor's only."""
+
+    def __init__(self, store: Store, events: Sequence[LoggedEvent]) -> None:
+        collected = [e for e in events if e.kind.startswith(KIND_PREFIX)]
+        self.untrusted = store.untrusted_sources() if collected else set()
+        self.unvouched: set[str] = set()  # orders an untrusted source placed in this run
+        orders: set[str] = set()
+        repairs: set[str] = set()
+        for event in collected:
+            if event.source in self.untrusted:
+                props = _props(event.payload)
+                orders.update(o for o in (_order_id(props), str(props.get("order_id") or "")) if o)
+                if props.get("repair_id"):
+                    repairs.add(str(props["repair_id"]))
+        # Records of theirs that came by file (or another writer): they do not speak for them.
+        named = sorted({(e.source, str(e.record_id)) for e in collected
+                        if e.source in self.untrusted and e.record_id})  # fmt: skip
+        stored = set(store.record_states(named)) if named else set()
+        self.foreign = stored - store.claimed_records(sorted(stored)) if stored else set()
+        self._orders = store.order_keys(sorted(orders)) if orders else {}
+        self._stored = set(self._orders)
+        self._repairs: dict[str, RecordKey] = {}
+        for repair_id in sorted(repairs):
+            if (found := store.repair(repair_id)) is not None:
+                self._repairs[repair_id] = (str(found[2]), str(found[3]))
+
+    def may_place(self, key: RecordKey, order_id: str) -> bool:
+        """Whether ``key`` may place ``order_id``: a trusted source always (placing a
+        stored order again changes nothing), an untrusted one a new order or its own."""
+        if not order_id:
+            return True
+        owner = self._orders.setdefault(order_id, key)
+        if key[0] not in self.untrusted:
+            return True
+        if owner == key and order_id not in self._stored:
+            self.unvouched.add(order_id)
+        return owner == key
+
+    def may_refund(self, key: RecordKey, order_id: str) -> bool:
+        return key[0] not in self.untrusted or self._orders.get(order_id) == key
+
+    def may_repair(self, key: RecordKey, repair_id: str) -> bool:
+        owner = self._repairs.setdefault(repair_id, key)
+        return key[0] not in self.untrusted or owner == key
+
+
 def _order(rows: _Rows, key: RecordKey, at: str, props: dict[str, Any]) -> None:
-    order_id = str(props.get("order_id") or props.get("checkout_id") or "")
+    order_id = _order_id(props)
     if not order_id:
         return
     products = _products(props)
@@ -260,9 +312,15 @@ def _refund(rows: _Rows, at: str, props: dict[str, Any]) -> None:
 
 def record_activity(store: Store, events: Sequence[LoggedEvent]) -> list[str]:
     """Write what collected track and page events say customers did (in the caller's
-    transaction); returns the repairs whose status changed (an e-mail is queued for each)."""
+    transaction); returns the repairs whose status changed (an e-mail is queued for each).
+
+    An untrusted source's events speak for their own visitor only (see services/trust.py):
+    for no record they did not make (its browsing stays the anonymous visitor's), for no
+    order or repair another record holds; their orders are kept apart as unvouched (not
+    her purchases until she is verified), and they never queue mail."""
     rows = _Rows()
     repairs: list[tuple[str, str, str, str]] = []  # repair id, status, at, store
+    owners = _Owners(store, events)
     for event in events:
         if not event.kind.startswith(KIND_PREFIX):
             continue  # records imported from files: no activity of their own
@@ -271,6 +329,8 @@ def record_activity(store: Store, events: Sequence[LoggedEvent]) -> list[str]:
         at = str(payload.get("timestamp") or payload.get("receivedAt") or event.recorded_at)
         user = event.record_id or payload.get("userId")
         key: RecordKey = (event.source, str(user)) if user else ("", "")
+        if key in owners.foreign:  # a public key naming a record it did not make
+            user, key = None, ("", "")
         props = _props(payload)
         anonymous = str(event.anonymous_id or "")
         if kind == "page":
@@ -289,9 +349,11 @@ def record_activity(store: Store, events: Sequence[LoggedEvent]) -> list[str]:
         elif not user:
             continue
         elif name == "Order Completed":
-            _order(rows, key, at, props)
+            if owners.may_place(key, _order_id(props)):
+                _order(rows, key, at, props)
         elif name == "Order Refunded":
-            _refund(rows, at, props)
+            if owners.may_refund(key, str(props.get("order_id") or "")):
+                _refund(rows, at, props)
         elif name in _EMAIL:
             campaign = str(props.get("campaign_id") or props.get("email_id") or "")
             url = str(props.get("link_url") or "")
@@ -308,18 +370,22 @@ def record_activity(store: Store, events: Sequence[LoggedEvent]) -> list[str]:
             store_id = str(props.get("store_id") or "")
             if not repair_id or status not in REPAIR_STATUSES:
                 continue
+            if not owners.may_repair(key, repair_id):
+                continue
             rows.add(
                 "activity_repairs",
                 (repair_id, serial(props.get("serial_number")), *key, store_id, at),
             )
             rows.add("activity_repair_events", (repair_id, status, at, store_id))
-            repairs.append((repair_id, status, at, store_id))
+            if key[0] not in owners.untrusted:  # a public key never makes Kenning write
+                repairs.append((repair_id, status, at, store_id))
     changed = [
         r for r in repairs if not store.has_activity("activity_repair_events", {
             "repair_id": r[0], "status": r[1], "at": r[2]})
     ]  # fmt: skip
     for table, batch in rows.by_table.items():
         store.add_activity(table, batch)
+    store.add_unvouched_orders(owners.unvouched)
     if changed:
         for repair_id, status, at, store_id in changed:
             queue_repair_mail(store, repair_id, status, at, store_id)

@@ -48,6 +48,7 @@ from kenning.services.matching import (
     resolve_indexed,
     resolve_left_over,
 )
+from kenning.services.trust import guard_fields
 from kenning.settings import Settings
 from kenning.store import Store, open_store
 from kenning.store.base import RecordRow
@@ -126,14 +127,22 @@ def _write_records(
     earlier: dict[int, str] = {}
     # One read for the batch: the records as stored, which the new values update.
     known = {(r.source, r.record_id): r for r in store.get_records(list(batch.fields))}
+    # A public write key's events change only records of their own making, and what
+    # they claim links no one until verified (see services/trust.py).
+    trust, refused = guard_fields(store, batch.fields, set(known), batch.imported)
+    for source, visitor, record_id in batch.visitors + batch.aliased:
+        if (source, record_id) in refused:  # nor is its visitor that record
+            store.unlink_anonymous(source, visitor, record_id)
     for (source, record_id), values in sorted(batch.fields.items()):
         stored = known.get((source, record_id))
         if not values and stored is not None:
             continue  # nothing new about someone already known
+        if (source, record_id) in refused:
+            continue
         before = SourceRecord.from_payload(stored.raw).fields if stored else {}
         row = {**before, **values, "source": source, "record_id": record_id}
         try:
-            prepared.append(prepare_record(build_record(row), markets))
+            prepared.append(trust.withhold_claims(prepare_record(build_record(row), markets)))
         except RecordError as exc:
             outcome.rejected.append(f"{source}:{record_id}: {exc}")
             continue
@@ -143,6 +152,7 @@ def _write_records(
     # Logged at the end of the run: on PostgreSQL appending to the log waits for the other
     # appenders, and they must not wait for this run's resolving.
     written = RecordWriter(store, report, RECORD_COLLECTED).write(prepared, log=False)
+    store.add_claimed_records(trust.made(written))
     outcome.records += report.imported + report.updated
     return written, earlier
 

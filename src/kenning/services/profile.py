@@ -21,6 +21,7 @@ from kenning.profiles.traits import Activity, Line, Order, Owned, Repair, Shop, 
 from kenning.services.inventory import utcnow
 from kenning.services.ledger import customer_accounts
 from kenning.services.loyalty import customer_balances
+from kenning.services.trust import unverified_claims
 from kenning.store import Store, StoredRecord
 
 RecordKey = tuple[str, str]
@@ -43,13 +44,17 @@ class CustomerData:
     activity: Activity
     shops: dict[str, Shop]
     keys: list[RecordKey]
+    # Orders an untrusted source sent for a record whose identity is not verified.
+    unverified_orders: list[Order] = field(default_factory=list)
 
 
 def _record_values(r: StoredRecord) -> RecordValues:
     return RecordValues(r.source, r.record_id, r.normalised.get("updated_at"), r.raw, r.normalised)
 
 
-def _orders(store: Store, customer_id: str) -> list[Order]:
+def _orders(store: Store, customer_id: str) -> tuple[list[Order], list[Order]]:
+    """Her orders: those that count as her purchases, and those an untrusted source sent
+    for a record whose identity is not verified (shown, counted in nothing)."""
     heads = store.orders_of(customer_id)
     ids = [str(h[0]) for h in heads]
     lines: dict[str, list[Line]] = defaultdict(list)
@@ -58,12 +63,18 @@ def _orders(store: Store, customer_id: str) -> list[Order]:
     refunds: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for order_id, sku, _, amount in store.returns_of(ids):
         refunds[order_id].append((sku, int(amount)))
-    return [
-        Order(order_id, channel, store_id or "", assoc or "", str(at), currency, int(total),
-              tuple(lines[order_id]), sum(a for _, a in refunds[order_id]),
-              tuple(s for s, _ in refunds[order_id] if s))
-        for order_id, _, _, channel, store_id, assoc, at, currency, total in heads
-    ]  # fmt: skip
+    unvouched = store.unvouched_orders(ids)
+    proved = store.verified_claims(sorted({(str(h[1]), str(h[2])) for h in heads
+                                           if h[0] in unvouched}))  # fmt: skip
+    counted: list[Order] = []
+    claimed: list[Order] = []
+    for order_id, source, record_id, channel, store_id, assoc, at, currency, total in heads:
+        order = Order(order_id, channel, store_id or "", assoc or "", str(at), currency,
+                      int(total), tuple(lines[order_id]), sum(a for _, a in refunds[order_id]),
+                      tuple(s for s, _ in refunds[order_id] if s))  # fmt: skip
+        verified = order_id not in unvouched or (source, record_id) in proved
+        (counted if verified else claimed).append(order)
+    return counted, claimed
 
 
 def _repairs(store: Store, customer_id: str) -> list[Repair]:
@@ -100,8 +111,9 @@ def gather(store: Store, customer_id: str) -> CustomerData:
                 "tier": str(attributes.get("tier") or ""),
                 "enrolled_at": str(attributes.get("enrolled_at") or r.updated_at or ""),
             }
+    orders, unverified = _orders(store, customer_id)
     activity = Activity(
-        orders=_orders(store, customer_id),
+        orders=orders,
         owned=sorted(owned, key=lambda o: o.registered_at),
         repairs=_repairs(store, customer_id),
         email={e: (int(n), str(at)) for e, n, at in store.email_counts_of(customer_id)},
@@ -109,12 +121,25 @@ def gather(store: Store, customer_id: str) -> CustomerData:
         loyalty=loyalty,
     )
     shops = {r[0]: Shop(r[0], r[1], r[2], r[3]) for r in store.activity_stores()}
-    return CustomerData(customer_id, records, activity, shops, keys)
+    return CustomerData(customer_id, records, activity, shops, keys, unverified)
 
 
-def _order_view(o: Order) -> dict[str, Any]:
+def _claims(store: Store, records: list[RecordValues]) -> list[dict[str, Any]]:
+    """What her records of untrusted sources claim and nobody has verified: kept as given,
+    left out of the golden record, matching and mail (see services/trust.py)."""
+    untrusted = store.untrusted_sources()
+    return [
+        {"source": r.source, "record_id": r.record_id, "field": name,
+         "value": str(r.raw[name]), "verified": False}
+        for r in records if r.source in untrusted
+        for name in unverified_claims(r.raw, r.normalised)
+    ]  # fmt: skip
+
+
+def _order_view(o: Order, verified: bool = True) -> dict[str, Any]:
     return {
         "order_id": o.order_id,
+        "verified": verified,
         "channel": o.channel,
         "store_id": o.store_id,
         "associate_id": o.associate_id,
@@ -153,7 +178,9 @@ def customer_profile(
     data = gather(store, customer_id)
     golden = golden_record(data.records, settings.survivorship)
     computed = traits(data.activity, data.shops, moment, settings.lapsed_days)
-    orders = sorted(data.activity.orders, key=lambda o: o.at, reverse=True)[:RECENT_ORDERS]
+    shown = [(o, True) for o in data.activity.orders]
+    shown += [(o, False) for o in data.unverified_orders]
+    orders = sorted(shown, key=lambda o: o[0].at, reverse=True)[:RECENT_ORDERS]
     visitors = [a for _, a in store.anonymous_ids_of(data.keys)]
     browsing = store.browsing_of(customer_id, visitors, RECENT_BROWSING)
     balances = None
@@ -165,11 +192,12 @@ def customer_profile(
         "traits": computed,
         "owned": [asdict(o) for o in data.activity.owned],
         "repairs": [_repair_view(r) for r in data.activity.repairs],
-        "recent_orders": [_order_view(o) for o in orders],
+        "recent_orders": [_order_view(o, verified) for o, verified in orders],
         "recent_browsing": [
             {"event": e, "sku": sku or None, "at": str(at)} for e, sku, at, _ in browsing
         ],
         "records": [{"source": r.source, "record_id": r.record_id} for r in data.records],
+        "unverified": _claims(store, data.records),
         "balances": balances,
     }
 

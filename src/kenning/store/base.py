@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from kenning.domain.normalised import NORMALISED_FIELDS
 from kenning.store.access import AccessTables
 from kenning.store.activity import ActivityTables
+from kenning.store.claims import ClaimTables
 from kenning.store.dead_letters import DeadLetterTables
 from kenning.store.hooks import by_source, marks
 from kenning.store.identity import IdentityTables
@@ -134,6 +135,7 @@ class Store(
     RealtimeTables,
     ActivityTables,
     DeadLetterTables,
+    ClaimTables,
 ):
     """Persistence for Kenning. Use as a context manager or call close()."""
 

@@ -598,6 +598,35 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(
+        13,
+        "trust: what a public write key's events claim, and which claims are verified",
+        (
+            # Records first written by an untrusted source's events: their e-mail and phone
+            # are the visitor's claims, and the source's events may change only these.
+            """CREATE TABLE claimed_records (
+                source TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                PRIMARY KEY (source, record_id)
+            )""",
+            # Those collected before: an untrusted source's records that no file gave.
+            "INSERT INTO claimed_records (source, record_id) "
+            "SELECT source, record_id FROM events WHERE kind = 'record.collected' "
+            "AND record_id IS NOT NULL AND source IN (SELECT name FROM sources WHERE trusted = 0) "
+            "EXCEPT SELECT source, record_id FROM events WHERE kind = 'record.upserted'",
+            # Claims proved (a code sent to the address came back): evidence from then on.
+            """CREATE TABLE verified_claims (
+                source TEXT NOT NULL,
+                record_id TEXT NOT NULL,
+                field TEXT NOT NULL,
+                value TEXT NOT NULL,
+                verified_at TEXT NOT NULL,
+                PRIMARY KEY (source, record_id, field, value)
+            )""",
+            # Orders an untrusted source sent: shown, but not her purchases until verified.
+            "CREATE TABLE unvouched_orders (order_id TEXT PRIMARY KEY)",
+        ),
+    ),
+    Migration(
         14,
         "sign-up limits by mailbox and client; outbox claims",
         (
@@ -629,4 +658,5 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_sources_previous_key ON sources (previous_key_hash)",
         ),
     ),
+
 )

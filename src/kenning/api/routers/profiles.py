@@ -58,8 +58,11 @@ async def verify_account(
 ) -> AccountPublic:
     """The code she received: when right, her history (if she is a known customer)."""
     settings = request.app.state.account_settings
+    visitor = (body.source, body.user_id) if body.source and body.user_id else None
     answer = await session.run(
-        lambda store: accounts.verify(store, body.verification_id, body.code, settings, now)
+        lambda store: accounts.verify(
+            store, body.verification_id, body.code, settings, now, visitor
+        )
     )
     return AccountPublic(**answer)
 

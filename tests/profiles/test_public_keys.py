@@ -1,0 +1,215 @@
+"""What a public write key can do: its events describe the visitor who sent them, never
+someone else (README, "What a write key can do"). The reported attacks, each through an
+untrusted source's key, and what a verified claim or a trusted source may still do."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from profiles_helpers import Inbox, theresa_keys
+
+from kenning.api.profile_schemas import ProfilePublic
+from kenning.ingest.rebuild import rebuild_records
+from kenning.services import customers
+from kenning.services.follow import follow
+from kenning.services.keys import hash_secret
+from kenning.services.mail import deliver_mail
+from kenning.services.matching import ModelCache
+from kenning.services.sources import WRITE_KEY_PREFIX, add_source
+from kenning.store import Store
+
+EMAIL = "theresa.whitfield@gmail.com"
+FORGED_ORDER = {
+    "order_id": "FORGED-1", "currency": "GBP", "total": 100000.0,
+    "products": [{"sku": "SC-ALD-55-GRA", "price": 100000.0, "quantity": 1}],
+}  # fmt: skip
+
+
+def _send(client: TestClient, key: str, path: str, body: dict[str, Any]) -> None:
+    answer = client.post(path, json=body, auth=(key, ""))
+    assert answer.status_code == 200, answer.text
+
+
+def _follow(store: Store) -> None:
+    models = ModelCache()
+    while follow(store, models).events:
+        pass
+
+
+def _profile(client: TestClient, customer_id: str) -> dict[str, Any]:
+    answer = client.get(f"/v1/customers/{customer_id}/profile")
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    assert ProfilePublic.model_validate(body).model_dump() == body  # the declared shape
+    return body
+
+
+def _code(inbox: Inbox, to: str) -> str:
+    mail = [m for m in inbox.messages if m["To"] == to][-1]
+    found = re.search(r"\b(\d{6})\b", str(mail["Subject"]))
+    assert found
+    return found.group(1)
+
+
+def test_a_forged_repair_status_moves_no_repair_and_mails_no_one(
+    client: TestClient, loaded: Store, smtp: tuple[str, Inbox], theresa: str
+) -> None:
+    """Attack 1: with a web page's key, `Repair Status Changed` for her repair e-mailed
+    her "ready for pickup"."""
+    url, inbox = smtp
+    repair_id = str(loaded.repairs_of(theresa)[0][0])
+    trail = loaded.repair_events_of([repair_id])
+    _, web_key = add_source(loaded, "web-shop")
+    # The last a repair of the visitor's own making: hers to follow, yet no one is mailed.
+    for repair, status in ((repair_id, "ready_for_pickup"), (repair_id, "collected"),
+                           ("RP-MALLORY", "ready_for_pickup")):  # fmt: skip
+        properties = {"repair_id": repair, "status": status, "store_id": "S101"}
+        event = {"userId": "mallory", "event": "Repair Status Changed", "properties": properties}
+        _send(client, web_key, "/v1/track", event)
+    _follow(loaded)
+    assert loaded.repair_events_of([repair_id]) == trail
+    assert loaded.pending_mail() == []
+    assert deliver_mail(loaded, url, "Kenning <repairs@example.org>") == 0
+    assert inbox.messages == []
+    assert [r[0] for r in loaded.repairs_of([("web-shop", "mallory")])] == ["RP-MALLORY"]
+    assert {r["repair_id"] for r in _profile(client, theresa)["repairs"]} == {
+        str(r[0]) for r in loaded.repairs_of(theresa)
+    }
+
+
+def test_a_claimed_email_joins_no_one_and_forged_orders_are_not_hers(
+    client: TestClient, loaded: Store, smtp: tuple[str, Inbox], theresa: str
+) -> None:
+    """Attack 2: an identify with her e-mail joined her customer, and a forged order then
+    raised her lifetime spend by £100,000. Until the visitor proves the address."""
+    _, inbox = smtp
+    before = _profile(client, theresa)["traits"]
+    _, web_key = add_source(loaded, "web-shop")
+    _send(client, web_key, "/v1/identify", {"userId": "m-1", "traits": {
+        "email": EMAIL, "firstName": "Theresa", "phone": "+44 7911 123456"}})  # fmt: skip
+    _send(client, web_key, "/v1/track", {
+        "userId": "m-1", "event": "Order Completed", "properties": FORGED_ORDER})  # fmt: skip
+    _follow(loaded)
+    visitor = loaded.customer_of("web-shop", "m-1")
+    assert visitor is not None and visitor != theresa
+    assert customers.lookup(loaded, email=EMAIL).customer_id == theresa
+    assert _profile(client, theresa)["traits"] == before
+    # The visitor's own profile shows what she claims and sent, as unverified.
+    hers = _profile(client, visitor)
+    claims = (("email", EMAIL), ("first_name", "Theresa"), ("phone", "+44 7911 123456"))
+    assert hers["unverified"] == [
+        {"source": "web-shop", "record_id": "m-1", "field": field, "value": value,
+         "verified": False} for field, value in claims
+    ]  # fmt: skip
+    assert hers["golden"] == {}
+    assert [(o["order_id"], o["verified"]) for o in hers["recent_orders"]] == [
+        ("FORGED-1", False)]  # fmt: skip
+    assert hers["traits"]["orders"] == 0 and hers["traits"]["lifetime_spend"] == {}
+    # Kept as she gave it, withheld from what matching reads, also when replayed from the log.
+    for replayed in (False, True):
+        if replayed:
+            rebuild_records(loaded)
+        claimed = loaded.get_record("web-shop", "m-1")
+        assert claimed is not None and claimed.raw["email"] == EMAIL
+        assert claimed.normalised["email"] is None
+
+    # She signs up on the shop and enters the code sent to the address: the claim is proved.
+    started = client.post("/v1/accounts", json={"email": EMAIL})
+    vid = started.json()["verification_id"]
+    proof = {"verification_id": vid, "code": _code(inbox, EMAIL)}
+    half = client.post("/v1/accounts/verify", json={**proof, "source": "web-shop"})
+    assert half.status_code == 422  # source and user_id come together
+    unknown = client.post("/v1/accounts/verify", json={**proof, "source": "nope", "user_id": "m"})
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")  # code unspent
+    verified = client.post(
+        "/v1/accounts/verify", json={**proof, "source": "web-shop", "user_id": "m-1"}
+    )
+    assert verified.status_code == 200, verified.text
+    _follow(loaded)
+    assert loaded.customer_of("web-shop", "m-1") == theresa
+    now = _profile(client, theresa)
+    assert now["traits"]["orders"] == before["orders"] + 1
+    assert now["recent_orders"][0]["order_id"] == "FORGED-1"
+    assert now["recent_orders"][0]["verified"] is True
+    # Her e-mail is proved; the phone she gave is still only her word.
+    assert now["unverified"] == [{"source": "web-shop", "record_id": "m-1", "field": "phone",
+                                  "value": "+44 7911 123456", "verified": False}]  # fmt: skip
+    rebuild_records(loaded)
+    proved = loaded.get_record("web-shop", "m-1")
+    assert proved is not None and proved.normalised["email"] is not None
+
+
+def test_a_trusted_source_still_links_on_an_email(
+    client: TestClient, loaded: Store, theresa: str
+) -> None:
+    """A server-side system's events are vouched for: today's powers, unchanged."""
+    before = _profile(client, theresa)["traits"]
+    _, crm_key = add_source(loaded, "crm", trusted=True)
+    _send(client, crm_key, "/v1/identify", {
+        "userId": "c-1", "traits": {"email": EMAIL, "firstName": "Theresa"}})  # fmt: skip
+    _send(client, crm_key, "/v1/track", {
+        "userId": "c-1", "event": "Order Completed", "properties": FORGED_ORDER})  # fmt: skip
+    _follow(loaded)
+    assert loaded.customer_of("crm", "c-1") == theresa
+    now = _profile(client, theresa)
+    assert now["traits"]["orders"] == before["orders"] + 1
+    assert now["recent_orders"][0]["verified"] is True
+
+
+def test_a_public_key_cannot_rewrite_an_imported_record(
+    client: TestClient, loaded: Store, theresa: str, retailer: Path
+) -> None:
+    """Attack 3: an identify with an imported account's user id, through a source
+    named like the imported system, overwrote its e-mail, phone and postcode. Nor do its
+    events speak for that record: no order, registration, e-mail event or repair."""
+    web = next(k for k in theresa_keys(retailer) if k[0] == "loyalty")  # her account's
+    stored = loaded.get_record(*web)
+    assert stored is not None
+    before = _profile(client, theresa)
+    # A public key named like the system (as a store made before such names were refused,
+    # or one declared the same system, has): made in the store, the way add_source does.
+    web_key = WRITE_KEY_PREFIX + "forged-attack-three"
+    assert loaded.add_source("loyalty", web_key[:12], hash_secret(web_key), trusted=False)
+    _send(client, web_key, "/v1/page", {"anonymousId": "v-9", "name": "Bags"})
+    _send(client, web_key, "/v1/identify", {"userId": web[1], "anonymousId": "v-9", "traits": {
+        "email": "mallory@fastmail.co.uk", "phone": "+44 7700 900999",
+        "address": {"postalCode": "EH1 1YZ", "city": "Edinburgh"}}})  # fmt: skip
+    for event, properties in (
+        ("Order Completed", FORGED_ORDER),
+        ("Product Registered", {"serial_number": "SC-FORGED-1", "sku": "SC-ALD-55-GRA"}),
+        ("Email Opened", {"campaign_id": "CMP-FORGED"}),
+        ("Repair Status Changed", {"repair_id": str(loaded.repairs_of(theresa)[0][0]),
+                                   "status": "collected"}),
+    ):  # fmt: skip
+        _send(client, web_key, "/v1/track",
+              {"userId": web[1], "event": event, "properties": properties})  # fmt: skip
+    _follow(loaded)
+    assert loaded.get_record(*web) == stored
+    assert loaded.customer_of(*web) == theresa
+    after = _profile(client, theresa)
+    assert after == before
+    assert loaded.anonymous_record("loyalty", "v-9") is None
+
+
+def test_a_public_key_cannot_take_or_refund_anothers_order(
+    client: TestClient, loaded: Store, theresa: str
+) -> None:
+    """An order id is no secret either: a public key's events change no order another
+    record placed."""
+    before = _profile(client, theresa)
+    order_id = before["recent_orders"][0]["order_id"]
+    _, web_key = add_source(loaded, "web-shop")
+    products = [{"sku": "SC-ALD-55-GRA", "price": 900.0, "quantity": 1} for _ in range(9)]
+    for event, properties in (
+        ("Order Completed", {"order_id": order_id, "products": products}),
+        ("Order Refunded", {"order_id": order_id, "total": 500.0}),
+    ):
+        _send(client, web_key, "/v1/track",
+              {"userId": "m-2", "event": event, "properties": properties})  # fmt: skip
+    _follow(loaded)
+    after = _profile(client, theresa)
+    assert after["recent_orders"] == before["recent_orders"]
+    assert after["traits"] == before["traits"]
