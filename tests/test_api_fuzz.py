@@ -76,6 +76,8 @@ def test_no_input_gets_a_server_error(fuzzed_api: tuple[Any, str]) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 40
     for operation in operations:
+        if operation.path == "/readyz":
+            continue  # its 503 means "not ready" (no model is trained here), not a failure
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))

@@ -175,7 +175,7 @@ def test_metrics_count_requests_events_decisions_mail_and_lag(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _train(store, batch_retailer)
-    _, key = add_source(store, "web")
+    _, key = add_source(store, "web", trusted=True)  # server-side: its e-mail finds her
     before = _metrics(ops_client)
 
     assert ops_client.post("/v1/identify", json=IDENTIFY, auth=(key, "")).status_code == 200

@@ -122,21 +122,11 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-_ERROR = {
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-            }
-        }
-    }
-}
-# What collection answers besides 200 and the errors every route has.
+# What collection answers besides 200 and the errors every route has (their shape, the
+# error model, is added with the others' in api/openapi.py).
 _ANSWERS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Messages refused, each named; the others were kept", **_ERROR},
-    413: {"description": "Over 500 KB, 2,500 messages, or 32 KB for one message", **_ERROR},
+    400: {"description": "Messages refused, each named; the others were kept"},
+    413: {"description": "Over 500 KB, 2,500 messages, or 32 KB for one message"},
 }
 
 
