@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 import trustme
 from aiosmtpd.controller import Controller
-from profiles_helpers import Inbox, all_at_once
+from profiles_helpers import Inbox
 
+from concurrent_clients import all_at_once
 from kenning.services.follow import follow_and_mail
 from kenning.services.mail import MailError, deliver_mail, send_mail
 from kenning.services.matching import ModelCache

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from profiles_helpers import all_at_once
 
+from concurrent_clients import all_at_once
 from kenning.api.app import create_app
 from kenning.domain.refusals import Refusal
 from kenning.profiles.codes import MAX_ATTEMPTS, MAX_CODES_PER_HOUR
