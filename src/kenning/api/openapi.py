@@ -9,7 +9,10 @@ whole app, rather than in every router:
 - an ``Idempotency-Key``: 400 without one, 409 when it was used for another request;
 - a body (POST, PUT, PATCH): 413 when it is too large, and 409 when the state forbids the
   write (stock, funds, a used code), collection apart;
-- any parameter or body: 422 when it is not valid (instead of FastAPI's own shape);
+- any parameter or body: 422 when it is not valid (instead of FastAPI's own shape), and 400
+  for a NUL character in the URL (api/limits.py refuses it before any route);
+- a write with a secret key: 404, as its body names things (a customer, a record, a
+  location) that may not exist;
 - sign-up (/v1/accounts…): 429 when too many codes or guesses were asked for;
 - and what single operations answer besides (_ALSO): a lookup's 409 for a value several
   customers hold, a code's 410 once expired, 503 when no mail server is configured.
@@ -74,7 +77,9 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[str
     if method in _WRITES:
         statuses |= {"413"} if collection else {"409", "413"}
     if parameters or has_body:
-        statuses.add("422")
+        statuses |= {"400", "422"}
+    if method in _WRITES and has_body and operation.get("security"):
+        statuses.add("404")
     if path.startswith(_LIMITED_PREFIXES):
         statuses.add("429")
     return statuses | _ALSO.get((path, method), set())
