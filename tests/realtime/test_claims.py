@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from kenning.ingest.importer import Importer
 from kenning.services import customers
-from kenning.services.follow import follow
+from kenning.services.follow import catch_up, follow
 from kenning.services.identity import MODEL_NAME
 from kenning.services.matching import ModelCache
 from kenning.services.sources import add_source
@@ -74,6 +74,28 @@ def test_a_record_a_file_gives_is_no_longer_the_public_keys(
     Importer(store).import_files([path])
     stored = store.get_record("web", "w-1")
     assert stored is not None and stored.normalised["last_name"] == "okonjo"
+    _identify(app_client, store, web, "w-1", {"email": "mallory@fastmail.co.uk"})
+    assert store.get_record("web", "w-1") == stored
+
+
+def test_a_record_a_big_import_gives_is_no_longer_the_public_keys(
+    store: Store, app_client: TestClient, batch_retailer: Path, tmp_path: Path
+) -> None:
+    """The same when the import is big enough to be indexed all at once."""
+    _trained(store, batch_retailer)
+    _, web = add_source(store, "web")
+    _identify(app_client, store, web, "w-1", {"firstName": "Ruth"})
+    path = tmp_path / "web.csv"
+    path.write_text(
+        "source,record_id,first_name,last_name,email\n"
+        "web,w-1,Ruth,Okonjo,ruth.okonjo@fastmail.co.uk\n"
+        "web,w-2,Amos,Okonjo,amos.okonjo@fastmail.co.uk\n",
+        encoding="utf-8",
+    )
+    Importer(store).import_files([path])
+    assert catch_up(store, ModelCache(), bulk_from=2).events >= 2  # the one-pass indexing
+    assert store.claimed_records([("web", "w-1")]) == set()
+    stored = store.get_record("web", "w-1")
     _identify(app_client, store, web, "w-1", {"email": "mallory@fastmail.co.uk"})
     assert store.get_record("web", "w-1") == stored
 

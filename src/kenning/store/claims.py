@@ -23,6 +23,16 @@ class ClaimTables(SqlHooks):
             "DELETE FROM claimed_records WHERE source = ? AND record_id = ?", sorted(set(records))
         )
 
+    def release_claims_upserted(self, after: int, until: int) -> None:
+        """The records a file wrote in the log's entries (after, until] are no longer a
+        public key's (one pass over that part of the log, for an import indexed at once)."""
+        self._execute(
+            "DELETE FROM claimed_records WHERE EXISTS (SELECT 1 FROM events e "
+            "WHERE e.seq > ? AND e.seq <= ? AND e.kind = 'record.upserted' "
+            "AND e.source = claimed_records.source AND e.record_id = claimed_records.record_id)",
+            (after, until),
+        )
+
     def claimed_records(self, records: Sequence[RecordKey]) -> set[RecordKey]:
         """Those of ``records`` an untrusted source's events wrote first."""
         found: set[RecordKey] = set()
