@@ -14,6 +14,7 @@ whole app, rather than in every router:
 - a write with a secret key: 404, as its body names things (a customer, a record, a
   location) that may not exist;
 - sign-up (/v1/accounts…): 429 when too many codes or guesses were asked for;
+- every /v1 operation: 503 while the database is unavailable (a restart, a fail-over);
 - and what single operations answer besides (_ALSO): a lookup's 409 for a value several
   customers hold, a code's 410 once expired, 503 when no mail server is configured.
 """
@@ -82,6 +83,8 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[str
         statuses.add("404")
     if path.startswith(_LIMITED_PREFIXES):
         statuses.add("429")
+    if path.startswith("/v1/"):
+        statuses.add("503")
     return statuses | _ALSO.get((path, method), set())
 
 
