@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from concurrent_clients import all_at_once
 from inventory_data import LOCATIONS, NOW
 
+from concurrent_clients import all_at_once
 from kenning.commerce.inventory.errors import InventoryError
 from kenning.commerce.inventory.locations import Point
 from kenning.commerce.inventory.sourcing import Order, OrderLine

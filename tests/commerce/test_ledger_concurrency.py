@@ -3,9 +3,9 @@ transfers both ways never deadlock, one order refunded once."""
 
 from __future__ import annotations
 
-from concurrent_clients import all_at_once
 from ledger_data import NOW, books_balance
 
+from concurrent_clients import all_at_once
 from kenning.commerce.ledger.errors import LedgerError
 from kenning.commerce.ledger.loyalty import EarnLine
 from kenning.services import ledger, loyalty

@@ -7,9 +7,9 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from concurrent_clients import all_at_once
 from pricing_data import ENTRIES, NOW
 
+from concurrent_clients import all_at_once
 from kenning.commerce.pricing.engine import Basket, BasketLine
 from kenning.commerce.pricing.errors import PricingError
 from kenning.commerce.pricing.promotions import Coupon, Promotion
