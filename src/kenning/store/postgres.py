@@ -27,6 +27,7 @@ _MIGRATION_LOCK = 0x6B656E6E
 # How Kenning's sessions are named in pg_stat_activity, unless the URL names them
 # (``?application_name=…``).
 APPLICATION_NAME = "kenning"
+POOL_TIMEOUT_SECONDS = 5.0
 _CONNECT: dict[str, Any] = {"autocommit": True, "fallback_application_name": APPLICATION_NAME}
 
 
@@ -172,6 +173,10 @@ class PostgresPool:
             max_size=size,
             check=self._check,
             name=APPLICATION_NAME,
+            # A request waits this long for a connection, then answers 503 (try again): far
+            # beyond any queue of healthy requests, and a client is not held for the
+            # default 30 s while the server is down.
+            timeout=POOL_TIMEOUT_SECONDS,
             open=True,
         )
         self._migrated = False
