@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, IPvAnyAddress, model_validator
 
 
 class ClaimPublic(BaseModel):
@@ -43,6 +43,12 @@ class ProfilePublic(BaseModel):
 
 class AccountCreate(BaseModel):
     email: str = Field(min_length=3, max_length=320)
+    client_ip: IPvAnyAddress | None = Field(
+        default=None,
+        description="The shopper's IP address as the shop saw it: codes are rationed per "
+        "client too (KENNING_SIGNUP_CODES_PER_CLIENT). The caller is the shop's server, "
+        "so without it only the mailbox's ration applies.",
+    )
 
 
 class VerificationPublic(BaseModel):
