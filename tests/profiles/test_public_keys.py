@@ -14,6 +14,7 @@ from profiles_helpers import Inbox, theresa_keys
 from kenning.api.profile_schemas import ProfilePublic
 from kenning.ingest.rebuild import rebuild_records
 from kenning.services import customers
+from kenning.services.activity import import_activity
 from kenning.services.follow import follow
 from kenning.services.keys import hash_secret
 from kenning.services.mail import deliver_mail
@@ -303,3 +304,34 @@ def test_a_public_key_cannot_take_over_a_trusted_order_or_repair(
     _squat(client, web_key, "m-3")
     _follow(loaded)
     _taken_over(client, loaded, theresa, before, smtp)
+
+
+def test_an_activity_import_takes_over_ids_a_public_key_squatted(
+    client: TestClient, loaded: Store, theresa: str, retailer: Path, tmp_path: Path
+) -> None:
+    """A file is the retailer's word too: its order and repair under a squatted id win."""
+    before = _profile(client, theresa)["traits"]
+    _, web_key = add_source(loaded, "web-shop")
+    _squat(client, web_key, "m-3")
+    _follow(loaded)
+    source, record_id = theresa_keys(retailer)[0]
+    files = {
+        "orders": "order_id,source,record_id,channel,store_id,associate_id,ordered_at,"
+        f"currency,total\nORD-NEXT,{source},{record_id},pos,S101,,2026-12-01T10:00:00Z,GBP,25.00",
+        "order_lines": "order_id,line_no,sku,quantity,unit_price,serial_number\n"
+        "ORD-NEXT,1,SC-ALD-55-GRA,2,12.50,",
+        "repairs": "repair_id,serial_number,source,record_id,store_id,received_at\n"
+        f"RP-NEXT,SC-T-1,{source},{record_id},S101,2026-12-01T10:00:00Z",
+        "repair_events": "repair_id,status,at,store_id\nRP-NEXT,received,2026-12-01T10:00:00Z,S101",
+    }
+    (tmp_path / "activity").mkdir()
+    for name, text in files.items():
+        (tmp_path / "activity" / f"{name}.csv").write_text(text + "\n", encoding="utf-8")
+    import_activity(loaded, tmp_path)
+    assert loaded.order_keys(["ORD-NEXT"]) == {"ORD-NEXT": (source, record_id)}
+    assert [r[2:5] for r in loaded.lines_of(["ORD-NEXT"])] == [("SC-ALD-55-GRA", 2, 1250)]
+    assert loaded.unvouched_orders(["ORD-NEXT"]) == set()
+    assert _profile(client, theresa)["traits"]["orders"] == before["orders"] + 1
+    repair = loaded.repair("RP-NEXT")
+    assert repair is not None and (repair[2], repair[3]) == (source, record_id)
+    assert [e[1] for e in loaded.repair_events_of(["RP-NEXT"])] == ["received"]

@@ -128,13 +128,14 @@ def import_activity(
     base = directory.parent if directory.name == "activity" else directory
     converters = _converters(base / "records")
     report = ActivityReport()
+    untrusted = store.untrusted_sources()
     # One transaction for every file: one that cannot be read to its end (or whose every
     # row is rejected) leaves the store as it was, and importing again is safe.
     with store.transaction():
         for table, path in files.items():
             before = store.activity_count(table)
             report.given[table] = _import_table(
-                store, table, path, converters[table][1], report, progress
+                store, table, path, converters[table][1], report, progress, untrusted
             )
             report.new[table] = store.activity_count(table) - before
     return report
@@ -147,6 +148,7 @@ def _import_table(
     convert: Callable[[dict[str, str]], tuple[Any, ...]],
     report: ActivityReport,
     progress: Callable[[int], None] | None,
+    untrusted: set[str],
 ) -> int:
     given = read = skipped = rejected = 0
     first: str | None = None
@@ -172,19 +174,29 @@ def _import_table(
                 report.rejections.append(f"{path}:{line}: {row}")
             continue
         if len(batch) == _BATCH:
-            given += store.add_activity(table, batch)
+            given += _add_rows(store, table, batch, untrusted)
             if progress:
                 progress(len(batch))
             batch = []
     if read and rejected == read:
         raise SourceFileError(f"every row was rejected ({read:,}); the first, {first}")
-    given += store.add_activity(table, batch)
+    given += _add_rows(store, table, batch, untrusted)
     if progress:
         progress(len(batch))
     report.read[table] = read
     report.skipped[table] = skipped
     report.rejected[table] = rejected
     return given
+
+
+def _add_rows(store: Store, table: str, batch: list[tuple[Any, ...]], untrusted: set[str]) -> int:
+    """Add a file's rows; a file is the retailer's word, so an order or repair a public key
+    named first is the file's (its lines and status trail come in the files after)."""
+    if untrusted and table == "activity_orders":
+        store.release_orders([str(r[0]) for r in batch], untrusted)
+    if untrusted and table == "activity_repairs":
+        store.release_repairs([str(r[0]) for r in batch], untrusted)
+    return store.add_activity(table, batch)
 
 
 def count_rows(directory: Path) -> int:
