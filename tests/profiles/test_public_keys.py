@@ -14,6 +14,7 @@ from profiles_helpers import Inbox, theresa_keys
 from kenning.api.profile_schemas import ProfilePublic
 from kenning.ingest.rebuild import rebuild_records
 from kenning.services import customers
+from kenning.services.activity import import_activity
 from kenning.services.follow import follow
 from kenning.services.keys import hash_secret
 from kenning.services.mail import deliver_mail
@@ -213,3 +214,124 @@ def test_a_public_key_cannot_take_or_refund_anothers_order(
     after = _profile(client, theresa)
     assert after["recent_orders"] == before["recent_orders"]
     assert after["traits"] == before["traits"]
+
+
+def _squat(client: TestClient, key: str, user: str) -> None:
+    """A public key names the next order and repair ids before the till and desk do."""
+    for event, properties in (
+        ("Repair Received", {"repair_id": "RP-NEXT", "serial_number": "SC-M-1",
+                             "status": "received", "store_id": "S101"}),
+        ("Repair Status Changed", {"repair_id": "RP-NEXT", "status": "ready_for_pickup",
+                                   "store_id": "S101"}),
+        ("Order Completed", {**FORGED_ORDER, "order_id": "ORD-NEXT"}),
+    ):  # fmt: skip
+        _send(client, key, "/v1/track", {"userId": user, "event": event, "properties": properties})
+
+
+def _real(client: TestClient, key: str) -> None:
+    """The till and repair desk (trusted) send Theresa's order and repair under those ids."""
+    _send(client, key, "/v1/identify", {"userId": "c-1", "traits": {"email": EMAIL}})
+    order = {"order_id": "ORD-NEXT", "currency": "GBP", "total": 25.0,
+             "products": [{"sku": "SC-ALD-55-GRA", "price": 12.5, "quantity": 2}]}  # fmt: skip
+    for event, properties in (
+        ("Order Completed", order),
+        ("Repair Received", {"repair_id": "RP-NEXT", "serial_number": "SC-T-1",
+                             "status": "received", "store_id": "S101"}),
+    ):  # fmt: skip
+        _send(client, key, "/v1/track", {"userId": "c-1", "event": event, "properties": properties})
+
+
+def _taken_over(client: TestClient, loaded: Store, theresa: str, before: dict[str, Any],
+                smtp: tuple[str, Inbox]) -> None:  # fmt: skip
+    url, inbox = smtp
+    assert loaded.customer_of("crm", "c-1") == theresa
+    assert loaded.order_keys(["ORD-NEXT"]) == {"ORD-NEXT": ("crm", "c-1")}
+    assert [r[2:5] for r in loaded.lines_of(["ORD-NEXT"])] == [("SC-ALD-55-GRA", 2, 1250)]
+    assert loaded.unvouched_orders(["ORD-NEXT"]) == set()
+    now = _profile(client, theresa)
+    assert now["traits"]["orders"] == before["orders"] + 1
+    order = next(o for o in now["recent_orders"] if o["order_id"] == "ORD-NEXT")
+    assert order["verified"] is True
+    repair = loaded.repair("RP-NEXT")
+    assert repair is not None and (repair[1], repair[2], repair[3]) == ("SCT1", "crm", "c-1")
+    assert [e[1] for e in loaded.repair_events_of(["RP-NEXT"])] == ["received"]
+    assert "RP-NEXT" in {r["repair_id"] for r in now["repairs"]}
+    assert deliver_mail(loaded, url, "Kenning <repairs@example.org>") == 1
+    assert [m["To"] for m in inbox.messages] == [EMAIL]
+    assert "RP-NEXT" in str(inbox.messages[0].get_payload())
+
+
+def test_a_trusted_source_takes_over_ids_a_public_key_squatted(
+    client: TestClient, loaded: Store, smtp: tuple[str, Inbox], theresa: str
+) -> None:
+    """Mallory's key names the next order and repair ids first; the till's and desk's
+    events for Theresa under those ids then take them over, in a later run."""
+    before = _profile(client, theresa)["traits"]
+    _, web_key = add_source(loaded, "web-shop")
+    _, crm_key = add_source(loaded, "crm", trusted=True)
+    _squat(client, web_key, "m-3")
+    _follow(loaded)
+    assert loaded.order_keys(["ORD-NEXT"]) == {"ORD-NEXT": ("web-shop", "m-3")}
+    _real(client, crm_key)
+    _follow(loaded)
+    _taken_over(client, loaded, theresa, before, smtp)
+    assert loaded.repairs_of([("web-shop", "m-3")]) == []
+    assert loaded.orders_of([("web-shop", "m-3")]) == []
+
+
+def test_a_trusted_source_takes_over_ids_squatted_in_the_same_run(
+    client: TestClient, loaded: Store, smtp: tuple[str, Inbox], theresa: str
+) -> None:
+    """The same, when the follower applies the squatter's and the till's events together."""
+    before = _profile(client, theresa)["traits"]
+    _, web_key = add_source(loaded, "web-shop")
+    _, crm_key = add_source(loaded, "crm", trusted=True)
+    _squat(client, web_key, "m-3")
+    _real(client, crm_key)
+    _follow(loaded)
+    _taken_over(client, loaded, theresa, before, smtp)
+
+
+def test_a_public_key_cannot_take_over_a_trusted_order_or_repair(
+    client: TestClient, loaded: Store, smtp: tuple[str, Inbox], theresa: str
+) -> None:
+    """The other way round is refused: the till's order and the desk's repair stay hers."""
+    before = _profile(client, theresa)["traits"]
+    _, web_key = add_source(loaded, "web-shop")
+    _, crm_key = add_source(loaded, "crm", trusted=True)
+    _real(client, crm_key)
+    _follow(loaded)
+    _squat(client, web_key, "m-3")
+    _follow(loaded)
+    _taken_over(client, loaded, theresa, before, smtp)
+
+
+def test_an_activity_import_takes_over_ids_a_public_key_squatted(
+    client: TestClient, loaded: Store, theresa: str, retailer: Path, tmp_path: Path
+) -> None:
+    """A file is the retailer's word too: its order and repair under a squatted id win."""
+    before = _profile(client, theresa)["traits"]
+    _, web_key = add_source(loaded, "web-shop")
+    _squat(client, web_key, "m-3")
+    _follow(loaded)
+    source, record_id = theresa_keys(retailer)[0]
+    files = {
+        "orders": "order_id,source,record_id,channel,store_id,associate_id,ordered_at,"
+        f"currency,total\nORD-NEXT,{source},{record_id},pos,S101,,2026-12-01T10:00:00Z,GBP,25.00",
+        "order_lines": "order_id,line_no,sku,quantity,unit_price,serial_number\n"
+        "ORD-NEXT,1,SC-ALD-55-GRA,2,12.50,",
+        "repairs": "repair_id,serial_number,source,record_id,store_id,received_at\n"
+        f"RP-NEXT,SC-T-1,{source},{record_id},S101,2026-12-01T10:00:00Z",
+        "repair_events": "repair_id,status,at,store_id\nRP-NEXT,received,2026-12-01T10:00:00Z,S101",
+    }
+    (tmp_path / "activity").mkdir()
+    for name, text in files.items():
+        (tmp_path / "activity" / f"{name}.csv").write_text(text + "\n", encoding="utf-8")
+    import_activity(loaded, tmp_path)
+    assert loaded.order_keys(["ORD-NEXT"]) == {"ORD-NEXT": (source, record_id)}
+    assert [r[2:5] for r in loaded.lines_of(["ORD-NEXT"])] == [("SC-ALD-55-GRA", 2, 1250)]
+    assert loaded.unvouched_orders(["ORD-NEXT"]) == set()
+    assert _profile(client, theresa)["traits"]["orders"] == before["orders"] + 1
+    repair = loaded.repair("RP-NEXT")
+    assert repair is not None and (repair[2], repair[3]) == (source, record_id)
+    assert [e[1] for e in loaded.repair_events_of(["RP-NEXT"])] == ["received"]

@@ -128,13 +128,14 @@ def import_activity(
     base = directory.parent if directory.name == "activity" else directory
     converters = _converters(base / "records")
     report = ActivityReport()
+    untrusted = store.untrusted_sources()
     # One transaction for every file: one that cannot be read to its end (or whose every
     # row is rejected) leaves the store as it was, and importing again is safe.
     with store.transaction():
         for table, path in files.items():
             before = store.activity_count(table)
             report.given[table] = _import_table(
-                store, table, path, converters[table][1], report, progress
+                store, table, path, converters[table][1], report, progress, untrusted
             )
             report.new[table] = store.activity_count(table) - before
     return report
@@ -147,6 +148,7 @@ def _import_table(
     convert: Callable[[dict[str, str]], tuple[Any, ...]],
     report: ActivityReport,
     progress: Callable[[int], None] | None,
+    untrusted: set[str],
 ) -> int:
     given = read = skipped = rejected = 0
     first: str | None = None
@@ -172,19 +174,29 @@ def _import_table(
                 report.rejections.append(f"{path}:{line}: {row}")
             continue
         if len(batch) == _BATCH:
-            given += store.add_activity(table, batch)
+            given += _add_rows(store, table, batch, untrusted)
             if progress:
                 progress(len(batch))
             batch = []
     if read and rejected == read:
         raise SourceFileError(f"every row was rejected ({read:,}); the first, {first}")
-    given += store.add_activity(table, batch)
+    given += _add_rows(store, table, batch, untrusted)
     if progress:
         progress(len(batch))
     report.read[table] = read
     report.skipped[table] = skipped
     report.rejected[table] = rejected
     return given
+
+
+def _add_rows(store: Store, table: str, batch: list[tuple[Any, ...]], untrusted: set[str]) -> int:
+    """Add a file's rows; a file is the retailer's word, so an order or repair a public key
+    named first is the file's (its lines and status trail come in the files after)."""
+    if untrusted and table == "activity_orders":
+        store.release_orders([str(r[0]) for r in batch], untrusted)
+    if untrusted and table == "activity_repairs":
+        store.release_repairs([str(r[0]) for r in batch], untrusted)
+    return store.add_activity(table, batch)
 
 
 def count_rows(directory: Path) -> int:
@@ -222,27 +234,41 @@ class _Rows:
     def add(self, table: str, row: tuple[Any, ...]) -> None:
         self.by_table[table].append(row)
 
+    def drop(self, tables: Sequence[str], first: str) -> None:
+        """Forget the rows of ``tables`` this run gathered whose first column is ``first``."""
+        for table in tables:
+            self.by_table[table] = [r for r in self.by_table[table] if r[0] != first]
+
+
+_ORDER_TABLES = ("activity_orders", "activity_order_lines", "activity_returns")
+_REPAIR_TABLES = ("activity_repairs", "activity_repair_events")
+
 
 def _order_id(props: dict[str, Any]) -> str:
     return str(props.get("order_id") or props.get("checkout_id") or "")
 
 
 class _Owners:
-    """Whose each order and repair named by an untrusted source's events is (stored, or
-    first named in this run): such events may act on their own visitor's only."""
+    """Whose each order and repair named by the events is (stored, or first named in this
+    run): an untrusted source's events may act on their own visitor's only. A trusted
+    source naming one an untrusted source's record holds takes it over (a public key may
+    have named the id first: the till's and repair desk's ids are no secret)."""
 
     def __init__(self, store: Store, events: Sequence[LoggedEvent]) -> None:
         collected = [e for e in events if e.kind.startswith(KIND_PREFIX)]
         self.untrusted = store.untrusted_sources() if collected else set()
         self.unvouched: set[str] = set()  # orders an untrusted source placed in this run
+        # Orders and repairs a trusted source took from an untrusted source's record.
+        self.taken_orders: set[str] = set()
+        self.taken_repairs: set[str] = set()
         orders: set[str] = set()
         repairs: set[str] = set()
-        for event in collected:
-            if event.source in self.untrusted:
-                props = _props(event.payload)
-                orders.update(o for o in (_order_id(props), str(props.get("order_id") or "")) if o)
-                if props.get("repair_id"):
-                    repairs.add(str(props["repair_id"]))
+        # With no untrusted source, no id can be held by one: nothing to look up.
+        for event in collected if self.untrusted else ():
+            props = _props(event.payload)
+            orders.update(o for o in (_order_id(props), str(props.get("order_id") or "")) if o)
+            if props.get("repair_id"):
+                repairs.add(str(props["repair_id"]))
         # Records of theirs that came by file (or another writer): they do not speak for them.
         named = sorted({(e.source, str(e.record_id)) for e in collected
                         if e.source in self.untrusted and e.record_id})  # fmt: skip
@@ -254,6 +280,27 @@ class _Owners:
         for repair_id in sorted(repairs):
             if (found := store.repair(repair_id)) is not None:
                 self._repairs[repair_id] = (str(found[2]), str(found[3]))
+
+    def take_order(self, key: RecordKey, order_id: str) -> bool:
+        """Whether trusted ``key`` takes ``order_id`` from the untrusted record holding it."""
+        owner = self._orders.get(order_id)
+        if not order_id or key[0] in self.untrusted or owner is None:
+            return False
+        if owner[0] not in self.untrusted:
+            return False
+        self._orders[order_id] = key
+        self.unvouched.discard(order_id)
+        self.taken_orders.add(order_id)
+        return True
+
+    def take_repair(self, key: RecordKey, repair_id: str) -> bool:
+        """Whether trusted ``key`` takes ``repair_id`` from the untrusted record holding it."""
+        owner = self._repairs.get(repair_id)
+        if key[0] in self.untrusted or owner is None or owner[0] not in self.untrusted:
+            return False
+        self._repairs[repair_id] = key
+        self.taken_repairs.add(repair_id)
+        return True
 
     def may_place(self, key: RecordKey, order_id: str) -> bool:
         """Whether ``key`` may place ``order_id``: a trusted source always (placing a
@@ -317,7 +364,9 @@ def record_activity(store: Store, events: Sequence[LoggedEvent]) -> list[str]:
     An untrusted source's events speak for their own visitor only (see services/trust.py):
     for no record they did not make (its browsing stays the anonymous visitor's), for no
     order or repair another record holds; their orders are kept apart as unvouched (not
-    her purchases until she is verified), and they never queue mail."""
+    her purchases until she is verified), and they never queue mail. An order or repair
+    such a source named first is taken over by a trusted source that names it: its rows
+    (lines, returns, status trail) are replaced by the trusted source's."""
     rows = _Rows()
     repairs: list[tuple[str, str, str, str]] = []  # repair id, status, at, store
     owners = _Owners(store, events)
@@ -349,6 +398,8 @@ def record_activity(store: Store, events: Sequence[LoggedEvent]) -> list[str]:
         elif not user:
             continue
         elif name == "Order Completed":
+            if owners.take_order(key, _order_id(props)):  # the squatter's rows go
+                rows.drop(_ORDER_TABLES, _order_id(props))
             if owners.may_place(key, _order_id(props)):
                 _order(rows, key, at, props)
         elif name == "Order Refunded":
@@ -370,6 +421,8 @@ def record_activity(store: Store, events: Sequence[LoggedEvent]) -> list[str]:
             store_id = str(props.get("store_id") or "")
             if not repair_id or status not in REPAIR_STATUSES:
                 continue
+            if owners.take_repair(key, repair_id):  # its trail as the trusted source tells it
+                rows.drop(_REPAIR_TABLES, repair_id)
             if not owners.may_repair(key, repair_id):
                 continue
             rows.add(
@@ -379,6 +432,9 @@ def record_activity(store: Store, events: Sequence[LoggedEvent]) -> list[str]:
             rows.add("activity_repair_events", (repair_id, status, at, store_id))
             if key[0] not in owners.untrusted:  # a public key never makes Kenning write
                 repairs.append((repair_id, status, at, store_id))
+    # Before the new status is checked against the trail: the squatter's trail is gone.
+    store.release_orders(sorted(owners.taken_orders), owners.untrusted)
+    store.release_repairs(sorted(owners.taken_repairs), owners.untrusted)
     changed = [
         r for r in repairs if not store.has_activity("activity_repair_events", {
             "repair_id": r[0], "status": r[1], "at": r[2]})

@@ -98,6 +98,46 @@ class ClaimTables(SqlHooks):
             found.update(str(order_id) for (order_id,) in rows)
         return found
 
+    def release_orders(self, order_ids: Sequence[str], untrusted: Iterable[str]) -> None:
+        """Forget those of ``order_ids`` an ``untrusted`` source's record holds, with their
+        lines and returns, so that a trusted source's may be stored under the id."""
+        sources = sorted(set(untrusted))
+        if not sources:
+            return
+        for part in chunks(sorted(set(order_ids))):
+            held = (
+                "SELECT order_id FROM activity_orders "
+                f"WHERE order_id IN ({marks(len(part))}) AND source IN ({marks(len(sources))})"
+            )
+            for table in ("activity_order_lines", "activity_returns", "unvouched_orders"):
+                self._execute(f"DELETE FROM {table} WHERE order_id IN ({held})", (*part, *sources))
+            self._execute(
+                f"DELETE FROM activity_orders WHERE order_id IN ({marks(len(part))}) "
+                f"AND source IN ({marks(len(sources))})",
+                (*part, *sources),
+            )
+
+    def release_repairs(self, repair_ids: Sequence[str], untrusted: Iterable[str]) -> None:
+        """Forget those of ``repair_ids`` an ``untrusted`` source's record holds, with their
+        status trail, so that a trusted source's may be stored under the id."""
+        sources = sorted(set(untrusted))
+        if not sources:
+            return
+        for part in chunks(sorted(set(repair_ids))):
+            held = (
+                "SELECT repair_id FROM activity_repairs "
+                f"WHERE repair_id IN ({marks(len(part))}) AND source IN ({marks(len(sources))})"
+            )
+            self._execute(
+                f"DELETE FROM activity_repair_events WHERE repair_id IN ({held})",
+                (*part, *sources),
+            )
+            self._execute(
+                f"DELETE FROM activity_repairs WHERE repair_id IN ({marks(len(part))}) "
+                f"AND source IN ({marks(len(sources))})",
+                (*part, *sources),
+            )
+
     def order_keys(self, order_ids: Sequence[str]) -> dict[str, RecordKey]:
         """The record that placed each of ``order_ids`` that is stored."""
         found: dict[str, RecordKey] = {}
