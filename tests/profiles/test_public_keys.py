@@ -135,9 +135,11 @@ def test_a_claimed_email_joins_no_one_and_forged_orders_are_not_hers(
     assert now["traits"]["orders"] == before["orders"] + 1
     assert now["recent_orders"][0]["order_id"] == "FORGED-1"
     assert now["recent_orders"][0]["verified"] is True
-    # Her e-mail is proved; the phone she gave is still only her word.
-    assert now["unverified"] == [{"source": "web-shop", "record_id": "m-1", "field": "phone",
-                                  "value": "+44 7911 123456", "verified": False}]  # fmt: skip
+    # Her e-mail is proved; the name and phone she gave are still only her word.
+    assert now["unverified"] == [
+        {"source": "web-shop", "record_id": "m-1", "field": field, "value": value,
+         "verified": False} for field, value in claims[1:]
+    ]  # fmt: skip
     rebuild_records(loaded)
     proved = loaded.get_record("web-shop", "m-1")
     assert proved is not None and proved.normalised["email"] is not None
@@ -335,3 +337,91 @@ def test_an_activity_import_takes_over_ids_a_public_key_squatted(
     repair = loaded.repair("RP-NEXT")
     assert repair is not None and (repair[2], repair[3]) == (source, record_id)
     assert [e[1] for e in loaded.repair_events_of(["RP-NEXT"])] == ["received"]
+MALLORY = "mallory@fastmail.co.uk"
+
+
+def _prove(client: TestClient, inbox: Inbox, email: str, user_id: str) -> None:
+    """The visitor ``user_id`` of web-shop signs up with ``email`` and enters its code."""
+    vid = client.post("/v1/accounts", json={"email": email}).json()["verification_id"]
+    proof = {"verification_id": vid, "code": _code(inbox, email)}
+    answer = client.post(
+        "/v1/accounts/verify", json={**proof, "source": "web-shop", "user_id": user_id}
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_verified_email_makes_no_other_claim_evidence(
+    client: TestClient, loaded: Store, smtp: tuple[str, Inbox], theresa: str, retailer: Path
+) -> None:
+    """Mallory proves her own address for her visitor, then identifies it with her e-mail
+    and everything else of Theresa's: only the proved e-mail may count, so she joins no
+    one, and her word on when she wrote makes nothing of hers the most recent."""
+    before = _profile(client, theresa)
+    theirs: dict[str, Any] = {}
+    for record in loaded.get_records(theresa_keys(retailer)):
+        theirs.update({k: v for k, v in record.raw.items() if v not in (None, "")})
+    names = ("first_name", "last_name", "date_of_birth", "postcode", "loyalty_id",
+             "serial_number")  # fmt: skip
+    traits = {name: theirs[name] for name in names if name in theirs}
+    assert {"first_name", "last_name", "postcode", "loyalty_id"} <= set(traits)
+    _, web_key = add_source(loaded, "web-shop")
+    _send(client, web_key, "/v1/identify", {"userId": "m-2", "traits": {"email": MALLORY}})
+    _follow(loaded)
+    _prove(client, smtp[1], MALLORY, "m-2")
+    _follow(loaded)
+    _send(client, web_key, "/v1/identify", {"userId": "m-2", "traits": {
+        **traits, "email": MALLORY, "updatedAt": "2099-01-01T00:00:00Z"}})  # fmt: skip
+    _send(client, web_key, "/v1/track", {
+        "userId": "m-2", "event": "Order Completed", "properties": FORGED_ORDER})  # fmt: skip
+    _follow(loaded)
+    assert loaded.customer_of("web-shop", "m-2") != theresa
+    after = _profile(client, theresa)
+    assert after["golden"] == before["golden"]
+    assert after["traits"] == before["traits"]
+    mine = loaded.get_record("web-shop", "m-2")
+    assert mine is not None and mine.normalised["email"] is not None
+    evidence = {n for n, v in mine.normalised.items() if v is not None}
+    assert evidence == {"email", "updated_at"}
+    assert not str(mine.normalised["updated_at"]).startswith("2099")
+
+
+def test_verifying_an_email_proves_no_record_that_does_not_claim_it(
+    client: TestClient, loaded: Store, smtp: tuple[str, Inbox], theresa: str
+) -> None:
+    """A proof of her own address puts it on no record that claims another (or none)."""
+    _, web_key = add_source(loaded, "web-shop")
+    _send(client, web_key, "/v1/identify", {"userId": "m-3", "traits": {"email": EMAIL}})
+    _send(client, web_key, "/v1/identify", {"userId": "m-4", "traits": {"firstName": "T"}})
+    _follow(loaded)
+    keys = [("web-shop", "m-3"), ("web-shop", "m-4")]
+    stored = loaded.get_records(keys)
+    for user in ("m-3", "m-4", "m-5"):
+        _prove(client, smtp[1], MALLORY, user)
+    _follow(loaded)
+    assert loaded.verified_claims([*keys, ("web-shop", "m-5")]) == {}
+    assert loaded.get_records(keys) == stored
+    assert loaded.get_record("web-shop", "m-5") is None
+    assert loaded.customer_of("web-shop", "m-3") != theresa
+
+
+def test_an_order_stops_counting_once_the_verified_email_is_changed(
+    client: TestClient, loaded: Store, smtp: tuple[str, Inbox]
+) -> None:
+    """An untrusted source's order is hers while her record holds the e-mail she proved."""
+    _, web_key = add_source(loaded, "web-shop")
+    _send(client, web_key, "/v1/identify", {"userId": "m-6", "traits": {"email": MALLORY}})
+    _follow(loaded)
+    _prove(client, smtp[1], MALLORY, "m-6")
+    _send(client, web_key, "/v1/track", {
+        "userId": "m-6", "event": "Order Completed", "properties": FORGED_ORDER})  # fmt: skip
+    _follow(loaded)
+    customer = loaded.customer_of("web-shop", "m-6")
+    assert customer is not None
+    assert [o["verified"] for o in _profile(client, customer)["recent_orders"]] == [True]
+    _send(client, web_key, "/v1/identify", {"userId": "m-6", "traits": {"email": EMAIL}})
+    _follow(loaded)
+    customer = loaded.customer_of("web-shop", "m-6")
+    assert customer is not None
+    hers = _profile(client, customer)
+    assert [o["verified"] for o in hers["recent_orders"]] == [False]
+    assert hers["traits"]["orders"] == 0

@@ -97,6 +97,7 @@ class _Batch:
         self.visitors: list[tuple[str, str, str]] = []  # source, anonymous id, record id
         self.aliased: list[tuple[str, str, str]] = []  # source, earlier id, user id
         self.imported: set[RecordKey] = set()  # records written by an import
+        self.received: dict[RecordKey, str] = {}  # when the last event of each record came
 
     def add(self, event: LoggedEvent) -> None:
         message = _message(event)
@@ -113,9 +114,11 @@ class _Batch:
             # A known user is a record even before she says anything about herself, so
             # that what she does is hers from the first event.
             self.fields.setdefault((source, message.user_id), {}).update(found)
+            self.received[(source, message.user_id)] = event.recorded_at
         elif found:
             record_id = ANONYMOUS_RECORD + str(message.anonymous_id)
             self.fields.setdefault((source, record_id), {}).update(found)
+            self.received[(source, record_id)] = event.recorded_at
 
 
 def _write_records(
@@ -141,6 +144,15 @@ def _write_records(
             continue
         before = SourceRecord.from_payload(stored.raw).fields if stored else {}
         row = {**before, **values, "source": source, "record_id": record_id}
+        if source in trust.untrusted:
+            # A public key's word on when it wrote would make its claims the most recent:
+            # a record it changes was written when the change came.
+            said = {name: value for name, value in values.items() if name != "updated_at"}
+            changed = stored is None or any(before.get(k) != v for k, v in said.items())
+            came = batch.received.get((source, record_id)) if changed else None
+            row.pop("updated_at", None)
+            if came or before.get("updated_at"):
+                row["updated_at"] = came or before["updated_at"]
         try:
             prepared.append(trust.withhold_claims(prepare_record(build_record(row), markets)))
         except RecordError as exc:

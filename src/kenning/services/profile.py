@@ -21,7 +21,7 @@ from kenning.profiles.traits import Activity, Line, Order, Owned, Repair, Shop, 
 from kenning.services.inventory import utcnow
 from kenning.services.ledger import customer_accounts
 from kenning.services.loyalty import customer_balances
-from kenning.services.trust import unverified_claims
+from kenning.services.trust import PROVABLE, claimed_value, unverified_claims
 from kenning.store import Store, StoredRecord
 
 RecordKey = tuple[str, str]
@@ -64,8 +64,15 @@ def _orders(store: Store, customer_id: str) -> tuple[list[Order], list[Order]]:
     for order_id, sku, _, amount in store.returns_of(ids):
         refunds[order_id].append((sku, int(amount)))
     unvouched = store.unvouched_orders(ids)
-    proved = store.verified_claims(sorted({(str(h[1]), str(h[2])) for h in heads
-                                           if h[0] in unvouched}))  # fmt: skip
+    # Such an order is hers while the record placing it holds an e-mail she proved (not
+    # one proved once and changed since).
+    placers = sorted({(str(h[1]), str(h[2])) for h in heads if h[0] in unvouched})
+    verified_claims = store.verified_claims(placers)
+    proved = {
+        (r.source, r.record_id) for r in store.get_records(placers)
+        if (PROVABLE, claimed_value(r.raw.get(PROVABLE))) in verified_claims.get(
+            (r.source, r.record_id), set())
+    }  # fmt: skip
     counted: list[Order] = []
     claimed: list[Order] = []
     for order_id, source, record_id, channel, store_id, assoc, at, currency, total in heads:
@@ -128,10 +135,14 @@ def _claims(store: Store, records: list[RecordValues]) -> list[dict[str, Any]]:
     """What her records of untrusted sources claim and nobody has verified: kept as given,
     left out of the golden record, matching and mail (see services/trust.py)."""
     untrusted = store.untrusted_sources()
+    # Records a file gave are as the file gave them, whatever their source's key is.
+    claimed = store.claimed_records(
+        [(r.source, r.record_id) for r in records if r.source in untrusted]
+    )
     return [
         {"source": r.source, "record_id": r.record_id, "field": name,
          "value": str(r.raw[name]), "verified": False}
-        for r in records if r.source in untrusted
+        for r in records if (r.source, r.record_id) in claimed
         for name in unverified_claims(r.raw, r.normalised)
     ]  # fmt: skip
 

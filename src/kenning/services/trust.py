@@ -5,9 +5,11 @@ the visitor who sent them and no one else. Such a source's events write only rec
 their own making (a record that came by file stays as the file gave it), and what they say
 about the visitor is her claim: kept in the record as received, but left out of its
 normalised values, which matching, lookups, the golden record and mail read. Once she has
-proved the e-mail her record holds (a code sent to it came back, see verify_claim), the
-record is hers and counts as evidence, all but a phone nobody has verified. Trusted
-(server-side) sources keep every power: what they send is vouched for.
+proved the e-mail her record holds (a code sent to it came back, see verify_claim), that
+e-mail counts as evidence while the record holds it; nothing else she says ever does (a
+name, address or loyalty id proved by no code would let her join anyone whose details she
+knows), nor does her word on when it was written. Trusted (server-side) sources keep every
+power: what they send is vouched for.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from kenning.store import Store
 
 log = logging.getLogger("kenning.trust")
 RecordKey = tuple[str, str]
-# Contact values that are claims until verified themselves, even in a verified record.
-CLAIMED_FIELDS = ("email", "phone")
-# The values of a record withheld until her e-mail is verified: all but when it was written.
+# The one value of an untrusted source's record that a code sent to it can prove.
+PROVABLE = "email"
+# The values of such a record withheld unless proved: all but when it was written.
 _IDENTIFYING = tuple(name for name in NORMALISED_FIELDS if name != "updated_at")
 # Their place in a prepared record's row: (source, record_id, content_hash, *normalised, raw).
 _COLUMN = {name: 3 + NORMALISED_FIELDS.index(name) for name in _IDENTIFYING}
@@ -62,12 +64,10 @@ class Trust:
             return prepared
         proved = self.verified.get(key, set())
         values = list(row)
-        email = values[_COLUMN["email"]]
-        claims = _IDENTIFYING if ("email", str(email)) not in proved else CLAIMED_FIELDS
         withheld = []
-        for name in claims:
+        for name in _IDENTIFYING:
             value = values[_COLUMN[name]]
-            if value is not None and (name, str(value)) not in proved:
+            if value is not None and (name != PROVABLE or (name, str(value)) not in proved):
                 values[_COLUMN[name]] = None
                 withheld.append(name)
         if not withheld:
@@ -121,13 +121,17 @@ def verify_claim(
     """The visitor ``record_id`` of ``source`` proved she holds ``email`` (a code sent to
     it came back; ``reference`` names that proof): from now on it is evidence. Her record
     is resolved again by the follower, through an identify logged on her behalf. Returns
-    whether anything changed (a trusted source's e-mails need no proof)."""
+    whether anything changed: nothing for a trusted source (its e-mails need no proof),
+    nor for a record that does not claim ``email`` (proving one's own address must not
+    put it on someone else's record)."""
     cleaned = normalise_email(email).value
     if cleaned is None:
         raise Refusal("invalid", "not a usable e-mail address")
     if source not in {row.name for row in store.sources()}:
         raise Refusal("not_found", f"no source {source!r}")
     if source not in store.untrusted_sources():
+        return False
+    if claimed_email(store, source, record_id) != cleaned:
         return False
     with store.transaction():
         store.add_verified_claim(source, record_id, "email", cleaned, at)
@@ -153,13 +157,24 @@ def verify_claim(
     return True
 
 
+def claimed_value(raw: object) -> str | None:
+    """An e-mail as a record received it, normalised as verified claims hold it."""
+    return normalise_email(str(raw)).value if raw not in (None, "") else None
+
+
+def claimed_email(store: Store, source: str, record_id: str) -> str | None:
+    """The e-mail the stored record claims, normalised; None without one (or a record)."""
+    stored = store.get_record(source, record_id)
+    return claimed_value(stored.raw.get(PROVABLE)) if stored is not None else None
+
+
 def unverified_claims(raw: Mapping[str, object], normalised: Mapping[str, str | None]) -> list[str]:
     """The fields of an untrusted source's record (as stored) that are withheld claims:
-    every one while her e-mail is not verified, else a phone nobody verified."""
+    all it gives, but for an e-mail that is verified (the only value that counts)."""
     given = [
         name for name, value in sorted(raw.items())
         if name not in _NOT_CLAIMS and isinstance(value, str | int | float) and value != ""
     ]  # fmt: skip
-    if normalised.get("email") is None:
+    if normalised.get(PROVABLE) is None:
         return given
-    return [name for name in given if name in CLAIMED_FIELDS and normalised.get(name) is None]
+    return [name for name in given if name != PROVABLE]
