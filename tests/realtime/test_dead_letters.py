@@ -649,3 +649,23 @@ def test_a_statement_s_own_sqlite_error_sets_the_event_aside(
     with pytest.raises(sqlite3.OperationalError):
         follow.follow(store, ModelCache())
     assert store.count_dead_letters() == 1 and not _applied(store, 2)
+
+
+@pytest.mark.parametrize(
+    ("message", "unavailable"),
+    [
+        ("too many SQL variables", False),
+        ("malformed JSON", False),
+        ("string or blob too big", False),
+        ("database is locked", True),
+        ("disk I/O error", True),
+        ("database or disk is full", True),
+        ("unable to open database file", True),
+        ("attempt to write a readonly database", True),
+    ],
+)
+def test_sqlite_is_unavailable_only_for_the_database_s_state(
+    tmp_path: Any, message: str, unavailable: bool
+) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'k.db'}") as store:
+        assert store.is_unavailable(sqlite3.OperationalError(message)) is unavailable
