@@ -243,3 +243,49 @@ def test_the_operator_names_a_private_authority_with_ssl_cert_file(
     with _serve(inbox, tls_context=server_tls, require_starttls=True) as where:
         _mail(f"smtp://{where}")
     assert len(inbox.messages) == 1
+
+
+class RejectingInbox(Inbox):
+    """Rejects for good (554 at DATA) every message whose subject holds ``rejected``."""
+
+    def __init__(self, rejected: str) -> None:
+        super().__init__()
+        self.rejected = rejected
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.rejected.encode() in envelope.content:
+            return "554 5.7.1 message rejected as spam"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_message_rejected_for_good_holds_up_no_other_mail(store: Store) -> None:
+    inbox = RejectingInbox("Your repair R0:")
+    with _serve(inbox) as where:
+        url = f"smtp://{where}"
+        _queue(store, 3)
+        assert deliver_mail(store, url, FROM) == 2  # the others went
+        assert deliver_mail(store, url, FROM) == 0  # the rejected one waits a while
+    assert sorted(str(m["Subject"]) for m in inbox.messages) == [
+        "Your repair R1: ready",
+        "Your repair R2: ready",
+    ]
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    [
+        pytest.param("zoë@bücher.example", id="non-ascii-without-smtputf8"),
+        pytest.param("owner@example.org\nBcc: all@example.org", id="line-break"),
+    ],
+)
+def test_a_message_that_cannot_be_sent_as_written_holds_up_no_other_mail(
+    store: Store, recipient: str
+) -> None:
+    inbox = Inbox()
+    at = "2026-11-02T10:00:00+00:00"
+    with _serve(inbox, enable_SMTPUTF8=False) as where:
+        with store.transaction():
+            store.queue_mail("repair:R0:ready", recipient, "Your repair R0", "Ready.", at)
+        _queue(store, 2)
+        assert deliver_mail(store, f"smtp://{where}", FROM) == 2
+    assert len(inbox.messages) == 2

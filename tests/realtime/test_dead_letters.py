@@ -578,3 +578,94 @@ def test_an_error_keeps_its_meaning_and_loses_the_event_s_values() -> None:
         fail(None)
     except TypeError as exc:
         assert "'NoneType'" in describe_error(exc)
+
+
+def _undefined_table() -> BaseException:
+    """What a follower whose schema lacks a table meets, on each backend."""
+    from psycopg import errors
+
+    return errors.UndefinedTable('relation "activity_orders" does not exist')
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(lambda: RuntimeError("the model is corrupt"), id="unforeseen"),
+        pytest.param(lambda: TypeError("unsupported operand"), id="a-bug"),
+        pytest.param(lambda: sqlite3.OperationalError("no such column: x"), id="sqlite-schema"),
+        pytest.param(_undefined_table, id="postgres-schema"),
+        pytest.param(lambda: PermissionError("model.joblib"), id="permission"),
+        pytest.param(lambda: ImportError("sklearn"), id="import"),
+    ],
+)
+def test_a_fault_of_kenning_s_sets_aside_at_most_one_event(
+    store: Store, monkeypatch: pytest.MonkeyPatch, fault: Callable[[], BaseException]
+) -> None:
+    """An error that every event meets is not the events' fault: at most one event is set
+    aside, the cursor does not run past the log, and once the fault is gone (and the one
+    event retried) every event applies."""
+
+    def broken(store: Store, events: Any) -> list[str]:
+        raise fault()
+
+    for n in range(1, 6):
+        _log(store, *_good(n))
+    monkeypatch.setattr(follow, "record_activity", broken)
+    for _ in range(3):  # the follower tries again, and again
+        with pytest.raises(type(fault())):
+            follow.follow(store, ModelCache())
+    assert store.count_dead_letters() <= 1
+    assert store.cursor(CURSOR) <= 1
+    monkeypatch.undo()
+    _follow_all(store)
+    retry_dead_letters(store)
+    assert all(_applied(store, n) for n in range(1, 6))
+    assert store.count_dead_letters() == 0
+
+
+def test_a_statement_s_own_sqlite_error_sets_the_event_aside(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite an OperationalError that the event's values cause ("too many SQL
+    variables") sets it aside; one that says the database is busy does not."""
+    if store.dialect != "sqlite":
+        pytest.skip("SQLite's errors")
+    real = follow.record_activity
+    error: dict[str, sqlite3.Error] = {}
+
+    def failing_on_one(store: Store, events: Any) -> list[str]:
+        if any(e.payload.get("properties", {}).get("explode") for e in events):
+            raise error["now"]
+        return real(store, events)
+
+    monkeypatch.setattr(follow, "record_activity", failing_on_one)
+    error["now"] = sqlite3.OperationalError("too many SQL variables")
+    _log(store, _track("Product Viewed", {"sku": "K-1", "explode": True}), *_good(1))
+    _follow_all(store)
+    assert _applied(store, 1) and [letter.seq for letter in store.dead_letters()] == [1]
+
+    error["now"] = sqlite3.OperationalError("database is locked")
+    _log(store, _track("Product Viewed", {"sku": "K-1", "explode": True}), *_good(2))
+    with pytest.raises(sqlite3.OperationalError):
+        follow.follow(store, ModelCache())
+    assert store.count_dead_letters() == 1 and not _applied(store, 2)
+
+
+@pytest.mark.parametrize(
+    ("message", "unavailable"),
+    [
+        ("too many SQL variables", False),
+        ("malformed JSON", False),
+        ("string or blob too big", False),
+        ("database is locked", True),
+        ("disk I/O error", True),
+        ("database or disk is full", True),
+        ("unable to open database file", True),
+        ("attempt to write a readonly database", True),
+    ],
+)
+def test_sqlite_is_unavailable_only_for_the_database_s_state(
+    tmp_path: Any, message: str, unavailable: bool
+) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'k.db'}") as store:
+        assert store.is_unavailable(sqlite3.OperationalError(message)) is unavailable

@@ -11,6 +11,7 @@ import pytest
 
 from kenning.store import open_store
 from kenning.store.pool import StorePool
+from kenning.store.postgres import PostgresStore
 from postgres_sessions import NamedPostgres
 
 pytestmark = pytest.mark.postgres
@@ -56,5 +57,29 @@ def test_the_pool_replaces_every_ended_connection_at_once(named_postgres: NamedP
                 assert store.event_count() == 0
         # Meeting each ended connection in turn, the pool would wait 1 + 2 + 4 s.
         assert time.monotonic() - began < 3
+    finally:
+        pool.close()
+
+
+_KEEPALIVES = {
+    "keepalives": "1",
+    "keepalives_idle": "10",
+    "keepalives_interval": "5",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "20000",
+    "connect_timeout": "5",
+}
+
+
+def test_connections_notice_a_dead_socket_in_seconds(named_postgres: NamedPostgres) -> None:
+    # A fail-over that sends no reset leaves the socket open: without keepalives and a
+    # user timeout, a statement on it would wait the kernel's ~15 minutes.
+    pool = StorePool(named_postgres.url, size=1)
+    try:
+        with open_store(named_postgres.url) as own, pool.store() as lent:
+            for store in (own, lent):
+                assert isinstance(store, PostgresStore)
+                parameters = store._conn.info.get_parameters()
+                assert {k: parameters.get(k) for k in _KEEPALIVES} == _KEEPALIVES
     finally:
         pool.close()

@@ -15,12 +15,25 @@ held too long). Those errors propagate instead: the follower's loop rolls back a
 the same events again later, and nothing is set aside while the database is away. Any
 other error of a run of one event (a quantity of "lots", a number too big for a column,
 an unexpected type in a payload) is the event's: a retry would fail the same way.
+
+Nor is an error that says Kenning itself cannot work (``is_systemic``): a table or column
+its schema lacks (a follower of an older or newer version), a privilege it was not
+granted, a module it cannot import, a file it may not read, memory. Every event would
+fail alike, and setting each aside would empty the log into dead letters. What such a
+list cannot foresee, a circuit breaker catches: an event that fails alone with the very
+error (type, message with values masked, and place) of the event set aside just before it
+is not set aside; the error propagates, and the follower tries again later. So a fault
+of Kenning's sets aside at most one event; the price is that two consecutive events
+malformed in the same way stop the follower at the second until it is retried (after a
+fix, or `kenning events retry`), each failed run logged with its traceback.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sqlite3
+import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,10 +68,42 @@ _DIGITS = re.compile(r"\+?\d[\d ().-]{5,}\d")
 _ERROR_LENGTH = 300
 
 
+# PostgreSQL's errors of class 42 that a value can cause: a payload's number compared with
+# a text column, a type the server cannot infer or coerce. The rest of the class (an
+# undefined table, column or function name, a syntax error, a missing privilege) is in
+# Kenning's SQL or its schema, which no event can change.
+_VALUE_SQLSTATES = frozenset({"42804", "42883", "42P18", "42725", "42846"})
+_SQLITE_SCHEMA_WORDS = ("no such table", "no such column", "has no column named")
+
+
+def is_systemic(exc: BaseException) -> bool:
+    """Whether ``exc`` says Kenning cannot apply any event now, whatever it holds: its
+    schema or privileges do not match its code, a module or file it needs cannot be
+    loaded, memory ran out. A RecursionError is not: a deeply nested payload raises it."""
+    if isinstance(exc, ImportError | PermissionError | MemoryError):
+        return True
+    if isinstance(exc, sqlite3.ProgrammingError):
+        # Binding a value of a payload of an unsupported type is the event's.
+        return "binding parameter" not in str(exc) and "unsupported type" not in str(exc)
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(words in str(exc) for words in _SQLITE_SCHEMA_WORDS)
+    if "psycopg" in sys.modules:
+        import psycopg.errors
+
+        if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):  # a standby's session
+            return True
+        if isinstance(exc, psycopg.ProgrammingError):
+            # Raised by the server (with its SQLSTATE), not by psycopg adapting a value
+            # ("cannot adapt type 'dict'").
+            return exc.sqlstate is not None and exc.sqlstate not in _VALUE_SQLSTATES
+    return False
+
+
 def is_event_fault(store: Store, exc: BaseException) -> bool:
     """Whether a run that failed with ``exc`` may hold an event that cannot be applied
-    (rather than a database that cannot be used now, or a race lost to another follower)."""
-    if isinstance(exc, CursorMoved | MemoryError):
+    (rather than a database that cannot be used now, Kenning unable to work, or a race
+    lost to another follower)."""
+    if isinstance(exc, CursorMoved) or is_systemic(exc):
         return False
     return not store.is_unavailable(exc)
 
@@ -150,6 +195,7 @@ def _halve(runs: _Runs, start: int, end: int, failure: BaseException | None) -> 
         if failure is None:  # not tried alone yet
             _apply(runs, start, end)
         elif ahead:
+            _break_circuit(runs.store, start, ahead[0], failure)
             _set_aside(runs.store, start, ahead[0], failure)
             runs.outcome.events += end - start
             runs.outcome.set_aside.append(ahead[0].seq)
@@ -185,6 +231,21 @@ def _apply(runs: _Runs, start: int, end: int) -> None:
         if not done.events:
             return  # another follower has been past ``end``
         cursor += done.events
+
+
+def _break_circuit(store: Store, start: int, event: LoggedEvent, failure: BaseException) -> None:
+    """Raise ``failure`` when the event just before the one that failed with it (the one at
+    the cursor, ``start``) was set aside with the same error: the fault is then most
+    likely Kenning's, not the events', and setting aside would go on through the log."""
+    before = store.dead_letters([start]) if start else []
+    if before and before[0].error == describe_error(failure):
+        log.error(
+            "event %d fails as event %d did, set aside just before it: not setting it "
+            "aside; the fault is probably not the events' (trying again later)",
+            event.seq,
+            start,
+        )
+        raise failure
 
 
 def _set_aside(store: Store, start: int, event: LoggedEvent, failure: BaseException) -> None:

@@ -38,7 +38,10 @@ _EMAIL = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
 
 class MailError(RuntimeError):
     """A message not sent; its text names no recipient (it is logged). ``refused`` when
-    the server would not take this message's recipient (others may well go)."""
+    the fault is this message's, not the server's (others may well go): the server
+    would not take its recipient, or refused it for good (a 5xx answer to its data), or
+    it cannot be written as the server speaks (a non-ASCII address to a server without
+    SMTPUTF8, a header that cannot be encoded)."""
 
     def __init__(self, message: str, refused: bool = False) -> None:
         super().__init__(message)
@@ -66,16 +69,20 @@ def send_mail(
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise MailError("KENNING_SMTP_URL must be smtp://host:port or smtps://host:port")
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = recipient
-    message["Subject"] = subject
-    message.set_content(body)
+    try:
+        message["From"] = sender
+        message["To"] = recipient
+        message["Subject"] = subject
+        message.set_content(body)
+    except ValueError as exc:  # a line break in a header, an address it cannot parse
+        raise MailError(f"the message cannot be written: {type(exc).__name__}", True) from exc
     try:
         port = parts.port or (465 if parts.scheme == "smtps" else 25)
     except ValueError as exc:
         raise MailError("KENNING_SMTP_URL has no usable port") from exc
     context = tls or ssl.create_default_context()
     encrypted = parts.scheme == "smtps"
+    sending = False  # past the server's greeting, TLS and login: what fails is the message's
     try:
         smtp = (
             smtplib.SMTP_SSL(parts.hostname, port, timeout=SEND_TIMEOUT, context=context)
@@ -95,13 +102,28 @@ def send_mail(
                         "sent in clear (use smtps://)"
                     )
                 smtp.login(unquote(parts.username), unquote(parts.password or ""))
+            sending = True
             smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as exc:
+    except (OSError, smtplib.SMTPException, ValueError) as exc:
+        if not isinstance(exc, OSError | smtplib.SMTPException) and not sending:
+            raise  # a ValueError of smtplib's own (ssl's errors are ValueErrors too)
         reason = masked(f"{type(exc).__name__}: {exc}")
         raise MailError(
             f"could not send mail through {parts.hostname}:{port}: {reason}",
-            refused=isinstance(exc, smtplib.SMTPRecipientsRefused),
+            refused=sending and _is_message_s_fault(exc),
         ) from exc
+
+
+def _is_message_s_fault(exc: BaseException) -> bool:
+    """Whether an error of sending one message is that message's for good (another would
+    go), rather than the server's or the connection's (a 4xx answer: later, all may go).
+    A refused sender is the server's: every message has the same."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPNotSupportedError):
+        return True  # SMTPNotSupportedError: a non-ASCII address, a server without SMTPUTF8
+    if isinstance(exc, smtplib.SMTPDataError):
+        return 500 <= exc.smtp_code < 600
+    # UnicodeEncodeError too: a header it cannot encode (not ssl's, also ValueErrors).
+    return isinstance(exc, ValueError) and not isinstance(exc, OSError)
 
 
 def _owner_email(store: Store, source: str, record_id: str) -> str | None:
@@ -157,9 +179,11 @@ def deliver_mail(
     """Send what the outbox holds; returns how many were sent. Each message is claimed
     before it is sent, so that of several senders (the followers of `kenning serve`) one
     sends it; one a sender claimed and never marked sent (it died) is taken over after
-    ``claim_seconds``. A message whose recipient the server refuses keeps its claim, so it
-    is tried again only after ``claim_seconds`` while the others go; any other failure
-    stops the run, giving that message back (the rest waits for the next run)."""
+    ``claim_seconds``. A message that fails for a fault of its own (its recipient refused,
+    the message refused for good, an address the server cannot take: MailError.refused)
+    keeps its claim, so it is tried again only after ``claim_seconds`` while the others
+    go; any other failure stops the run, giving that message back (the rest waits for
+    the next run)."""
     if not smtp_url:
         return 0
     claimer = uuid.uuid4().hex

@@ -47,6 +47,23 @@ _PRAGMAS = (
 _RESTART_AFTER = 16_384
 _RESTART_WAIT_MS = 50
 
+# SQLite's primary result codes that say the database cannot be used now: BUSY, LOCKED,
+# NOMEM, READONLY, INTERRUPT, IOERR, CORRUPT, FULL, CANTOPEN, PROTOCOL, NOTADB.
+_UNAVAILABLE_CODES = frozenset({5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 26})
+# The same, by their messages, for an error raised without a code.
+_UNAVAILABLE_WORDS = (
+    "locked",
+    "busy",
+    "disk i/o error",
+    "database or disk is full",
+    "unable to open database file",
+    "disk image is malformed",
+    "not a database",
+    "readonly database",
+    "out of memory",
+    "interrupted",
+)
+
 
 class _WriterLock:
     """Writers to one database file take turns here, threads of this process and other
@@ -201,13 +218,24 @@ class SQLiteStore(Store):
         return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
     def is_unavailable(self, exc: BaseException) -> bool:
-        # Locked, disk I/O, disk full, a file that cannot be opened or is damaged, a
-        # closed connection: the database's state, not what a statement was given.
-        if isinstance(exc, sqlite3.OperationalError | sqlite3.InternalError):
+        # Locked, disk I/O, disk full, a file that cannot be opened, is read-only or is
+        # damaged, a closed connection: the database's state, not what a statement was
+        # given. An OperationalError may also be the statement's own ("too many SQL
+        # variables", "malformed JSON", "string or blob too big"): the same event would
+        # fail the same way forever, so that is not the database being away.
+        if isinstance(exc, sqlite3.InternalError):
             return True
-        if isinstance(exc, sqlite3.ProgrammingError) and "closed" in str(exc):
-            return True
-        return type(exc) is sqlite3.DatabaseError
+        if isinstance(exc, sqlite3.ProgrammingError):
+            return "closed" in str(exc)
+        if isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError):
+            code = getattr(exc, "sqlite_errorcode", None)
+            if isinstance(code, int) and code & 0xFF in _UNAVAILABLE_CODES:
+                return True
+            text = str(exc).lower()
+            return any(words in text for words in _UNAVAILABLE_WORDS) or (
+                type(exc) is sqlite3.DatabaseError and code is None
+            )
+        return False
 
     def _dialect_slots(self) -> dict[str, str]:
         return {
