@@ -19,13 +19,11 @@ an unexpected type in a payload) is the event's: a retry would fail the same way
 Nor is an error that says Kenning itself cannot work (``is_systemic``): a table or column
 its schema lacks (a follower of an older or newer version), a privilege it was not
 granted, a module it cannot import, a file it may not read, memory. Every event would
-fail alike, and setting each aside would empty the log into dead letters. What such a
-list cannot foresee, a circuit breaker catches: an event that fails alone with the very
-error (type, message with values masked, and place) of the event set aside just before it
-is not set aside; the error propagates, and the follower tries again later. So a fault
-of Kenning's sets aside at most one event; the price is that two consecutive events
-malformed in the same way stop the follower at the second until it is retried (after a
-fix, or `kenning events retry`), each failed run logged with its traceback.
+fail alike, and setting each aside would empty the log into dead letters. An error that
+list cannot foresee (a bug of Kenning's) is taken for the event's: every event it meets is
+set aside, and `kenning events retry` applies them after the fix. Nothing is lost that
+way, while stopping at the second event alike would let anyone who sends two malformed
+events stop the follower for everyone.
 """
 
 from __future__ import annotations
@@ -195,7 +193,6 @@ def _halve(runs: _Runs, start: int, end: int, failure: BaseException | None) -> 
         if failure is None:  # not tried alone yet
             _apply(runs, start, end)
         elif ahead:
-            _break_circuit(runs.store, start, ahead[0], failure)
             _set_aside(runs.store, start, ahead[0], failure)
             runs.outcome.events += end - start
             runs.outcome.set_aside.append(ahead[0].seq)
@@ -231,21 +228,6 @@ def _apply(runs: _Runs, start: int, end: int) -> None:
         if not done.events:
             return  # another follower has been past ``end``
         cursor += done.events
-
-
-def _break_circuit(store: Store, start: int, event: LoggedEvent, failure: BaseException) -> None:
-    """Raise ``failure`` when the event just before the one that failed with it (the one at
-    the cursor, ``start``) was set aside with the same error: the fault is then most
-    likely Kenning's, not the events', and setting aside would go on through the log."""
-    before = store.dead_letters([start]) if start else []
-    if before and before[0].error == describe_error(failure):
-        log.error(
-            "event %d fails as event %d did, set aside just before it: not setting it "
-            "aside; the fault is probably not the events' (trying again later)",
-            event.seq,
-            start,
-        )
-        raise failure
 
 
 def _set_aside(store: Store, start: int, event: LoggedEvent, failure: BaseException) -> None:
