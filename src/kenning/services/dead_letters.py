@@ -45,9 +45,10 @@ from kenning.services.follow import (
     apply_events,
     gather,
     index_run,
+    resolve_run,
 )
 from kenning.services.inventory import utcnow
-from kenning.services.matching import ModelCache, resolve_indexed
+from kenning.services.matching import ModelCache
 from kenning.store import Store
 from kenning.store.dead_letters import DeadLetter
 from kenning.store.realtime import LoggedEvent
@@ -150,15 +151,9 @@ class _Runs:
     outcome: FollowOutcome = field(default_factory=FollowOutcome)
 
     def add(self, done: FollowOutcome, run: IndexedRun | None) -> None:
-        total = self.outcome
-        total.events += done.events
-        total.records += done.records
-        total.unresolved += done.unresolved
-        total.rejected += done.rejected
         if run is not None:
-            matched = resolve_indexed(self.store, run.focus, run.asked, run.model, run.settings)
-            total.resolved += matched.records
-            total.replanned += int(matched.replanned)
+            resolve_run(self.store, run, done)
+        self.outcome.add(done)
 
 
 def follow_past_failure(
@@ -309,6 +304,6 @@ def retry_dead_letters(
             outcome.failed += store.dead_letters([letter.seq])
             continue
         if run is not None:
-            resolve_indexed(store, run.focus, run.asked, run.model, run.settings)
+            resolve_run(store, run, FollowOutcome())
         outcome.applied.append(letter.seq)
     return outcome

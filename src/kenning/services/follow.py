@@ -72,6 +72,16 @@ class FollowOutcome:
     rejected: list[str] = field(default_factory=list)
     set_aside: list[int] = field(default_factory=list)  # events that failed (dead letters)
 
+    def add(self, other: FollowOutcome) -> None:
+        """Count ``other``'s work in this outcome too."""
+        self.events += other.events
+        self.records += other.records
+        self.resolved += other.resolved
+        self.unresolved += other.unresolved
+        self.replanned += other.replanned
+        self.rejected += other.rejected
+        self.set_aside += other.set_aside
+
 
 class CursorMoved(RuntimeError):
     """Another follower moved the cursor while this run applied the same events: the run
@@ -220,9 +230,16 @@ def follow(
             except CursorMoved:
                 log.debug("another follower took these events; following on")
     if run is not None:
-        matched = resolve_indexed(store, run.focus, run.asked, run.model, run.settings)
-        outcome.resolved, outcome.replanned = matched.records, int(matched.replanned)
+        resolve_run(store, run, outcome)
     return outcome
+
+
+def resolve_run(store: Store, run: IndexedRun, outcome: FollowOutcome) -> None:
+    """The second half of a run: resolve its records and place them (resolve_indexed),
+    counted in ``outcome``."""
+    matched = resolve_indexed(store, run.focus, run.asked, run.model, run.settings)
+    outcome.resolved += matched.records
+    outcome.replanned += int(matched.replanned)
 
 
 def index_run(
@@ -385,11 +402,7 @@ def catch_up(
     if progress and total.events:
         progress(total.events)
     while (outcome := follow(store, models, markets=markets)).events:
-        total.events += outcome.events
-        total.records += outcome.records
-        total.resolved += outcome.resolved
-        total.rejected += outcome.rejected
-        total.set_aside += outcome.set_aside
+        total.add(outcome)
         if progress:
             progress(outcome.events)
     return total
