@@ -3,7 +3,7 @@
     python benchmarks/resolve_compare.py DIR [DIR ...] [--no-splink]
 
 Each DIR holds canonical records (records/*.csv or records.csv) and truth.csv — as
-`kenning datagen` and benchmarks/febrl.py write them. For Kenning, the records are imported
+`kenning datagen` and benchmarks/public_data.py write them. For Kenning, the records are imported
 into a fresh SQLite store, then `kenning resolve` is timed as a whole process (wall and peak
 RSS) and scored with `kenning evaluate`; Kenning runs with its retail defaults, or with the
 settings a data set brings as DIR/kenning-settings.yaml (Febrl: register data), and the

@@ -3,7 +3,7 @@
     python benchmarks/splink_baseline.py DIR [--json OUT.json] [--clusters OUT.csv]
 
 DIR holds records/*.csv (as `kenning datagen` writes them) or a single records.csv (as
-benchmarks/febrl.py writes them), and truth.csv (source, record_id, person_id). Needs the
+benchmarks/public_data.py writes them), and truth.csv (source, record_id, person_id). Needs the
 bench extra: `pip install -e '.[bench]'` (splink, recordlinkage).
 
 What runs is the standard Splink workflow, configured as a competent data engineer would:

@@ -86,6 +86,9 @@ class _Ladder:
         if shared is not None and shared in self.f.shared:
             flags = self.f.shared[shared]
             no_evidence = flags[self.left] | flags[self.right]
+            # One value several people hold, on both: its own level, whose weight the
+            # model learns (a family's address is still evidence, if less than one's own).
+            same_shared = no_evidence & (a == b) & ~missing
             few = self.f.shared_by_few.get(shared)
             if household and few is not None:
                 # Gathered for these few pairs only: caching first names for every open
@@ -96,6 +99,12 @@ class _Ladder:
                 named = (fa >= 0) & (fb >= 0)
                 agree = names_agree(self.f.vocab["first_name"], fa[named], fb[named])
                 no_evidence[same[named][agree]] = False
+                same_shared &= no_evidence
+            if "shared" in self.levels:
+                missing |= no_evidence & ~same_shared
+                self.settle("null", missing)
+                self.settle("shared", same_shared[~missing])
+                return
             missing |= no_evidence
         self.settle("null", missing)
 
@@ -190,7 +199,7 @@ def _date_of_birth(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarr
     return lad.result
 
 
-EMAIL = ("null", "exact", "typo", "else")
+EMAIL = ("null", "exact", "shared", "typo", "else")
 
 
 def _email(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -215,7 +224,7 @@ def _email(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return lad.result
 
 
-PHONE = ("null", "exact", "one_digit", "else")
+PHONE = ("null", "exact", "shared", "one_digit", "else")
 
 
 def _phone(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -228,7 +237,7 @@ def _phone(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return lad.result
 
 
-ADDRESS = ("null", "exact", "unit_missing", "fuzzy_street", "else")
+ADDRESS = ("null", "exact", "shared", "unit_missing", "fuzzy_street", "else")
 
 
 def _address(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
