@@ -75,7 +75,7 @@ def test_birth_date_placeholders() -> None:
 def test_birth_date_plausibility() -> None:
     assert normalise_birth_date("2024-06-02", "GB", TODAY).verdict is Verdict.INVALID  # future
     assert normalise_birth_date("1899-12-31", "GB", TODAY).verdict is Verdict.INVALID
-    assert normalise_birth_date("2011-06-02", "GB", TODAY).verdict is Verdict.INVALID  # aged 12
+    assert normalise_birth_date("2011-06-02", "GB", TODAY).verdict is Verdict.OK  # a child
     assert normalise_birth_date("2011-06-01", "GB", TODAY).value == date(2011, 6, 1)  # 13 today
     assert normalise_birth_date("12/03/1980", "GB", TODAY).value == D
     assert normalise_birth_date("garbage", "GB", TODAY).verdict is Verdict.INVALID

@@ -129,15 +129,15 @@ def parse_date(raw: str | None, country: str | None) -> Cleaned[date]:
 _FILLER_BIRTH_DATES = frozenset(
     {date(1900, 1, 1), date(1901, 1, 1), date(1970, 1, 1), date(1, 1, 1), date(9999, 12, 31)}
 )
-_MINIMUM_AGE = 13
 _EARLIEST_BIRTH_YEAR = 1900
 
 
 def normalise_birth_date(
     raw: str | None, country: str | None, today: date | None = None
 ) -> Cleaned[date]:
-    """A plausible date of birth: not a system default (1900-01-01, 1970-01-01, today), not
-    in the future, and of someone at least 13 years old."""
+    """A plausible date of birth: not a system default (1900-01-01, 1970-01-01, today) and
+    not in the future. A child's is kept: registers, and a retailer's family accounts and
+    product registrations, hold children, and their birth dates tell them apart."""
     return _judge_birth_date(raw, country, today or _today())
 
 
@@ -151,8 +151,7 @@ def _judge_birth_date(raw: str | None, country: str | None, today: date) -> Clea
         return placeholder()
     if born > today or born.year < _EARLIEST_BIRTH_YEAR:
         return invalid()
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    return invalid() if age < _MINIMUM_AGE else parsed
+    return parsed
 
 
 def parse_timestamp(raw: str | None) -> datetime | None:
