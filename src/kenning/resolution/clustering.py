@@ -48,14 +48,17 @@ class _Identity:
         "dobs",
         "emails",
         "first_names",
+        "forgivable",
         "last_names",
         "loyalty_ids",
         "members",
         "phones",
     )
 
-    def __init__(self, record: int, values: Sequence[str | None]) -> None:
+    def __init__(self, record: int, values: Sequence[str | None], forgivable: bool) -> None:
         dob, first, last, loyalty, email, phone = values
+        # May a first name that disagrees be forgiven, given one birth date (see penalty)?
+        self.forgivable = forgivable
         self.dobs: Values = (dob,) if dob else ()
         self.first_names: Values = (first,) if first else ()
         # A first name elsewhere may be this record's surname, typed into the wrong box.
@@ -174,8 +177,16 @@ _NONE = np.array([None], dtype=object)  # the value of code -1, appended to a vo
 
 
 class _Clusters:
-    def __init__(self, n: int, columns: Sequence[Coded], first_names: NameTest) -> None:
-        """``columns``: dobs, first names, last names, loyalty ids, e-mails, phones."""
+    def __init__(
+        self,
+        n: int,
+        columns: Sequence[Coded],
+        first_names: NameTest,
+        forgivable: npt.NDArray[np.bool_] | None = None,
+    ) -> None:
+        """``columns``: dobs, first names, last names, loyalty ids, e-mails, phones;
+        ``forgivable``: per record, see `cluster`."""
+        self.forgivable = np.zeros(n, bool) if forgivable is None else forgivable
         self.parent = list(range(n))
         self.first_names = first_names
         self._columns = columns
@@ -198,8 +209,9 @@ class _Clusters:
             np.append(np.asarray(names, dtype=object), _NONE)[codes[chosen]].tolist()
             for codes, names in self._columns
         ]
-        for record, *values in zip(fresh, *columns, strict=True):
-            self._identity[record] = _Identity(record, values)
+        forgivable = self.forgivable[chosen].tolist()
+        for record, forgive, *values in zip(fresh, forgivable, *columns, strict=True):
+            self._identity[record] = _Identity(record, values, forgive)
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -220,7 +232,9 @@ class _Clusters:
         total = 0.0
         if not _all_compatible(x.dobs, y.dobs, dates_compatible):
             total += penalties.date_of_birth
-        if not _first_names_agree(x, y, self.first_names):
+        if not _first_names_agree(x, y, self.first_names) and not (
+            x.forgivable and y.forgivable and len(x.dobs) == 1 and x.dobs == y.dobs
+        ):
             total += penalties.first_name
         if not _all_compatible(x.loyalty_ids, y.loyalty_ids, identifiers_compatible):
             total += penalties.loyalty_id
@@ -235,6 +249,7 @@ class _Clusters:
         self.parent[child] = root
         del self._identity[child]
         x.dobs = _joined(x.dobs, y.dobs)
+        x.forgivable = x.forgivable and y.forgivable
         x.first_names = _joined(x.first_names, y.first_names)
         x.last_names = _joined(x.last_names, y.last_names)
         x.loyalty_ids = _joined(x.loyalty_ids, y.loyalty_ids)
@@ -262,16 +277,19 @@ def cluster(
     cannot_link: Sequence[tuple[int, int]] = (),
     penalties: ConflictPenalties | None = None,
     slips: NameTest | None = None,
+    forgivable: npt.NDArray[np.bool_] | None = None,
 ) -> ClusterResult:
     """Customers from scored pairs. Records are expected in key order (see the pipeline), so
     that index order is key order and ties break the same way on every run. ``columns``
     holds the record values clustering reads (see COLUMNS; one absent has no values), each
     as values or already coded (codes and the value of each code); ``slips`` tells a rare
-    misspelling of a first name from another name."""
+    misspelling of a first name from another name. A first name that disagrees between
+    two clusters of one and the same birth date is forgiven where every record of both is
+    ``forgivable``: one person's name damaged, not twins (see pipeline.forgivable_names)."""
     penalties = penalties or ConflictPenalties()
     coded = {name: _coded(columns.get(name), n) for name in COLUMNS}
     first_names = first_names_test(slips)
-    clusters = _Clusters(n, [coded[name] for name in COLUMNS], first_names)
+    clusters = _Clusters(n, [coded[name] for name in COLUMNS], first_names, forgivable)
     for a, b in cannot_link:
         clusters.identity(a).cannot |= {b}
         clusters.identity(b).cannot |= {a}

@@ -213,6 +213,23 @@ def direct_links(
     ]
 
 
+def forgivable_names(features: Features) -> npt.NDArray[np.bool_]:
+    """Per record: may its first name, disagreeing with a cluster of the same birth date,
+    be taken for a damaged field (Febrl replaces names outright)? Not where its address
+    shows that first name with another birth date: another person of that name lives
+    there, and the birth date is likelier a household member's, copied (a register's
+    error), than the name a slip."""
+    first, dob, home = (features.codes[c] for c in ("first_name", "date_of_birth", "address_key"))
+    held = (first >= 0) & (dob >= 0) & (home >= 0)
+    width = np.int64(int(first.max(initial=0)) + 1)
+    person = home.astype(np.int64) * width + first
+    pairs = np.unique(np.stack([person[held], dob[held].astype(np.int64)]), axis=1)
+    several, counts = np.unique(pairs[0], return_counts=True)
+    ambiguous = np.zeros(len(first), bool)
+    ambiguous[held] = np.isin(person[held], several[counts > 1])
+    return (dob >= 0) & ~ambiguous
+
+
 def smallest_of_components(
     n: int, left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
@@ -302,6 +319,7 @@ def resolve(
         cannot_link=_pairs_of(cannot_link, index),
         penalties=settings.penalties(),
         slips=features.vocab["first_name"].rare_typo,
+        forgivable=forgivable_names(features),
     )
     above = weights >= settings.threshold_weight
     return Resolution(
