@@ -29,6 +29,9 @@ LevelMatrix = npt.NDArray[np.int8]  # pairs × comparisons
 # Probabilities never reach 0 or 1: a level never seen would otherwise weigh ±infinity.
 _FLOOR = 1e-6
 _MIN_PRIOR = 1e-12
+# Records' worth of the comparison's average frequency that a value's own count is
+# weighed against (see TermCounts.trust).
+TF_PSEUDO_COUNT = 0.5
 # Comparisons whose exact level is adjusted by how common the value is.
 TF_COLUMNS: dict[str, str] = {
     "first_name": "first_name",
@@ -72,6 +75,16 @@ class TermCounts:
         get = self.counts.get
         counts = np.fromiter((get(v, 1) for v in values.tolist()), np.float64, len(values))
         return counts / max(self.total, 1)
+
+    def trust(self, values: npt.NDArray[np.object_]) -> npt.NDArray[np.float64]:
+        """How far each value's own frequency is trusted over the comparison's average,
+        n / (n + TF_PSEUDO_COUNT) for a value held by n records (held once or never: 0).
+        A name seen once or never is not known to be rare, only unknown: it weighs as
+        an average name would ("Bea Browser", new to the store, must not merge two
+        strangers), and a name seen twice most of the way as its count says."""
+        get = self.counts.get
+        counts = np.fromiter((get(v, 0) for v in values.tolist()), np.float64, len(values))
+        return counts / (counts + TF_PSEUDO_COUNT)
 
 
 @dataclass
@@ -395,21 +408,20 @@ def _log_table(probabilities: list[list[float]]) -> FloatArray:
 def tf_shares(
     model: Model, comparisons: Sequence[Comparison], features: Features
 ) -> dict[int, FloatArray]:
-    """Per term-frequency-adjusted comparison (by index), each value's share of records:
-    the model's (counted when it was trained); a model without them counts these records."""
+    """Per term-frequency-adjusted comparison (by index), two rows: each value's share of
+    records and how far that share is trusted (TermCounts.trust), by the model's counts
+    (made when it was trained); a model without them counts these records."""
     out: dict[int, FloatArray] = {}
     for i, comparison in enumerate(comparisons):
         column = TF_COLUMNS.get(comparison.name)
         if column is None or comparison.name not in model.u_exact_tf:
             continue
         frozen = model.term_counts.get(column)
-        if frozen is not None:
-            out[i] = frozen.per_value(features.vocab[column].values)
-        else:
+        if frozen is None:
             codes = features.codes[column]
-            valid = codes >= 0
-            counts = np.bincount(codes[valid], minlength=len(features.vocab[column]))
-            out[i] = counts / max(int(valid.sum()), 1)
+            frozen = TermCounts.of(codes, features.vocab[column].values)
+        values = features.vocab[column].values
+        out[i] = np.stack([frozen.per_value(values), frozen.trust(values)])
     return out
 
 
@@ -435,9 +447,9 @@ def tf_adjustment_matrix(
             continue
         comparison = comparisons[i]
         codes = features.codes[TF_COLUMNS[comparison.name]]
-        tf = share[codes[left[exact]]]
+        tf, trust = share[:, codes[left[exact]]]
         u_exact = max(model.u_exact_tf[comparison.name], _FLOOR)
-        out[exact, i] = np.log2(u_exact / np.maximum(tf, _FLOOR))
+        out[exact, i] = trust * np.log2(u_exact / np.maximum(tf, _FLOOR))
     return out
 
 
