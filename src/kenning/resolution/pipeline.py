@@ -141,6 +141,7 @@ def shared_when_big(features: Features, oversized: Oversized | None, max_block: 
             stable, valid = stable_keys(features, BlockingRule((column,)))
             big = valid & np.isin(stable, keys)
         features.shared[column] |= big
+        features.crowded[column] = big
         if column in features.shared_by_few:
             features.shared_by_few[column] &= ~big
 
