@@ -59,6 +59,60 @@ class CorrectionPublic(BaseModel):
     customers: list[dict[str, str | None]]
 
 
+class ReviewRecordPublic(BaseModel):
+    source: str
+    record_id: str
+    customer_id: str | None
+    values: dict[str, str | None] = Field(description="The record's normalised values.")
+
+
+class StepPublic(BaseModel):
+    comparison: str
+    level: str
+    weight: float = Field(description="log2 Bayes factor of the level.")
+    tf_adjustment: float = Field(description="log2: how common the value is (exact levels).")
+    left: str = Field(description="What the comparison looks at in record a.")
+    right: str = Field(description="… and in record b.")
+    shared: bool = Field(description="An identifier several people hold: no evidence.")
+
+
+class WaterfallPublic(BaseModel):
+    prior_weight: float = Field(description="log2 odds that two records are one person.")
+    names_only_margin: float
+    threshold_weight: float
+    steps: list[StepPublic]
+
+
+class ReviewPairPublic(BaseModel):
+    a: ReviewRecordPublic
+    b: ReviewRecordPublic
+    probability: float
+    weight: float = Field(description="prior_weight plus every step's weight and tf_adjustment.")
+    needed: float = Field(description="The weight at and above which the two may be one customer.")
+    waterfall: WaterfallPublic
+
+
+class ReviewPage(BaseModel):
+    pairs: list[ReviewPairPublic]
+
+
+class ReviewAnswerCreate(BaseModel):
+    a: RecordRef
+    b: RecordRef
+    answer: Literal["link", "no-link"] = Field(description="One person, or two.")
+    note: str | None = Field(default=None, max_length=500)
+    answered_by: str | None = Field(default=None, max_length=200)
+
+
+class ReviewAnswerPublic(BaseModel):
+    a: RecordRef
+    b: RecordRef
+    answer: Literal["link", "no-link"]
+    note: str | None
+    answered_by: str | None
+    answered_at: str
+
+
 # The query of GET /v1/customers/lookup: optional strings, read by the route itself because
 # FastAPI's handling of nine declared parameters cost more than the lookup's queries. The
 # OpenAPI operation says what FastAPI would have said of them (a test compares the two).

@@ -65,6 +65,7 @@ COMMAND_MODULES = {
     "promotions": "pricing",
     "rebuild": "records",
     "resolve": "identity",
+    "review": "identity",
     "serve": "inventory",
     "sources": "realtime",
     "summary": "records",

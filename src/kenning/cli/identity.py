@@ -1,16 +1,22 @@
-"""Commands for identity: resolve, explain, export customers, evaluate against a truth file."""
+"""Commands for identity: resolve, explain, review, export customers, evaluate against a
+truth file."""
 
 from __future__ import annotations
 
+import getpass
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import orjson
 from rich.table import Table
 
 from kenning.cli.app import Context, cli, console, out, pass_context
-from kenning.resolution.explain import waterfall_svg
+from kenning.domain.refusals import Refusal
+from kenning.resolution.explain import Explanation, waterfall_svg
 from kenning.resolution.settings import ResolutionSettings
+from kenning.services import review as review_service
 from kenning.services.identity import (
     evaluate_store,
     explain_records,
@@ -18,6 +24,9 @@ from kenning.services.identity import (
     read_labelled_pairs,
     resolve_store,
 )
+from kenning.store import Store
+
+RecordKey = tuple[str, str]
 
 
 @cli.command()
@@ -66,6 +75,9 @@ def resolve(
     table.add_row("merges refused (conflicting identities)", f"{outcome.merges_refused:,}")
     table.add_row("model", "trained now" if outcome.trained else "stored")
     table.add_row("merges / splits since last run", f"{outcome.merges:,} / {outcome.splits:,}")
+    if outcome.answers:
+        table.add_row("review answers trained on", f"{outcome.answers:,}")
+    table.add_row("pairs to review (`kenning review`)", f"{outcome.to_review:,}")
     table.add_row("time", f"{seconds:.1f} s")
     out.print(table)
     for warning in outcome.warnings:
@@ -117,25 +129,8 @@ def _record_key(text: str) -> tuple[str, str]:
     return source, record_id
 
 
-@cli.command()
-@click.argument("first")
-@click.argument("second")
-@click.option(
-    "--chart",
-    type=click.Path(path_type=Path),
-    help="Write a waterfall chart of the weights (.html or .svg).",
-)
-@pass_context
-def explain(ctx: Context, first: str, second: str, chart: Path | None) -> None:
-    """Why two records (SOURCE:ID SOURCE:ID) are or are not one customer."""
-    a, b = _record_key(first), _record_key(second)
-    if chart is not None and chart.suffix not in (".html", ".svg"):
-        raise click.BadParameter("the chart is written as .html or .svg", param_hint="--chart")
-    with ctx.open() as store:
-        try:
-            explanation, customer_a, customer_b = explain_records(store, a, b)
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
+def _waterfall(explanation: Explanation, first: str, second: str) -> Table:
+    """The two records' values side by side, each comparison's level and weight."""
     table = Table(title=f"{first}  vs  {second}", title_justify="left")
     for column in ("comparison", first, second, "level", "weight"):
         table.add_column(column, justify="right" if column == "weight" else "left")
@@ -157,12 +152,45 @@ def explain(ctx: Context, first: str, second: str, chart: Path | None) -> None:
             level,
             f"[{colour}]{weight}[/]" if colour else weight,
         )
-    out.print(table)
+    return table
+
+
+def _verdict(explanation: Explanation) -> str:
     verdict = "above" if explanation.total >= explanation.needed else "below"
-    out.print(
+    return (
         f"Match weight {explanation.total:+.2f} bits, probability {explanation.probability:.4f} "
         f"({verdict} the threshold of {explanation.needed:+.2f})."
     )
+
+
+def _customers_now(customer_a: str | None, customer_b: str | None) -> str:
+    same = customer_a is not None and customer_a == customer_b
+    return f"Customers now: {customer_a or 'none'} and {customer_b or 'none'}" + (
+        " — the same customer." if same else "."
+    )
+
+
+@cli.command()
+@click.argument("first")
+@click.argument("second")
+@click.option(
+    "--chart",
+    type=click.Path(path_type=Path),
+    help="Write a waterfall chart of the weights (.html or .svg).",
+)
+@pass_context
+def explain(ctx: Context, first: str, second: str, chart: Path | None) -> None:
+    """Why two records (SOURCE:ID SOURCE:ID) are or are not one customer."""
+    a, b = _record_key(first), _record_key(second)
+    if chart is not None and chart.suffix not in (".html", ".svg"):
+        raise click.BadParameter("the chart is written as .html or .svg", param_hint="--chart")
+    with ctx.open() as store:
+        try:
+            explanation, customer_a, customer_b = explain_records(store, a, b)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    out.print(_waterfall(explanation, first, second))
+    out.print(_verdict(explanation))
     if explanation.names_only_margin:
         out.print(
             "They agree on names and places only, which namesakes do too: the threshold is "
@@ -173,11 +201,7 @@ def explain(ctx: Context, first: str, second: str, chart: Path | None) -> None:
         "(surname, address, postcode, town): only the rest can outweigh a conflicting birth "
         "date, first name, loyalty card or contact details."
     )
-    same = customer_a is not None and customer_a == customer_b
-    out.print(
-        f"Customers now: {customer_a or 'none'} and {customer_b or 'none'}"
-        + (" — the same customer." if same else ".")
-    )
+    out.print(_customers_now(customer_a, customer_b))
     if chart is not None:
         svg = waterfall_svg(explanation, f"{first} vs {second}")
         chart.write_text(
@@ -185,3 +209,119 @@ def explain(ctx: Context, first: str, second: str, chart: Path | None) -> None:
             encoding="utf-8",
         )
         out.print(f"Chart written to {chart}")
+
+
+_ANSWERS = {"link": True, "no-link": False}
+
+
+def _who() -> str | None:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name in the environment or the password file
+        return None
+
+
+@cli.command()
+@click.option("--list", "listing", is_flag=True, help="List the pairs to review and exit.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: as JSON, waterfalls included.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=200, show_default=True)
+@click.option(
+    "--answer",
+    "given",
+    nargs=3,
+    metavar="A B link|no-link",
+    help="Answer one pair (SOURCE:ID SOURCE:ID link|no-link) and exit: for scripts.",
+)
+@click.option("--note", help="Kept with the answers given.")
+@click.option("--by", "answered_by", help="Who answers (the user name by default).")
+@pass_context
+def review(
+    ctx: Context,
+    listing: bool,
+    as_json: bool,
+    limit: int,
+    given: tuple[str, str, str] | None,
+    note: str | None,
+    answered_by: str | None,
+) -> None:
+    """Review the pairs the last `kenning resolve` was least sure of: are they one person?
+
+    Each pair is shown side by side with why it scored what it did; answer y (one person),
+    n (two people), s (skip) or q (quit). The next `kenning resolve` trains the model on the
+    answers. They teach the model and bind nothing: to force two records together or apart
+    whatever the model says, use POST /v1/identity/links or /unlinks.
+    """
+    answered_by = answered_by or _who()
+    if as_json and not listing:
+        raise click.BadParameter("--json goes with --list", param_hint="--json")
+    with ctx.open() as store:
+        if given:
+            first, second, word = given
+            if word not in _ANSWERS:
+                raise click.BadParameter(f"{word!r}: answer link or no-link", param_hint="--answer")
+            a, b = _record_key(first), _record_key(second)
+            _answer(store, a, b, _ANSWERS[word], answered_by, note)
+            out.print(f"{first} and {second}: {word} (kept for the next `kenning resolve`)")
+            return
+        items = review_service.pairs_to_review(store, limit)
+        if listing:
+            _list(items, as_json)
+            return
+        _interactive(store, items, answered_by, note)
+
+
+def _answer(
+    store: Store, a: RecordKey, b: RecordKey, link: bool, by: str | None, note: str | None
+) -> None:
+    try:
+        review_service.answer(store, a, b, link, answered_by=by, note=note, now=datetime.now(UTC))
+    except Refusal as exc:
+        raise click.ClickException(exc.message) from None
+
+
+def _list(items: list[review_service.ReviewItem], as_json: bool) -> None:
+    if as_json:
+        click.echo(orjson.dumps([review_service.item_json(i) for i in items]).decode())
+        return
+    table = Table(title=f"{len(items)} pairs to review", title_justify="left")
+    for column in ("a", "b", "probability", "weight", "needed"):
+        table.add_column(column, justify="left" if column in "ab" else "right")
+    for item in items:
+        e = item.explanation
+        table.add_row(
+            _name(item.a), _name(item.b), f"{e.probability:.4f}", f"{e.total:+.2f}",
+            f"{e.needed:+.2f}",
+        )  # fmt: skip
+    out.print(table)
+
+
+def _name(key: RecordKey) -> str:
+    return f"{key[0]}:{key[1]}"
+
+
+def _interactive(
+    store: Store, items: list[review_service.ReviewItem], by: str | None, note: str | None
+) -> None:
+    if not items:
+        out.print("Nothing to review: `kenning resolve` chooses the pairs to review.")
+        return
+    counts = {"y": 0, "n": 0, "s": 0}
+    for n, item in enumerate(items, start=1):
+        out.rule(f"Pair {n} of {len(items)}")
+        out.print(_waterfall(item.explanation, _name(item.a), _name(item.b)))
+        out.print(_verdict(item.explanation))
+        out.print(_customers_now(*item.customers))
+        choice = click.prompt(
+            "One person? [y]es, link / [n]o / [s]kip / [q]uit",
+            type=click.Choice(["y", "n", "s", "q"], case_sensitive=False),
+            show_choices=False,
+        ).lower()
+        if choice == "q":
+            break
+        counts[choice] += 1
+        if choice != "s":
+            _answer(store, item.a, item.b, choice == "y", by, note)
+    out.print(
+        f"{counts['y']} linked, {counts['n']} not linked, {counts['s']} skipped. "
+        "`kenning resolve` trains the model on the answers."
+    )

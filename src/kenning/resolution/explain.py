@@ -7,11 +7,13 @@ waterfall chart (self-contained SVG, in HTML or alone) shows the weights adding 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from html import escape
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from kenning.resolution.comparisons import Comparison
 from kenning.resolution.features import Features
@@ -79,9 +81,41 @@ class Explanation:
     def probability(self) -> float:
         return float(probability(np.array([self.total]))[0])
 
+    def numbers(self) -> dict[str, Any]:
+        """The explanation without the records' values (kept apart from them: values
+        change, and are read where the records are when shown)."""
+        data = asdict(self)
+        for step in data["steps"]:
+            del step["left"], step["right"]
+        return data
+
+    @classmethod
+    def from_numbers(
+        cls,
+        data: Mapping[str, Any],
+        a: Mapping[str, str | None],
+        b: Mapping[str, str | None],
+    ) -> Explanation:
+        """An explanation kept as numbers(), with the values of records ``a`` and ``b``."""
+        steps = [
+            Step(
+                **step,
+                left=shown_value(a, step["comparison"]),
+                right=shown_value(b, step["comparison"]),
+            )
+            for step in data["steps"]
+        ]
+        return cls(data["prior_weight"], steps, data["threshold_weight"], data["names_only_margin"])
+
 
 def _value(features: Features, columns: Sequence[str], i: int) -> str:
     return " ".join(value for c in columns if (value := features.value(c, i)))
+
+
+def shown_value(record: Mapping[str, str | None], comparison: str) -> str:
+    """What a comparison looks at in a record's normalised values, as one text."""
+    columns = SHOWN_COLUMNS.get(comparison, (comparison,))
+    return " ".join(value for c in columns if (value := record.get(c)))
 
 
 def explain_pair(
@@ -95,29 +129,48 @@ def explain_pair(
 ) -> Explanation:
     left = np.array([min(a, b)], dtype=np.int64)
     right = np.array([max(a, b)], dtype=np.int64)
+    return explain_pairs(
+        model, comparisons, features, left, right, threshold_weight, names_only_margin
+    )[0]
+
+
+def explain_pairs(
+    model: Model,
+    comparisons: Sequence[Comparison],
+    features: Features,
+    left: npt.NDArray[np.int64],
+    right: npt.NDArray[np.int64],
+    threshold_weight: float,
+    names_only_margin: float = 0.0,
+) -> list[Explanation]:
+    """The explanations of pairs (``left`` < ``right``, record indices), compared at once."""
     levels = compare_all(comparisons, features, left, right)
-    tf = tf_adjustment_matrix(model, comparisons, features, left, levels)[0]
+    tf = tf_adjustment_matrix(model, comparisons, features, left, levels)
     table = model.weight_table()
-    steps = []
-    for k, comparison in enumerate(comparisons):
-        level = int(levels[0, k])
-        columns = SHOWN_COLUMNS.get(comparison.name, (comparison.name,))
-        shared_column = "address_key" if comparison.name == "address" else comparison.name
-        flags = features.shared.get(shared_column)
-        shared = bool(flags is not None and (flags[a] or flags[b]))
-        steps.append(
-            Step(
-                comparison.name,
-                comparison.levels[level],
-                float(table[k, level]),
-                float(tf[k]),
-                _value(features, columns, a),
-                _value(features, columns, b),
-                shared,
+    identity = has_identity_evidence(comparisons, levels)
+    explanations = []
+    for p, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+        steps = []
+        for k, comparison in enumerate(comparisons):
+            level = int(levels[p, k])
+            columns = SHOWN_COLUMNS.get(comparison.name, (comparison.name,))
+            shared_column = "address_key" if comparison.name == "address" else comparison.name
+            flags = features.shared.get(shared_column)
+            shared = bool(flags is not None and (flags[a] or flags[b]))
+            steps.append(
+                Step(
+                    comparison.name,
+                    comparison.levels[level],
+                    float(table[k, level]),
+                    float(tf[p, k]),
+                    _value(features, columns, a),
+                    _value(features, columns, b),
+                    shared,
+                )
             )
-        )
-    margin = 0.0 if has_identity_evidence(comparisons, levels)[0] else names_only_margin
-    return Explanation(model.prior_weight, steps, threshold_weight, margin)
+        margin = 0.0 if identity[p] else names_only_margin
+        explanations.append(Explanation(model.prior_weight, steps, threshold_weight, margin))
+    return explanations
 
 
 def waterfall_svg(explanation: Explanation, title: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -25,8 +25,10 @@ from kenning.resolution.blocking import (
 )
 from kenning.resolution.clustering import cluster
 from kenning.resolution.comparisons import Comparison, default_comparisons
+from kenning.resolution.explain import Explanation, explain_pairs
 from kenning.resolution.features import Features, build_features
 from kenning.resolution.model import Model, compare_all, has_identity_evidence, score, train
+from kenning.resolution.review import most_uncertain
 from kenning.resolution.settings import ResolutionSettings
 from kenning.resolution.sharing import KeptLookup, apply_kept
 
@@ -86,6 +88,8 @@ class Resolution:
     pairs_scored: int
     pairs_above_threshold: int
     merges_refused: int
+    # The pairs to review, most uncertain first, with why they scored what they did.
+    uncertain: list[tuple[RecordKey, RecordKey, Explanation]] = field(default_factory=list)
 
 
 def _pairs_of(
@@ -252,6 +256,7 @@ def resolve(
     labelled: Sequence[tuple[RecordKey, RecordKey, bool]] = (),
     oversized: Oversized | None = None,
     kept: KeptLookup | None = None,
+    review: int = 0,
     progress: Progress | None = None,
 ) -> Resolution:
     """Resolve every record. Training (when no model is given) learns from the records
@@ -261,7 +266,10 @@ def resolve(
     The real-time matcher resolves a part of the store (whole components), passing the
     stable keys of blocks too big in the whole store, by rule, as `oversized`, and the
     decisions kept on which identifier values are shared as `kept` (see sharing.py), in
-    place of deciding over all their holders."""
+    place of deciding over all their holders.
+
+    ``review``: how many of the pairs the model is least sure of to choose for a person
+    to review (see review.py), leaving out the labelled and corrected ones."""
     settings = settings or ResolutionSettings()
     say = progress or (lambda _: None)
     comparisons: tuple[Comparison, ...] = default_comparisons()
@@ -337,4 +345,52 @@ def resolve(
         pairs_scored=len(left),
         pairs_above_threshold=int((weights >= settings.threshold_weight).sum()),
         merges_refused=result.merges_refused,
+        uncertain=_uncertain(
+            review,
+            table,
+            model,
+            comparisons,
+            features,
+            settings,
+            index,
+            named,
+            (left, right, levels, weights),
+        ),
     )
+
+
+def _uncertain(
+    count: int,
+    table: RecordTable,
+    model: Model,
+    comparisons: Sequence[Comparison],
+    features: Features,
+    settings: ResolutionSettings,
+    index: Mapping[RecordKey, int],
+    known: Sequence[tuple[RecordKey, RecordKey]],
+    scored: tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int8], npt.NDArray[np.float64]
+    ],
+) -> list[tuple[RecordKey, RecordKey, Explanation]]:
+    """Up to ``count`` pairs to review, with their explanations; none already ``known``."""
+    if count <= 0:
+        return []
+    left, right, levels, weights = scored
+    n = max(len(table), 1)
+    skip = np.array([min(i, j) * n + max(i, j) for i, j in _pairs_of(known, index)], np.int64)
+    chosen = most_uncertain(weights, levels, left, right, settings.threshold_weight, count, skip, n)
+    explanations = explain_pairs(
+        model,
+        comparisons,
+        features,
+        left[chosen],
+        right[chosen],
+        settings.threshold_weight,
+        settings.name_only_margin,
+    )
+    return [
+        (table.keys[a], table.keys[b], explanation)
+        for a, b, explanation in zip(
+            left[chosen].tolist(), right[chosen].tolist(), explanations, strict=True
+        )
+    ]

@@ -42,6 +42,9 @@ class ResolutionSettings(BaseModel):
     u_pairs: int = Field(default=3_000_000, ge=1000)  # random pairs for u
     em_pairs: int = Field(default=2_000_000, ge=1000)  # candidate pairs sampled for EM
     seed: int = 0
+    # Pairs a batch run keeps for a person to review (`kenning review`): those nearest the
+    # threshold, which answers teach the model most about.
+    review_pairs: int = Field(default=200, ge=0, le=10_000)
 
     @field_validator("blocking_rules")
     @classmethod

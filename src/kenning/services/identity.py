@@ -22,6 +22,7 @@ from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, resolve, shared_when_big
 from kenning.resolution.settings import ResolutionSettings
 from kenning.resolution.sharing import every_decision
+from kenning.services import review
 from kenning.services.matching import (
     SETTINGS_NAME,
     SHARING_NAME,
@@ -31,6 +32,7 @@ from kenning.services.matching import (
     stored_settings,
 )
 from kenning.store import Store
+from kenning.store.review import ordered
 
 MODEL_NAME = "default"
 RecordKey = tuple[str, str]
@@ -52,6 +54,8 @@ class ResolveOutcome:
     splits: int
     rows_written: int
     warnings: list[str] = field(default_factory=list)
+    to_review: int = 0  # pairs kept for `kenning review`
+    answers: int = 0  # review answers the model was trained with (when trained)
 
 
 def load_table(store: Store) -> RecordTable:
@@ -82,11 +86,12 @@ def resolve_store(
     labelled: Sequence[LabelledPair] = (),
     progress: Callable[[str], None] | None = None,
 ) -> ResolveOutcome:
-    """Resolve the whole store. Labelled pairs (known one person or two) mean training
-    again, since only training uses them."""
+    """Resolve the whole store. Labelled pairs (known one person or two), given here or
+    answered in review since the model was trained, mean training again, since only
+    training uses them; a pair both labels, the label given here decides."""
     with _without_cycle_collection():
         return _resolve_store(
-            store, settings, retrain=retrain or bool(labelled), labelled=labelled, progress=progress
+            store, settings, retrain=retrain, labelled=labelled, progress=progress
         )
 
 
@@ -99,6 +104,11 @@ def _resolve_store(
     progress: Callable[[str], None] | None,
 ) -> ResolveOutcome:
     say = progress or (lambda _: None)
+    settings = settings or ResolutionSettings()
+    answered = review.answered_pairs(store.review_answers())
+    trained_with = store.load_model(review.REVIEW_NAME) or {"answers": review.digest([])}
+    retrain = retrain or bool(labelled) or trained_with["answers"] != review.digest(answered)
+    labelled = list({ordered(a, b): (a, b, same) for a, b, same in [*answered, *labelled]}.values())
     say("loading records")
     generation = store.identity_generation()  # before the read: see _settled_pending
     table = load_table(store)
@@ -112,7 +122,7 @@ def _resolve_store(
     must, cannot = correction_pairs(store.corrections())
     resolution = resolve(
         table, settings, model=model, must_link=must, cannot_link=cannot, labelled=labelled,
-        progress=say,
+        review=settings.review_pairs, progress=say,
     )  # fmt: skip
     say("assigning customer ids")
     previous = store.customer_assignments()
@@ -132,7 +142,9 @@ def _resolve_store(
         settled = _settled_pending(store, table, generation)
         if model is None:
             store.save_model(MODEL_NAME, resolution.model.to_dict())
-        store.save_model(SETTINGS_NAME, (settings or ResolutionSettings()).model_dump(mode="json"))
+            store.save_model(review.REVIEW_NAME, {"answers": review.digest(answered)})
+        store.save_model(SETTINGS_NAME, settings.model_dump(mode="json"))
+        store.replace_review_pairs([(a, b, e.numbers()) for a, b, e in resolution.uncertain])
         keep_sharing(store, resolution.features)
         written = store.update_assignments(
             rows,
@@ -153,6 +165,8 @@ def _resolve_store(
         splits=sum(1 for c in changes if c.kind == "split"),
         rows_written=written,
         warnings=list(resolution.blocking.warnings),
+        to_review=len(resolution.uncertain),
+        answers=len(answered) if model is None else 0,
     )
 
 

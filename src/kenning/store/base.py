@@ -31,6 +31,7 @@ from kenning.store.migrations import MIGRATIONS
 from kenning.store.pricing import PricingTables
 from kenning.store.realtime import RealtimeTables
 from kenning.store.resolving import EVERYTHING
+from kenning.store.review import ReviewTables
 
 RecordKey = tuple[str, str]
 # (source, record_id, content_hash, *NORMALISED_FIELDS values, raw JSON): the bulk write shape.
@@ -136,6 +137,7 @@ class Store(
     ActivityTables,
     DeadLetterTables,
     ClaimTables,
+    ReviewTables,
 ):
     """Persistence for Kenning. Use as a context manager or call close()."""
 

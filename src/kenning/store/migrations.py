@@ -658,5 +658,38 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX ix_sources_previous_key ON sources (previous_key_hash)",
         ),
     ),
-
+    Migration(
+        16,
+        "identity review: pairs the model is least sure of, and people's answers",
+        (
+            # A person's answer on two records (a before b in key order): one person
+            # (link = 1) or two. The next batch run trains on them; a new answer on a
+            # pair replaces the old. They teach the model, unlike identity_corrections,
+            # which bind every run whatever the model says.
+            """CREATE TABLE review_answers (
+                a_source TEXT NOT NULL,
+                a_record_id TEXT NOT NULL,
+                b_source TEXT NOT NULL,
+                b_record_id TEXT NOT NULL,
+                link INTEGER NOT NULL,
+                answered_by TEXT,
+                note TEXT,
+                answered_at {ts} NOT NULL,
+                PRIMARY KEY (a_source, a_record_id, b_source, b_record_id)
+            )""",
+            # The pairs the last batch run scored nearest its threshold, most uncertain
+            # first (ordinal), with the numbers of their waterfall (explanation: levels and
+            # weights, no record values: those are read from source_records when shown).
+            """CREATE TABLE review_pairs (
+                a_source TEXT NOT NULL,
+                a_record_id TEXT NOT NULL,
+                b_source TEXT NOT NULL,
+                b_record_id TEXT NOT NULL,
+                ordinal INTEGER NOT NULL,
+                explanation {json} NOT NULL,
+                PRIMARY KEY (a_source, a_record_id, b_source, b_record_id)
+            )""",
+            "CREATE INDEX ix_review_pairs_ordinal ON review_pairs (ordinal)",
+        ),
+    ),
 )

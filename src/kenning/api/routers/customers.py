@@ -1,5 +1,5 @@
-"""Customers by id or any identifier, their events, the identity change feed, and manual
-links and unlinks (secret keys with customers:read / customers:write)."""
+"""Customers by id or any identifier, their events, the identity change feed, manual links
+and unlinks, and identity review (secret keys with customers:read / customers:write)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,14 @@ from kenning.api.customer_schemas import (
     CustomerPublic,
     EventPage,
     EventPublic,
+    RecordRef,
+    ReviewAnswerCreate,
+    ReviewAnswerPublic,
+    ReviewPage,
+    ReviewPairPublic,
 )
-from kenning.api.deps import CustomerReader, CustomerWriter, SettingsDep
-from kenning.services import customers
+from kenning.api.deps import CustomerReader, CustomerWriter, Now, SettingsDep
+from kenning.services import customers, review
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 
@@ -100,3 +105,44 @@ async def unlink(
 ) -> CorrectionPublic:
     """Two records are never one person, from now on."""
     return await _correct(request, session, "cannot_link", body)
+
+
+@router.get("/identity/review", response_model=ReviewPage)
+async def review_pairs(
+    session: CustomerReader,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> ReviewPage:
+    """The pairs the last batch run was least sure of, most uncertain first, that nobody
+    has answered: each record's values and customer, and why the pair scored what it did."""
+    items = await session.read(lambda store: review.pairs_to_review(store, limit, offset))
+    return ReviewPage(pairs=[ReviewPairPublic(**review.item_json(item)) for item in items])
+
+
+@router.post("/identity/review/answers", response_model=ReviewAnswerPublic)
+async def answer_review(
+    session: CustomerWriter, body: ReviewAnswerCreate, now: Now
+) -> ReviewAnswerPublic:
+    """One person (`link`) or two (`no-link`): the next batch run trains the model on it.
+    A new answer on a pair replaces the old. It binds nothing: /v1/identity/links and
+    /unlinks do."""
+    a, b = (body.a.source, body.a.record_id), (body.b.source, body.b.record_id)
+    kept = await session.run(
+        lambda store: review.answer(
+            store,
+            a,
+            b,
+            body.answer == "link",
+            answered_by=body.answered_by,
+            note=body.note,
+            now=now,
+        )
+    )
+    return ReviewAnswerPublic(
+        a=RecordRef(source=kept.a[0], record_id=kept.a[1]),
+        b=RecordRef(source=kept.b[0], record_id=kept.b[1]),
+        answer="link" if kept.link else "no-link",
+        note=kept.note,
+        answered_by=kept.answered_by,
+        answered_at=kept.answered_at,
+    )
