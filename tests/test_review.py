@@ -171,4 +171,6 @@ def test_the_choice_spreads_over_level_patterns_and_records() -> None:
     skip = left[:500] * 10_000 + right[:500]
     chosen = most_uncertain(weights, levels, left, right, 4.0, 40, skip, 10_000)
     assert chosen.min() >= 500 and len(chosen) == 40
-    assert nearest(np.array([-np.inf, 1.0, np.inf]), 0.0, 3).tolist() == [1]
+    assert nearest(np.array([-np.inf, 1.0, np.inf, 0.5]), 0.0, 3, 8.0).tolist() == [3, 1]
+    assert nearest(np.array([9.0, 1.0, 3.0]), 0.0, 3, 8.0).tolist() == [1, 2]
+    assert nearest(np.array([1.0, 1.0, 1.0]), 1.0, 2, 8.0).tolist() == [0, 1]

@@ -31,23 +31,39 @@ UNCERTAIN_BITS = 8.0
 PATTERN_SHARE = 0.05
 # Weights examined at a time (a slice's distances are all that is allocated).
 _SLICE = 1 << 22
+# Weights sampled to guess how wide a band around the threshold holds the pairs wanted.
+_SAMPLE = 100_000
+_NARROWEST = 1e-6  # bits
 
 
-def nearest(weights: npt.NDArray[np.float64], threshold: float, count: int) -> IntArray:
-    """The indices of the ``count`` finite weights nearest ``threshold``, nearest first
-    (ties by index, so the choice is the same every run)."""
+def nearest(
+    weights: npt.NDArray[np.float64], threshold: float, count: int, within: float
+) -> IntArray:
+    """The indices of the ``count`` weights nearest ``threshold`` and at most ``within``
+    of it, nearest first (ties by index, so the choice is the same every run).
+
+    One pass over the weights, mostly: a band around the threshold holding about twice
+    ``count`` of them is guessed from a sample, and widened if it held too few."""
     if count <= 0 or not len(weights):
         return np.empty(0, np.int64)
-    found: list[IntArray] = []
-    for start in range(0, len(weights), _SLICE):
-        distance = np.abs(weights[start : start + _SLICE] - threshold)
-        distance[~np.isfinite(distance)] = np.inf
-        if len(distance) > count:
-            part = np.argpartition(distance, count - 1)[:count]
-        else:
-            part = np.arange(len(distance))
-        found.append(part[np.isfinite(distance[part])] + start)
-    chosen = np.concatenate(found)
+    sample = np.abs(weights[:: max(1, len(weights) // _SAMPLE)] - threshold)
+    sample = sample[np.isfinite(sample)]
+    share = min(1.0, 2 * count / len(weights))
+    guess = float(np.quantile(sample, share)) if len(sample) else within
+    band = min(max(guess, _NARROWEST), within)
+    distance = np.empty(min(len(weights), _SLICE))
+    while True:
+        found: list[IntArray] = []
+        for start in range(0, len(weights), _SLICE):
+            part = weights[start : start + _SLICE]
+            near = distance[: len(part)]
+            np.subtract(part, threshold, out=near)
+            np.abs(near, out=near)
+            found.append(np.flatnonzero(near <= band) + start)
+        chosen = np.concatenate(found)
+        if len(chosen) >= count or band >= within:
+            break
+        band = min(band * 4, within)
     distance = np.abs(weights[chosen] - threshold)
     order = np.lexsort((chosen, distance))[:count]
     return np.asarray(chosen[order], np.int64)
@@ -77,8 +93,7 @@ def most_uncertain(
     """The indices of up to ``count`` pairs to review, in the order to ask, spread over
     level patterns and records (see the module's docstring), none the model is sure of.
     ``skip``: the keys ``left * records + right`` of pairs answered or corrected."""
-    pool = nearest(weights, threshold, count * POOL)
-    pool = pool[np.abs(weights[pool] - threshold) <= UNCERTAIN_BITS]
+    pool = nearest(weights, threshold, count * POOL, UNCERTAIN_BITS)
     if len(skip):
         pool = pool[~np.isin(left[pool] * records + right[pool], skip)]
     if not len(pool):
