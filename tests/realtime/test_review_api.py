@@ -47,7 +47,7 @@ def test_pairs_to_review_and_answers(app_client: TestClient, resolved: Store) ->
     again = app_client.post("/v1/identity/review/answers", json={**body, "answer": "link"})
     assert again.status_code == 200
     (answer,) = resolved.review_answers()
-    assert answer.link and answer.note == "twins"
+    assert answer.link and answer.note == "twins" and answer.answered_by == "key tests"
     after = app_client.get("/v1/identity/review", params={"limit": 5}).json()["pairs"]
     assert after[0]["a"] == second["a"] and after[0]["b"] == second["b"]
 

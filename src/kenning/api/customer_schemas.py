@@ -101,7 +101,9 @@ class ReviewAnswerCreate(BaseModel):
     b: RecordRef
     answer: Literal["link", "no-link"] = Field(description="One person, or two.")
     note: str | None = Field(default=None, max_length=500)
-    answered_by: str | None = Field(default=None, max_length=200)
+    answered_by: str | None = Field(
+        default=None, max_length=200, description="Who answers; the key's name by default."
+    )
 
 
 class ReviewAnswerPublic(BaseModel):

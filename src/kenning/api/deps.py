@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from kenning.domain.refusals import Refusal
-from kenning.services.keys import authenticate
+from kenning.services.keys import ApiKey, authenticate
 from kenning.settings import Settings
 from kenning.store import Store
 from kenning.store.pool import StorePool
@@ -44,17 +44,32 @@ class Session:
             return await self.run(call)
         return self._call(store, call)
 
+    async def run_as(self, call: Callable[[Store, ApiKey], T]) -> T:
+        """As ``run``, ``call`` given the caller's key too: to record who did something."""
+
+        def borrow_and_call() -> T:
+            with self._pool.store() as store:
+                key = self._key(store)
+                return run_again_if_transient(store, lambda s: call(s, key))
+
+        return await run_in_threadpool(borrow_and_call)
+
     def _borrow_and_call(self, call: Callable[[Store], T]) -> T:
         with self._pool.store() as store:
             return self._call(store, call)
 
     def _call(self, store: Store, call: Callable[[Store], T]) -> T:
+        self._key(store)
+        return run_again_if_transient(store, call)
+
+    def _key(self, store: Store) -> ApiKey:
+        """The caller's key, refused unless it is known and allowed this scope."""
         key = authenticate(store, self._secret)
         if key is None:
             raise Refusal("unauthorized", "unknown or revoked secret key")
         if not key.allows(self._scope):
             raise Refusal("forbidden", f"this key lacks the {self._scope} scope")
-        return run_again_if_transient(store, call)
+        return key
 
 
 def run_again_if_transient(store: Store, call: Callable[[Store], T], tries: int = 3) -> T:

@@ -125,15 +125,15 @@ async def answer_review(
 ) -> ReviewAnswerPublic:
     """One person (`link`) or two (`no-link`): the next batch run trains the model on it.
     A new answer on a pair replaces the old. It binds nothing: /v1/identity/links and
-    /unlinks do."""
+    /unlinks do. `answered_by`: the person (the key's name when not given)."""
     a, b = (body.a.source, body.a.record_id), (body.b.source, body.b.record_id)
-    kept = await session.run(
-        lambda store: review.answer(
+    kept = await session.run_as(
+        lambda store, key: review.answer(
             store,
             a,
             b,
             body.answer == "link",
-            answered_by=body.answered_by,
+            answered_by=body.answered_by or f"key {key.name}",
             note=body.note,
             now=now,
         )
