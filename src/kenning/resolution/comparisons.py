@@ -177,7 +177,15 @@ def _last_name(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return lad.result
 
 
-DATE_OF_BIRTH = ("null", "exact", "day_month_swapped", "one_digit", "same_year", "else")
+DATE_OF_BIRTH = (
+    "null",
+    "exact",
+    "day_month_swapped",
+    "one_digit",
+    "two_parts",
+    "same_year",
+    "else",
+)
 
 
 def _date_of_birth(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -197,6 +205,13 @@ def _date_of_birth(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarr
         lad.settle("day_month_swapped", full & (ya == yb) & swapped)
     a, b = lad.codes("date_of_birth")
     lad.settle("one_digit", dates.one_digit_apart(a, b))
+    if digits.shape[1] >= 8:
+        # Two of year, month and day: one part typed wrong whole ("1994-11-21" and
+        # "1994-11-12", "1981" for "2008"), as a clerk's slip damages one box of three.
+        a, b = lad.codes("date_of_birth")
+        full = (counts[a] == 8) & (counts[b] == 8)
+        parts = [(digits[a, i:j] == digits[b, i:j]).all(axis=1) for i, j in ((0, 4), (4, 6), (6, 8))]
+        lad.settle("two_parts", full & (np.sum(parts, axis=0) >= 2))
     ya, yb = lad.codes("dob_year")
     lad.settle("same_year", (ya == yb) & (ya >= 0))
     return lad.result
