@@ -210,7 +210,9 @@ def _date_of_birth(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarr
         # "1994-11-12", "1981" for "2008"), as a clerk's slip damages one box of three.
         a, b = lad.codes("date_of_birth")
         full = (counts[a] == 8) & (counts[b] == 8)
-        parts = [(digits[a, i:j] == digits[b, i:j]).all(axis=1) for i, j in ((0, 4), (4, 6), (6, 8))]
+        parts = [
+            (digits[a, i:j] == digits[b, i:j]).all(axis=1) for i, j in ((0, 4), (4, 6), (6, 8))
+        ]
         lad.settle("two_parts", full & (np.sum(parts, axis=0) >= 2))
     ya, yb = lad.codes("dob_year")
     lad.settle("same_year", (ya == yb) & (ya >= 0))

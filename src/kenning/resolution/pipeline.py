@@ -186,6 +186,60 @@ def _weigh(
     return weights - margin, household
 
 
+def _names_only(
+    comparisons: Sequence[Comparison],
+    levels: npt.NDArray[np.int8],
+    weights: npt.NDArray[np.float64],
+    settings: ResolutionSettings,
+) -> npt.NDArray[np.bool_]:
+    """Pairs that agree on both names and on places only, too weak for the threshold for
+    want of the margin names-and-places-only pairs need, strong enough without it (see
+    _unique_name_links)."""
+    margin = settings.name_only_margin
+    if not np.isfinite(margin):
+        return np.zeros(len(weights), bool)
+    named = ~has_identity_evidence(comparisons, levels)
+    for i, comparison in enumerate(comparisons):
+        if comparison.name in ("first_name", "last_name"):  # both given and agreeing
+            named &= (levels[:, i] > 0) & (levels[:, i] < len(comparison.levels) - 1)
+    threshold = settings.threshold_weight
+    return named & (weights < threshold) & (weights + margin >= threshold)
+
+
+# Columns a record can tell one person from another by, beyond names and places.
+_IDENTIFYING = ("email", "phone", "date_of_birth", "loyalty_id", "address_key")
+
+
+def _unique_name_links(
+    features: Features,
+    labels: npt.NDArray[np.int64],
+    left: npt.NDArray[np.int64],
+    right: npt.NDArray[np.int64],
+    eligible: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.int64]:
+    """Customers joined along names-and-places-only pairs (``eligible``: strong enough but
+    for the margin) where the name points to one person: each group of customers such
+    pairs join holds at most one customer with anything that identifies a person. A till
+    record that is a name and a town joins the only such customer of its name; two
+    Ricardo Salases with e-mails of their own leave it alone."""
+    take = eligible & (labels[left] != labels[right])
+    if not take.any():
+        return labels
+    n = len(labels)
+    a, b = labels[left[take]], labels[right[take]]
+    group = smallest_of_components(n, a, b)
+    identified = np.zeros(n, bool)
+    for column in _IDENTIFYING:
+        identified |= features.codes[column] >= 0
+    holds = np.zeros(n, bool)
+    holds[labels[identified]] = True  # per customer label
+    clusters = np.unique(np.concatenate([a, b]))
+    people = np.bincount(group[clusters[holds[clusters]]], minlength=n)
+    join = np.zeros(n, bool)
+    join[clusters] = people[group[clusters]] <= 1
+    return np.where(join[labels], group[labels], labels)
+
+
 def direct_links(
     table: RecordTable,
     focus: npt.NDArray[np.bool_],
@@ -211,7 +265,9 @@ def direct_links(
     left, right = left[mine], right[mine]
     levels = compare_all(comparisons, features, left, right)
     weights, _ = _weigh(model, comparisons, features, left, levels, settings)
-    above = weights >= settings.threshold_weight
+    above = (weights >= settings.threshold_weight) | _names_only(
+        comparisons, levels, weights, settings
+    )
     return [
         (table.keys[a], table.keys[b])
         for a, b in zip(left[above].tolist(), right[above].tolist(), strict=True)
@@ -330,10 +386,14 @@ def resolve(
         slips=features.vocab["first_name"].rare_typo,
         forgivable=forgivable_names(features),
     )
-    above = weights >= settings.threshold_weight
+    names_only = _names_only(comparisons, levels, weights, settings)
+    labels = _unique_name_links(features, result.labels, left, right, names_only)
+    # Components: what joins customers or may, so the real-time matcher, resolving one
+    # component again, sees every customer a name might point to.
+    above = (weights >= settings.threshold_weight) | names_only
     return Resolution(
         keys=table.keys,
-        labels=result.labels,
+        labels=labels,
         components=smallest_of_components(
             len(table),
             np.concatenate([left[above], np.array([a for a, _ in links], np.int64)]),
@@ -343,7 +403,7 @@ def resolve(
         model=model,
         blocking=blocking,
         pairs_scored=len(left),
-        pairs_above_threshold=int((weights >= settings.threshold_weight).sum()),
+        pairs_above_threshold=int(above.sum()),
         merges_refused=result.merges_refused,
         uncertain=_uncertain(
             review,
