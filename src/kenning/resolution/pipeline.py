@@ -206,8 +206,9 @@ def _names_only(
     return named & (weights < threshold) & (weights + margin >= threshold)
 
 
-# Columns a record can tell one person from another by, beyond names and places.
-_IDENTIFYING = ("email", "phone", "date_of_birth", "loyalty_id", "address_key")
+# Columns one person has one value of, or a few: customers holding different values of one
+# are two people (an address is not one: people move, and post goes elsewhere).
+_ONE_PERSON = ("date_of_birth", "email", "phone", "loyalty_id")
 
 
 def _unique_name_links(
@@ -218,25 +219,43 @@ def _unique_name_links(
     eligible: npt.NDArray[np.bool_],
 ) -> npt.NDArray[np.int64]:
     """Customers joined along names-and-places-only pairs (``eligible``: strong enough but
-    for the margin) where the name points to one person: each group of customers such
-    pairs join holds at most one customer with anything that identifies a person. A till
-    record that is a name and a town joins the only such customer of its name; two
-    Ricardo Salases with e-mails of their own leave it alone."""
+    for the margin) where the name points to one person: no two customers of a group such
+    pairs connect are two people by a birth date, an e-mail, a phone or a loyalty card
+    (each holding values of it, none in common). A till record that is a name and a town
+    joins the only customer of its name; two Ricardo Salases with e-mails of their own
+    leave it alone."""
     take = eligible & (labels[left] != labels[right])
     if not take.any():
         return labels
     n = len(labels)
     a, b = labels[left[take]], labels[right[take]]
     group = smallest_of_components(n, a, b)
-    identified = np.zeros(n, bool)
-    for column in _IDENTIFYING:
-        identified |= features.codes[column] >= 0
-    holds = np.zeros(n, bool)
-    holds[labels[identified]] = True  # per customer label
     clusters = np.unique(np.concatenate([a, b]))
-    people = np.bincount(group[clusters[holds[clusters]]], minlength=n)
+    records = np.flatnonzero(np.isin(labels, clusters))
+    # Per group, per customer, the values it holds of each one-per-person column.
+    held: dict[int, dict[int, list[set[int]]]] = {}
+    for column_index, column in enumerate(_ONE_PERSON):
+        codes = features.codes[column][records]
+        for record, code in zip(
+            records[codes >= 0].tolist(), codes[codes >= 0].tolist(), strict=True
+        ):
+            label = int(labels[record])
+            values = held.setdefault(int(group[label]), {}).setdefault(
+                label, [set() for _ in _ONE_PERSON]
+            )
+            values[column_index].add(code)
+    two_people = {
+        g
+        for g, customers in held.items()
+        if any(
+            x[c] and y[c] and not x[c] & y[c]
+            for i, x in enumerate(customers.values())
+            for y in list(customers.values())[i + 1 :]
+            for c in range(len(_ONE_PERSON))
+        )
+    }
     join = np.zeros(n, bool)
-    join[clusters] = people[group[clusters]] <= 1
+    join[clusters] = ~np.isin(group[clusters], np.fromiter(two_people, np.int64, len(two_people)))
     return np.where(join[labels], group[labels], labels)
 
 
