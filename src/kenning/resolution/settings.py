@@ -41,8 +41,8 @@ class ResolutionSettings(BaseModel):
     name_only_threshold: float | None = Field(default=0.999, gt=0.0, lt=1.0)
     # `kenning resolve` trains a model of the store's own from this many records; with
     # fewer it resolves with the prior model shipped with Kenning (resolution/prior.py).
-    # Below it a model trained on the records alone was up to 0.03 F1 worse than the prior;
-    # from it, within about 0.01 on every data set measured, and a store's own model
+    # Below it a model trained on the records alone was up to 0.035 F1 worse than the
+    # prior; from it, within 0.015 on every data set measured, and a store's own model
     # learns its shape (a register is no retailer): benchmarks/prior_switch.py and
     # docs/benchmarks.md.
     train_from_records: int = Field(default=1_000, ge=0)
