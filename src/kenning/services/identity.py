@@ -251,7 +251,7 @@ def decide_sharing(
     store: Store, settings: ResolutionSettings, columns: Mapping[str, Column] | None = None
 ) -> bool:
     """Decide over every record (their normalised ``columns``, read when not given) which
-    identifier values are shared, as a batch run with the stored model would, and keep
+    identifier values are shared, as a batch run with the model in use would, and keep
     it: for a store whose values changed outside resolution (an import indexed at once, a
     rebuild), or resolved before decisions were kept. False when no model fits the
     comparisons (the first batch run keeps them)."""

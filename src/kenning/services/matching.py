@@ -105,8 +105,8 @@ _UNREAD = object()  # a stamp no store has
 
 
 class ModelCache:
-    """The stored model and settings, parsed once per process and again only when they
-    change."""
+    """The model in use (see model_in_use) and the stored settings, parsed once per
+    process and again only when they change."""
 
     def __init__(self) -> None:
         self._stamp: Any = _UNREAD
