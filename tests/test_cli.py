@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -88,3 +89,37 @@ def test_every_command_is_loaded_by_its_name() -> None:
         if command.callback is not None
     }
     assert defined == COMMAND_MODULES
+
+
+def _shown(db: Path, *args: str) -> tuple[int, str]:
+    """_run, the output's tables as plain words (a cell wraps at 80 columns)."""
+    code, output = _run(db, *args)
+    return code, " ".join(re.sub(r"[\u2500-\u257f]", " ", output).split())
+
+
+def test_model_show_tells_the_prior_from_a_trained_model(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    code, output = _shown(db, "model", "show")
+    assert code == 0, output
+    assert "the shipped prior" in output and "records in the store" in output
+    assert "email" in output and "exact +30" in output  # the weights, by comparison
+    assert "trains a model of this store's from 1,000" in output
+    # A retailer of some 1,000 records: enough for a model of its own.
+    code, output = _run(db, "datagen", "--people", "320", "--seed", "9", "--no-activity",
+                        "--out", str(tmp_path / "d"))  # fmt: skip
+    assert code == 0, output
+    code, output = _run(db, "import", *map(str, sorted((tmp_path / "d" / "records").glob("*"))))
+    assert code == 0, output
+    code, output = _shown(db, "model", "show")
+    assert "the shipped prior" in output and "the next `kenning resolve` trains" in output
+    code, output = _shown(db, "resolve")
+    assert code == 0 and "trained now: trained on" in output, output
+    code, output = _shown(db, "model", "show")
+    assert code == 0, output
+    assert "trained on" in output and "records of this store" in output
+    assert "source trained" in output and "shipped prior" not in output
+    assert "trained at" in output and "when Kenning was built" not in output
+    assert "note" not in output
+    # Run again, the stored model is used as it is.
+    code, output = _shown(db, "resolve")
+    assert code == 0 and "trained now" not in output and "records of this store" in output

@@ -19,12 +19,13 @@ from kenning.store import Store, open_store
 
 @pytest.fixture(scope="session")
 def batch_retailer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small generated retailer imported and resolved in batch, in a SQLite file."""
+    """A small generated retailer imported and resolved in batch, in a SQLite file, with a
+    model trained on its records (fewer than a store trains from unasked)."""
     out = tmp_path_factory.mktemp("rt-retailer")
     generate(DatagenConfig(people=120, seed=5, activity=False), out)
     with open_store(f"sqlite:///{out / 'batch.db'}") as store:
         Importer(store).import_files(sorted((out / "records").glob("*.csv")))
-        resolve_store(store)
+        resolve_store(store, retrain=True)
     return out
 
 

@@ -17,6 +17,7 @@ from kenning.api import errors
 from kenning.api.app import create_app
 from kenning.api.ops import SCHEMA_VERSION, follower_lag
 from kenning.domain.redact import scrub
+from kenning.services import matching
 from kenning.services.follow import follow
 from kenning.services.identity import MODEL_NAME
 from kenning.services.keys import create_key
@@ -110,15 +111,15 @@ def test_healthz_answers_when_the_database_does_not() -> None:
 
 
 def test_readyz_checks_schema_model_and_follower_lag(
-    ops_client: TestClient, store: Store, batch_retailer: Path
+    ops_client: TestClient, store: Store, batch_retailer: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert SCHEMA_VERSION == MIGRATIONS[-1].version == store.schema_version()
-    untrained = ops_client.get("/readyz")
-    assert untrained.status_code == 503
-    body = untrained.json()
-    assert body["status"] == "not_ready"
+    # A new store resolves with the shipped prior: ready from the start.
+    fresh = ops_client.get("/readyz")
+    assert fresh.status_code == 200
+    body = fresh.json()
     assert body["checks"]["database"]["ok"] and body["checks"]["migrations"]["ok"]
-    assert body["checks"]["model"]["ok"] is False
+    assert body["checks"]["model"]["detail"].startswith("in use: the shipped prior")
     assert body["checks"]["follower"] == {
         "ok": True,
         "detail": "0 log entries not yet followed, the oldest 0.0 s old",
@@ -126,9 +127,19 @@ def test_readyz_checks_schema_model_and_follower_lag(
         "lag_seconds": 0.0,
         "max_lag_seconds": 60.0,
     }
+    # A prior made for other comparisons (comparisons.py changed, the prior not made
+    # again) and no trained model: nothing can resolve.
+    monkeypatch.setattr(matching, "usable_prior", lambda: None)
+    ops_client.app.state.models = ModelCache()  # type: ignore[attr-defined]
+    untrained = ops_client.get("/readyz")
+    assert untrained.status_code == 503
+    assert untrained.json()["status"] == "not_ready"
+    assert untrained.json()["checks"]["model"]["ok"] is False
 
     _train(store, batch_retailer)
-    assert ops_client.get("/readyz").status_code == 200
+    trained = ops_client.get("/readyz")
+    assert trained.status_code == 200
+    assert trained.json()["checks"]["model"]["detail"].startswith("in use: trained on")
 
     _, key = add_source(store, "web")
     assert ops_client.post("/v1/identify", json=IDENTIFY, auth=(key, "")).status_code == 200

@@ -31,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from kenning.api.observability import HttpMetrics
 from kenning.services.follow import CURSOR
 from kenning.services.identity import MODEL_NAME
-from kenning.services.matching import ModelCache
+from kenning.services.matching import ModelCache, describe_model
 from kenning.services.telemetry import PROCESS_COUNTERS
 from kenning.store import Store
 from kenning.store.migrations import MIGRATIONS
@@ -100,10 +100,12 @@ def readiness(store: Store, models: ModelCache, max_lag_seconds: float) -> Readi
         ok=version == SCHEMA_VERSION,
         detail=f"schema version {version}, this code expects {SCHEMA_VERSION}",
     )
-    trained = models.get(store, MODEL_NAME) is not None
+    in_use = models.get(store, MODEL_NAME)
     model = Check(
-        ok=trained,
-        detail="trained" if trained else "no usable identity model: run `kenning resolve`",
+        ok=in_use is not None,
+        detail="no usable identity model: run `kenning resolve`"
+        if in_use is None
+        else f"in use: {describe_model(in_use)}",
     )
     lag = follower_lag(store)
     follower = FollowerCheck(

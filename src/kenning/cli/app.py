@@ -60,6 +60,7 @@ COMMAND_MODULES = {
     "keys": "inventory",
     "ledger": "ledger",
     "locations": "inventory",
+    "model": "identity",
     "prices": "pricing",
     "profile": "profiles",
     "promotions": "pricing",

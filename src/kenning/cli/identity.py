@@ -15,15 +15,18 @@ from rich.table import Table
 from kenning.cli.app import Context, cli, console, out, pass_context
 from kenning.domain.refusals import Refusal
 from kenning.resolution.explain import Explanation, waterfall_svg
+from kenning.resolution.prior import PRIOR_FILE
 from kenning.resolution.settings import ResolutionSettings
 from kenning.services import review as review_service
 from kenning.services.identity import (
     evaluate_store,
     explain_records,
     export_customers,
+    model_report,
     read_labelled_pairs,
     resolve_store,
 )
+from kenning.services.prior import PRIOR_PEOPLE, PRIOR_SEED, train_prior
 from kenning.store import Store
 
 RecordKey = tuple[str, str]
@@ -36,7 +39,12 @@ RecordKey = tuple[str, str]
     type=click.Path(path_type=Path, exists=True),
     help="Resolution settings (JSON or YAML); retail defaults otherwise.",
 )
-@click.option("--retrain", is_flag=True, help="Train the model again even if one is stored.")
+@click.option(
+    "--retrain",
+    is_flag=True,
+    help="Train a model now, even if one is stored or the store holds fewer records than "
+    "the settings' train_from_records.",
+)
 @click.option(
     "--labels",
     "labels_file",
@@ -48,7 +56,8 @@ RecordKey = tuple[str, str]
 def resolve(
     ctx: Context, settings_file: Path | None, retrain: bool, labels_file: Path | None
 ) -> None:
-    """Link every source record to one customer (trains a model first when none is stored)."""
+    """Link every source record to one customer (trains a model first when none is stored
+    and the store holds enough records; resolves with the shipped prior model before)."""
     try:
         settings = ResolutionSettings.load(settings_file) if settings_file else ResolutionSettings()
     except ValueError as exc:
@@ -73,7 +82,7 @@ def resolve(
     table.add_row("candidate pairs scored", f"{outcome.pairs_scored:,}")
     table.add_row("pairs above the threshold", f"{outcome.pairs_above_threshold:,}")
     table.add_row("merges refused (conflicting identities)", f"{outcome.merges_refused:,}")
-    table.add_row("model", "trained now" if outcome.trained else "stored")
+    table.add_row("model", ("trained now: " if outcome.trained else "") + outcome.model)
     table.add_row("merges / splits since last run", f"{outcome.merges:,} / {outcome.splits:,}")
     if outcome.answers:
         table.add_row("review answers trained on", f"{outcome.answers:,}")
@@ -325,3 +334,68 @@ def _interactive(
         f"{counts['y']} linked, {counts['n']} not linked, {counts['s']} skipped. "
         "`kenning resolve` trains the model on the answers."
     )
+
+
+@cli.group()
+def model() -> None:
+    """The identity model: which one resolves, and the shipped prior."""
+
+
+@model.command("show")
+@pass_context
+def model_show(ctx: Context) -> None:
+    """Which model resolves this store, where it comes from, and its weights."""
+    with ctx.open() as store:
+        report = model_report(store)
+    summary = Table(title="Identity model", show_header=False, title_justify="left")
+    summary.add_row("in use", report.described)
+    found = report.model
+    if found is not None:
+        summary.add_row("source", found.source)
+        summary.add_row("trained at", report.trained_at or "when Kenning was built")
+        summary.add_row("trained on", f"{found.trained_on_records:,} records, "
+                        f"{found.trained_on_pairs:,} candidate pairs")  # fmt: skip
+        summary.add_row("prior match probability", f"{found.prior:.3g}")
+    summary.add_row("records in the store", f"{report.records:,}")
+    summary.add_row("trains from", f"{report.train_from_records:,} records")
+    out.print(summary)
+    if found is not None:
+        weights = Table(title="Comparisons", title_justify="left")
+        for column in ("comparison", "m (agree)", "u (agree)", "weight by level (bits)"):
+            weights.add_column(column, justify="left" if column[0] in "cw" else "right")
+        for comparison in found.comparisons:
+            levels = " · ".join(
+                f"{level} {weight:+.1f}"
+                for level, weight in zip(
+                    comparison.levels[1:], comparison.weights()[1:], strict=True
+                )
+            )
+            weights.add_row(
+                comparison.name, f"{comparison.m[1]:.3g}", f"{comparison.u[1]:.3g}", levels
+            )
+        out.print(weights)
+    for note in report.notes:
+        console.print(f"[yellow]note[/] {note}", highlight=False)
+
+
+@model.command("prior")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help=f"Where to write it (Kenning ships {PRIOR_FILE} in src/kenning/resolution/).",
+)
+@click.option("--people", type=click.IntRange(min=100), default=PRIOR_PEOPLE, show_default=True)
+@click.option("--seed", type=int, default=PRIOR_SEED, show_default=True)
+def model_prior(out_file: Path, people: int, seed: int) -> None:
+    """Train the prior model on a generated retailer (needs the demo extra)."""
+    from kenning.cli.records import check_faker  # the demo retailer's commands
+
+    check_faker()
+    with console.status("Training the prior on a generated retailer"):
+        prior = train_prior(people, seed)
+    out_file.write_bytes(
+        orjson.dumps(prior.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    )
+    out.print(f"Prior trained on {prior.trained_on_records:,} records written to {out_file}")

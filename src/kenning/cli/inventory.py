@@ -206,7 +206,7 @@ def serve(
 
     from kenning.api.logs import ANNOUNCER, LogFormat, log_config
     from kenning.services.identity import MODEL_NAME
-    from kenning.services.matching import ModelCache
+    from kenning.services.matching import ModelCache, describe_model
 
     chosen_format: LogFormat = (
         "json" if (log_format or ctx.settings.log_format) == "json" else "text"
@@ -219,12 +219,14 @@ def serve(
         ctx = Context(ctx.settings.model_copy(update={"database_url": database_url}))
     # Migrate once, and fail here with a clear message if unreachable.
     with ctx.open() as store:
-        trained = ModelCache().get(store, MODEL_NAME) is not None
-    if not trained:
+        in_use = ModelCache().get(store, MODEL_NAME)
+    if in_use is None:
         announce.warning(
-            "no identity model is trained yet: run `kenning resolve`; "
+            "no identity model fits the comparisons: run `kenning resolve`; "
             "new records will wait unresolved"
         )
+    else:
+        announce.info("identity model in use: %s", describe_model(in_use))
     # Each worker builds its app from the environment, so hand the chosen database on.
     os.environ["KENNING_DATABASE_URL"] = ctx.settings.database_url
     processes, nudges = [], None

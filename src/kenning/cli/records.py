@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 DEMO_EXTRA = "pip install 'kenning[demo]'"
 
 
-def _check_faker() -> None:
+def check_faker() -> None:
     """The synthetic retailer draws names from Faker's lists, which only the ``demo`` extra
     installs; no other command imports it."""
     if importlib.util.find_spec("faker") is None:
@@ -43,14 +43,14 @@ def _check_faker() -> None:
 
 
 def _markets() -> str:
-    _check_faker()
+    check_faker()
     from kenning.datagen import MARKETS
 
     return MARKETS
 
 
 def _generate(people: int, seed: int, out_dir: Path, *, activity: bool = True) -> DatagenReport:
-    _check_faker()
+    check_faker()
     from kenning.datagen import DatagenConfig, generate
 
     config = DatagenConfig(people=people, seed=seed, activity=activity)

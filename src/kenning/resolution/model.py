@@ -102,6 +102,11 @@ class Model:
     trained_on_pairs: int = 0
     em_iterations: int = 0
     labelled_pairs: int = 0  # pairs known to be one person or two that corrected m and u
+    # Where the model comes from: "trained" on the store's own records, or the "prior"
+    # shipped with Kenning (trained on a generated retailer) that a store uses until it
+    # holds enough records to train its own; and how many records it was trained on.
+    source: str = "trained"
+    trained_on_records: int = 0
 
     def weight_table(self) -> FloatArray:
         """comparisons × max levels table of log2 Bayes factors."""
@@ -123,6 +128,8 @@ class Model:
             "trained_on_pairs": self.trained_on_pairs,
             "em_iterations": self.em_iterations,
             "labelled_pairs": self.labelled_pairs,
+            "source": self.source,
+            "trained_on_records": self.trained_on_records,
             "u_exact_tf": self.u_exact_tf,
             "term_counts": {
                 column: {"total": tc.total, "counts": tc.counts}
@@ -149,6 +156,8 @@ class Model:
             trained_on_pairs=int(data.get("trained_on_pairs", 0)),
             em_iterations=int(data.get("em_iterations", 0)),
             labelled_pairs=int(data.get("labelled_pairs", 0)),
+            source=str(data.get("source", "trained")),
+            trained_on_records=int(data.get("trained_on_records", 0)),
         )
 
     def matches(self, comparisons: Sequence[Comparison]) -> bool:
@@ -368,6 +377,7 @@ def train(
         trained_on_pairs=len(levels),
         labelled_pairs=0 if labelled is None else len(labelled[0]),
         em_iterations=iterations,
+        trained_on_records=n,
     )
 
 

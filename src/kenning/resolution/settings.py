@@ -39,6 +39,13 @@ class ResolutionSettings(BaseModel):
     # loyalty card), only on names and places, need this probability instead: namesakes in
     # one town are common. None: never join on names and places alone.
     name_only_threshold: float | None = Field(default=0.999, gt=0.0, lt=1.0)
+    # `kenning resolve` trains a model of the store's own from this many records; with
+    # fewer it resolves with the prior model shipped with Kenning (resolution/prior.py).
+    # Below it a model trained on the records alone was up to 0.02 F1 worse than the prior
+    # on retail data; from it, within 0.003 there and as good or better on register data,
+    # whose shape the store's own model learns: benchmarks/prior_switch.py and
+    # docs/benchmarks.md.
+    train_from_records: int = Field(default=1_000, ge=0)
     u_pairs: int = Field(default=3_000_000, ge=1000)  # random pairs for u
     em_pairs: int = Field(default=2_000_000, ge=1000)  # candidate pairs sampled for EM
     seed: int = 0

@@ -45,6 +45,7 @@ from kenning.services.matching import (
     identifier_keys,
     index_for_resolving,
     index_imported,
+    index_records,
     resolve_indexed,
     resolve_left_over,
 )
@@ -67,7 +68,7 @@ class FollowOutcome:
     events: int = 0
     records: int = 0  # source records written
     resolved: int = 0  # records resolved again (new ones and their neighbourhoods)
-    unresolved: int = 0  # records written while no model is trained yet
+    unresolved: int = 0  # records written while no model fits the comparisons
     replanned: int = 0  # runs resolved again: another had changed what they read
     rejected: list[str] = field(default_factory=list)
     set_aside: list[int] = field(default_factory=list)  # events that failed (dead letters)
@@ -324,6 +325,9 @@ def apply_events(
     asked = sorted(set(touched))
     run = None
     if model is None:
+        # Indexed all the same, so that lookups find them (as not resolved yet) and
+        # `kenning resolve` places them where lookups find them.
+        index_records(store, asked, settings)
         outcome.unresolved += len(touched)
     elif asked:
         store.serialise_identity()

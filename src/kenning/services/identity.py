@@ -20,6 +20,7 @@ from kenning.resolution.features import Column, Features, build_features
 from kenning.resolution.ids import assign_ids
 from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, resolve, shared_when_big
+from kenning.resolution.prior import REGENERATE, usable_prior
 from kenning.resolution.settings import ResolutionSettings
 from kenning.resolution.sharing import every_decision
 from kenning.services import review
@@ -29,6 +30,8 @@ from kenning.services.matching import (
     change_rows,
     component_label,
     correction_pairs,
+    describe_model,
+    model_in_use,
     stored_settings,
 )
 from kenning.store import Store
@@ -49,13 +52,56 @@ class ResolveOutcome:
     pairs_scored: int
     pairs_above_threshold: int
     merges_refused: int
-    trained: bool
+    trained: bool  # a model was trained (and stored) by this run
     merges: int
     splits: int
     rows_written: int
     warnings: list[str] = field(default_factory=list)
     to_review: int = 0  # pairs kept for `kenning review`
     answers: int = 0  # review answers the model was trained with (when trained)
+    model: str = ""  # the model the run resolved with, in words (see describe_model)
+
+
+@dataclass
+class ModelReport:
+    """Which model resolves this store, and why (`kenning model show`)."""
+
+    model: Model | None  # None: none fits the comparisons
+    described: str
+    trained_at: str | None  # when the stored model was trained; None for the prior
+    records: int  # records in the store
+    train_from_records: int
+    notes: list[str]
+
+
+def model_report(store: Store) -> ModelReport:
+    model = model_in_use(store, MODEL_NAME)
+    stamp = store.model_stamp(MODEL_NAME)
+    settings = stored_settings(store)
+    records = sum(store.record_counts().values())
+    notes: list[str] = []
+    if stamp is not None and (model is None or model.source == "prior"):
+        notes.append("the stored model is for other comparisons: `kenning resolve` trains again")
+    if model is None:
+        notes.append(f"the shipped prior model is for other comparisons: `{REGENERATE}`")
+    elif model.source == "prior":
+        if records >= settings.train_from_records:
+            notes.append(
+                f"{records:,} records: the next `kenning resolve` trains a model of this store's"
+            )
+        else:
+            notes.append(
+                f"{records:,} records: `kenning resolve` trains a model of this store's from "
+                f"{settings.train_from_records:,} (setting train_from_records)"
+            )
+    return ModelReport(
+        model,
+        "none" if model is None else describe_model(model),
+        None if model is None or model.source == "prior" else str(stamp),
+        records,
+        settings.train_from_records,
+        notes,
+    )
 
 
 def load_table(store: Store) -> RecordTable:
@@ -86,9 +132,12 @@ def resolve_store(
     labelled: Sequence[LabelledPair] = (),
     progress: Callable[[str], None] | None = None,
 ) -> ResolveOutcome:
-    """Resolve the whole store. Labelled pairs (known one person or two), given here or
-    answered in review since the model was trained, mean training again, since only
-    training uses them; a pair both labels, the label given here decides."""
+    """Resolve the whole store, with the stored model, else one trained now when the store
+    holds ``settings.train_from_records`` records, else the shipped prior. ``retrain``
+    trains now whatever is stored and however few the records. Labelled pairs (known one
+    person or two), given here or answered in review since the model was trained, mean
+    training again, since only training uses them; a pair both labels, the label given
+    here decides."""
     with _without_cycle_collection():
         return _resolve_store(
             store, settings, retrain=retrain, labelled=labelled, progress=progress
@@ -114,16 +163,22 @@ def _resolve_store(
     table = load_table(store)
     stored = None if retrain else store.load_model(MODEL_NAME)
     model = Model.from_dict(stored) if stored else None
+    warnings: list[str] = []
     if model is not None and not model.matches(default_comparisons()):
         # Trained by an earlier version, whose comparisons had other levels: the model is
         # learnt from the records, so it is learnt again.
         say("the stored model is for other comparisons: training a new one")
         model = None
+    if model is None and not retrain and len(table) < settings.train_from_records:
+        model = usable_prior()
+        if model is None:
+            warnings.append(f"the shipped prior model is for other comparisons: `{REGENERATE}`")
     must, cannot = correction_pairs(store.corrections())
     resolution = resolve(
         table, settings, model=model, must_link=must, cannot_link=cannot, labelled=labelled,
         review=settings.review_pairs, progress=say,
     )  # fmt: skip
+    trained = model is None
     say("assigning customer ids")
     previous = store.customer_assignments()
     ids, changes = assign_ids(table.keys, resolution.labels, previous)
@@ -140,7 +195,7 @@ def _resolve_store(
     say("saving")
     with store.transaction():
         settled = _settled_pending(store, table, generation)
-        if model is None:
+        if trained:
             store.save_model(MODEL_NAME, resolution.model.to_dict())
             store.save_model(review.REVIEW_NAME, {"answers": review.digest(answered)})
         store.save_model(SETTINGS_NAME, settings.model_dump(mode="json"))
@@ -160,13 +215,14 @@ def _resolve_store(
         pairs_scored=resolution.pairs_scored,
         pairs_above_threshold=resolution.pairs_above_threshold,
         merges_refused=resolution.merges_refused,
-        trained=model is None,
+        trained=trained,
         merges=sum(1 for c in changes if c.kind == "merge"),
         splits=sum(1 for c in changes if c.kind == "split"),
         rows_written=written,
-        warnings=list(resolution.blocking.warnings),
+        warnings=[*warnings, *resolution.blocking.warnings],
         to_review=len(resolution.uncertain),
-        answers=len(answered) if model is None else 0,
+        answers=len(answered) if trained else 0,
+        model=describe_model(resolution.model),
     )
 
 
@@ -195,14 +251,14 @@ def decide_sharing(
     store: Store, settings: ResolutionSettings, columns: Mapping[str, Column] | None = None
 ) -> bool:
     """Decide over every record (their normalised ``columns``, read when not given) which
-    identifier values are shared, as a batch run with the stored model would, and keep
+    identifier values are shared, as a batch run with the model in use would, and keep
     it: for a store whose values changed outside resolution (an import indexed at once, a
-    rebuild), or resolved before decisions were kept. False when no model is stored (the
-    first batch run keeps them)."""
-    stored = store.load_model(MODEL_NAME)
-    if stored is None:
+    rebuild), or resolved before decisions were kept. False when no model fits the
+    comparisons (the first batch run keeps them)."""
+    model = model_in_use(store, MODEL_NAME)
+    if model is None:
         return False
-    counts = Model.from_dict(stored).name_counts()
+    counts = model.name_counts()
     with _without_cycle_collection():
         columns = columns or load_table(store).columns
         features = build_features(columns, settings.shared_threshold, name_counts=counts)
@@ -295,9 +351,9 @@ def explain_records(
     Features are built over every record, as in batch resolution, so that shared
     identifiers and term frequencies are the ones the decision used.
     """
-    stored = store.load_model(MODEL_NAME)
-    if stored is None:
-        raise ValueError("no model yet: run `kenning resolve` first")
+    model = model_in_use(store, MODEL_NAME)
+    if model is None:
+        raise ValueError("no model fits these comparisons: run `kenning resolve` first")
     table = load_table(store)
     index = table.index((a, b))
     for key in (a, b):
@@ -306,8 +362,6 @@ def explain_records(
     # The settings of the last run, which decided what is shown as decided.
     settings = settings or stored_settings(store)
     comparisons = default_comparisons()
-    model = Model.from_dict(stored)
-    model.check_matches(comparisons)
     features = build_features(
         table.columns, settings.shared_threshold, name_counts=model.name_counts()
     )

@@ -41,6 +41,7 @@ from kenning.resolution.features import IDENTIFIERS, Features, build_features
 from kenning.resolution.ids import IdentityChange, assign_ids
 from kenning.resolution.model import Model
 from kenning.resolution.pipeline import RecordTable, direct_links, resolve, shared_when_big
+from kenning.resolution.prior import REGENERATE, usable_prior
 from kenning.resolution.settings import ResolutionSettings
 from kenning.resolution.sharing import KeptLookup, decision_keys, decisions, holding
 from kenning.services.telemetry import count_resolution
@@ -100,29 +101,25 @@ SETTINGS_NAME = "settings"
 SHARING_NAME = "sharing"
 
 
+_UNREAD = object()  # a stamp no store has
+
+
 class ModelCache:
-    """The stored model and settings, parsed once per process and again only when they
-    change."""
+    """The model in use (see model_in_use) and the stored settings, parsed once per
+    process and again only when they change."""
 
     def __init__(self) -> None:
-        self._stamp: Any = None
+        self._stamp: Any = _UNREAD
         self._model: Model | None = None
         self._settings_stamp: Any = None
         self._settings = ResolutionSettings()
         self._sharing = False
 
     def get(self, store: Store, name: str) -> Model | None:
-        stamp = store.model_stamp(name)
-        if stamp is None:
-            return None
-        if stamp != self._stamp or self._model is None:
-            data = store.load_model(name)
-            model = Model.from_dict(data) if data else None
-            if model is not None and not model.matches(default_comparisons()):
-                # An earlier version's model: records wait unresolved until it is retrained.
-                log.warning("the stored model is for other comparisons: run `kenning resolve`")
-                model = None
-            self._model, self._stamp = model, stamp
+        """The model in use (see model_in_use)."""
+        stamp = store.model_stamp(name)  # None while none is stored: the prior is in use
+        if stamp != self._stamp:
+            self._model, self._stamp = model_in_use(store, name), stamp
         return self._model
 
     def sharing_kept(self, store: Store) -> bool:
@@ -137,6 +134,33 @@ class ModelCache:
             self._settings = stored_settings(store)
             self._settings_stamp = stamp
         return self._settings
+
+
+def model_in_use(store: Store, name: str) -> Model | None:
+    """The model stored as ``name`` (trained by `kenning resolve`), or, while none is, the
+    prior shipped with Kenning, so that a new store resolves from its first record. A
+    stored model an earlier version trained for other comparisons gives way to the prior
+    until `kenning resolve` trains again. None when neither fits the comparisons: records
+    are then indexed and wait for `kenning resolve`."""
+    data = store.load_model(name)
+    model = Model.from_dict(data) if data else None
+    if model is not None and not model.matches(default_comparisons()):
+        log.warning("the stored model is for other comparisons: run `kenning resolve`")
+        model = None
+    if model is None:
+        model = usable_prior()
+        if model is None:
+            log.warning("the shipped prior model is for other comparisons: `%s`", REGENERATE)
+    return model
+
+
+def describe_model(model: Model) -> str:
+    """Where a model comes from, in a few words."""
+    if model.source == "prior":
+        return f"the shipped prior (trained on {model.trained_on_records:,} generated records)"
+    if not model.trained_on_records:  # trained before models counted their records
+        return "trained on this store's records"
+    return f"trained on {model.trained_on_records:,} records of this store"
 
 
 def stored_settings(store: Store) -> ResolutionSettings:
