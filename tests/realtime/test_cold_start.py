@@ -145,3 +145,35 @@ def test_without_a_usable_prior_records_wait_indexed_for_a_batch_run(
     # Placed where lookups find them (what a model of two records decides is its own).
     found = customers.lookup(store, loyalty_id="LOY-90417")
     assert ("pos", "till-7") in {(r["source"], r["record_id"]) for r in found.records}
+
+
+# Common names the prior has counted and names it has never seen ("Bea Browser"): an
+# unseen name is not known to be rare, so it must not weigh most.
+NAMESAKES = [
+    *(f"{first} {last}" for first in ("James", "Mary", "Emma", "Oliver") for last in
+      ("Smith", "Jones", "Taylor", "Brown", "Wilson")),
+    *(f"{first} {last}" for first in ("Bea", "Quillon", "Zephyra", "Orrin") for last in
+      ("Browser", "Featherstonehaugh", "Vantablack", "Quimby", "Oddfellow")),
+]  # fmt: skip
+
+
+DOMAINS = ("gmail.com", "outlook.com", "fastmail.co.uk")
+
+
+def test_namesakes_with_different_emails_stay_apart_on_a_new_install(
+    app_client: TestClient, store: Store
+) -> None:
+    assert len(NAMESAKES) == 40
+    _, key = add_source(store, "web", trusted=True)
+    emails = []
+    for i, name in enumerate(NAMESAKES):
+        first, last = name.split()
+        # Two people of one name, each with her own e-mail.
+        for twin, local in enumerate((f"{first}.{last}{i}", f"{last}{first[0]}{1960 + i}")):
+            email = f"{local}@{DOMAINS[(i + twin) % 3]}".lower()
+            emails.append(email)
+            traits = {"firstName": first, "lastName": last, "email": email}
+            _identify(app_client, key, f"web-{i}-{twin}", traits)
+    _caught_up(store)
+    found = {customers.lookup(store, email=email).customer_id for email in emails}
+    assert len(found) == 80
