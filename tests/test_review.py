@@ -79,7 +79,17 @@ def _distances(items: list[review.ReviewItem]) -> np.ndarray:
 def test_answers_leave_the_list_and_train_the_next_run(resolved: Store) -> None:
     before = Model.from_dict(resolved.load_model(MODEL_NAME) or {})
     assert before.labelled_pairs == 0
-    no, yes, *_ = review.pairs_to_review(resolved, 1000)
+    listed = review.pairs_to_review(resolved, 1000)
+
+    def levels(pair: review.ReviewItem) -> set[tuple[str, str]]:
+        steps = explain_records(resolved, pair.a, pair.b)[0].steps
+        return {(s.comparison, s.level) for s in steps if s.level != "null"}
+
+    # Two pairs that share no level: the no-link answer moves u of its levels and the link
+    # answer m of its own, so each answer's effect on its own pair shows alone.
+    no, yes = next(
+        (x, y) for x in listed for y in listed if x is not y and not levels(x) & levels(y)
+    )
     was = {(p.a, p.b): explain_records(resolved, p.a, p.b)[0].total for p in (no, yes)}
     review.answer(resolved, no.a, no.b, False, answered_by="t", note=None, now=NOW)
     review.answer(resolved, yes.b, yes.a, True, answered_by="t", note=None, now=NOW)

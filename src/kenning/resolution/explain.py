@@ -22,6 +22,7 @@ from kenning.resolution.model import (
     Model,
     compare_all,
     has_identity_evidence,
+    level_weights,
     probability,
     tf_adjustment_matrix,
 )
@@ -62,10 +63,13 @@ class Explanation:
 
     @property
     def household_weight(self) -> float:
-        """The part of the evidence a household shares (surname, address, postcode, town):
-        it cannot outweigh a conflicting birth date, first name, card or contact details."""
+        """The part of the evidence a household shares (surname, address, postcode, town,
+        a value several of them hold): it cannot outweigh a conflicting birth date, first
+        name, card or contact details."""
         return sum(
-            max(0.0, s.weight + s.tf_adjustment) for s in self.steps if s.comparison in HOUSEHOLD
+            max(0.0, s.weight + s.tf_adjustment)
+            for s in self.steps
+            if s.comparison in HOUSEHOLD or s.level == "shared"
         )
 
     @property
@@ -146,7 +150,7 @@ def explain_pairs(
     """The explanations of pairs (``left`` < ``right``, record indices), compared at once."""
     levels = compare_all(comparisons, features, left, right)
     tf = tf_adjustment_matrix(model, comparisons, features, left, levels)
-    table = model.weight_table()
+    weights = level_weights(model.weight_table(), comparisons, levels)
     identity = has_identity_evidence(comparisons, levels)
     explanations = []
     for p, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
@@ -161,7 +165,7 @@ def explain_pairs(
                 Step(
                     comparison.name,
                     comparison.levels[level],
-                    float(table[k, level]),
+                    float(weights[p, k]),
                     float(tf[p, k]),
                     _value(features, columns, a),
                     _value(features, columns, b),

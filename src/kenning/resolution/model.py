@@ -484,6 +484,37 @@ def has_identity_evidence(
 HOUSEHOLD = frozenset({"last_name", "address", "postcode", "city"})
 
 
+def level_weights(
+    table: FloatArray, comparisons: Sequence[Comparison], levels: LevelMatrix
+) -> FloatArray:
+    """Per pair and comparison, the Bayes factor (log2) of its level (see weight_table),
+    except that a household's value says "one of us" and only names say which: a shared
+    level counts for nothing between records whose first or last names disagree (a mother
+    and a daughter at one address, a couple at one mailbox)."""
+    parts: FloatArray = table[np.arange(len(comparisons)), levels]
+    names = [i for i, c in enumerate(comparisons) if c.name in ("first_name", "last_name")]
+    apart = np.zeros(len(levels), bool)
+    for i in names:
+        apart |= levels[:, i] == len(comparisons[i].levels) - 1  # "else"
+    for i, c in enumerate(comparisons):
+        if "shared" in c.levels and apart.any():
+            moot = apart & (levels[:, i] == c.levels.index("shared"))
+            parts[moot, i] = np.minimum(parts[moot, i], 0.0)
+    return parts
+
+
+def household_levels(comparisons: Sequence[Comparison], width: int) -> npt.NDArray[np.bool_]:
+    """Per comparison and level: agreement a household has as often as one person (see
+    HOUSEHOLD); a value a household shares (its landline, its mailbox) speaks for it too."""
+    family = np.zeros((len(comparisons), width), bool)
+    for i, c in enumerate(comparisons):
+        if c.name in HOUSEHOLD:
+            family[i, :] = True
+        elif "shared" in c.levels:
+            family[i, c.levels.index("shared")] = True
+    return family
+
+
 def score(
     model: Model,
     comparisons: Sequence[Comparison],
@@ -495,16 +526,16 @@ def score(
     and the part of it a household's agreement contributed (its positive weights)."""
     table = model.weight_table()
     idx = np.arange(len(comparisons))
-    shared = [i for i, c in enumerate(comparisons) if c.name in HOUSEHOLD]
+    family = household_levels(comparisons, table.shape[1])
 
     shares = tf_shares(model, comparisons, features)
 
     def weigh(part: slice) -> tuple[FloatArray, FloatArray]:
         these = levels[part]
-        parts = table[idx, these] + tf_adjustment_matrix(
+        parts = level_weights(table, comparisons, these) + tf_adjustment_matrix(
             model, comparisons, features, left[part], these, shares
         )
-        household: FloatArray = parts[:, shared].clip(min=0).sum(axis=1)
+        household: FloatArray = (parts.clip(min=0) * family[idx, these]).sum(axis=1)
         return parts.sum(axis=1) + model.prior_weight, household
 
     done = in_parts(len(left), weigh)

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from kenning.resolution.arrays import distinct
 from kenning.resolution.blocking import (
     BlockingReport,
     BlockingRule,
@@ -232,30 +233,28 @@ def _unique_name_links(
     group = smallest_of_components(n, a, b)
     clusters = np.unique(np.concatenate([a, b]))
     records = np.flatnonzero(np.isin(labels, clusters))
-    # Per group, per customer, the values it holds of each one-per-person column.
-    held: dict[int, dict[int, list[set[int]]]] = {}
-    for column_index, column in enumerate(_ONE_PERSON):
-        codes = features.codes[column][records]
-        for record, code in zip(
-            records[codes >= 0].tolist(), codes[codes >= 0].tolist(), strict=True
-        ):
-            label = int(labels[record])
-            values = held.setdefault(int(group[label]), {}).setdefault(
-                label, [set() for _ in _ONE_PERSON]
-            )
-            values[column_index].add(code)
-    two_people = {
-        g
-        for g, customers in held.items()
-        if any(
-            x[c] and y[c] and not x[c] & y[c]
-            for i, x in enumerate(customers.values())
-            for y in list(customers.values())[i + 1 :]
-            for c in range(len(_ONE_PERSON))
-        )
-    }
+    two_people = np.zeros(n, bool)  # per group (its smallest label)
+    for column in _ONE_PERSON:
+        codes = features.codes[column][records].astype(np.int64)
+        held = codes >= 0
+        customer, value = labels[records[held]], codes[held]
+        width = np.int64(int(value.max(initial=0)) + 1)
+        pairs = distinct(customer * width + value)  # each customer's values, once each
+        if not len(pairs):
+            continue
+        customer, value = pairs // width, pairs % width
+        of = group[customer]
+        # Per group, the customers holding any value and the most holding one value: if
+        # no value is held by all of them, two hold none in common. (Three holding values
+        # pairwise in common but none common to all count as two people too: rare, and
+        # the cautious answer.)
+        holders = np.bincount(of[np.r_[True, customer[1:] != customer[:-1]]], minlength=n)
+        _, first, shared_by = np.unique(of * width + value, return_index=True, return_counts=True)
+        most = np.zeros(n, np.int64)
+        np.maximum.at(most, of[first], shared_by)
+        two_people |= (holders >= 2) & (most < holders)
     join = np.zeros(n, bool)
-    join[clusters] = ~np.isin(group[clusters], np.fromiter(two_people, np.int64, len(two_people)))
+    join[clusters] = ~two_people[group[clusters]]
     return np.where(join[labels], group[labels], labels)
 
 
