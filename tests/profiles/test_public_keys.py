@@ -337,6 +337,8 @@ def test_an_activity_import_takes_over_ids_a_public_key_squatted(
     repair = loaded.repair("RP-NEXT")
     assert repair is not None and (repair[2], repair[3]) == (source, record_id)
     assert [e[1] for e in loaded.repair_events_of(["RP-NEXT"])] == ["received"]
+
+
 MALLORY = "mallory@fastmail.co.uk"
 
 

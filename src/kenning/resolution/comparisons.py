@@ -229,11 +229,13 @@ def _email(f: Features, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     lad.settle("exact", a == b)
     a, b = lad.codes("email")
     emails = f.vocab["email"]
-    # One character apart is a typo, unless it is a digit or a separator: joe.brooks94@ and
-    # joe.brooks95@, annlee@ and ann_lee@ are two people who chose alike.
+    # One character apart is a typo, unless it is a digit or a separator, or the first:
+    # joe.brooks94@ and joe.brooks95@, annlee@ and ann_lee@, jrobeson@ and arobeson@ are
+    # two people who chose alike.
     ba, bb = lad.codes("email_bare")
+    initials = f.vocab["email"].first_chars
     # The cheap tests first: most pairs of different e-mails are far apart.
-    near = emails.maybe_edits_apart(a, b, 1) & (ba != bb)
+    near = emails.maybe_edits_apart(a, b, 1) & (ba != bb) & (initials[a] == initials[b])
     alike = _only(near, emails.same_digits, a, b)
     lad.settle("typo", _only(alike, _edits(emails, 1), a, b))
     la, lb = lad.codes("email_local")

@@ -490,12 +490,15 @@ def level_weights(
     """Per pair and comparison, the Bayes factor (log2) of its level (see weight_table),
     except that a household's value says "one of us" and only names say which: a shared
     level counts for nothing between records whose first or last names disagree (a mother
-    and a daughter at one address, a couple at one mailbox)."""
+    and a daughter at one address, a couple at one mailbox), or where one has no first
+    name (an e-mail-list record of the family's mailbox)."""
     parts: FloatArray = table[np.arange(len(comparisons)), levels]
-    names = [i for i, c in enumerate(comparisons) if c.name in ("first_name", "last_name")]
     apart = np.zeros(len(levels), bool)
-    for i in names:
-        apart |= levels[:, i] == len(comparisons[i].levels) - 1  # "else"
+    for i, c in enumerate(comparisons):
+        if c.name in ("first_name", "last_name"):
+            apart |= levels[:, i] == len(c.levels) - 1  # "else"
+        if c.name == "first_name":
+            apart |= levels[:, i] == 0  # no first name on one side: which of them?
     for i, c in enumerate(comparisons):
         if "shared" in c.levels and apart.any():
             moot = apart & (levels[:, i] == c.levels.index("shared"))

@@ -16,7 +16,6 @@ import numpy.typing as npt
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from kenning.resolution.arrays import distinct
 from kenning.resolution.blocking import (
     BlockingReport,
     BlockingRule,
@@ -201,14 +200,20 @@ def _names_only(
         return np.zeros(len(weights), bool)
     named = ~has_identity_evidence(comparisons, levels)
     for i, comparison in enumerate(comparisons):
+        differ = levels[:, i] == len(comparison.levels) - 1  # "else"
         if comparison.name in ("first_name", "last_name"):  # both given and agreeing
-            named &= (levels[:, i] > 0) & (levels[:, i] < len(comparison.levels) - 1)
+            named &= (levels[:, i] > 0) & ~differ
+            if "initial" in comparison.levels:  # "s smith" may be any Smith
+                named &= levels[:, i] != comparison.levels.index("initial")
+        elif comparison.name in _PLACES:  # another town, postcode or street: another person
+            named &= ~differ
     threshold = settings.threshold_weight
     return named & (weights < threshold) & (weights + margin >= threshold)
 
 
-# Columns one person has one value of, or a few: customers holding different values of one
-# are two people (an address is not one: people move, and post goes elsewhere).
+_PLACES = ("address", "postcode", "city")
+# Columns one person has one value of, or a few (an address is not one: people move, and
+# post goes elsewhere).
 _ONE_PERSON = ("date_of_birth", "email", "phone", "loyalty_id")
 
 
@@ -220,11 +225,12 @@ def _unique_name_links(
     eligible: npt.NDArray[np.bool_],
 ) -> npt.NDArray[np.int64]:
     """Customers joined along names-and-places-only pairs (``eligible``: strong enough but
-    for the margin) where the name points to one person: no two customers of a group such
-    pairs connect are two people by a birth date, an e-mail, a phone or a loyalty card
-    (each holding values of it, none in common). A till record that is a name and a town
-    joins the only customer of its name; two Ricardo Salases with e-mails of their own
-    leave it alone."""
+    for the margin) where the name points to one person: of the customers such pairs
+    connect, at most one holds a birth date, an e-mail, a phone or a loyalty card (two
+    that do were kept apart by all they hold: they are two people of one name). A till
+    record that is a name and a town joins the only customer of its name; two Ricardo
+    Salases with e-mails of their own leave it alone. An address does not count: a
+    register's census and tax records of one resident both have one."""
     take = eligible & (labels[left] != labels[right])
     if not take.any():
         return labels
@@ -232,27 +238,11 @@ def _unique_name_links(
     a, b = labels[left[take]], labels[right[take]]
     group = smallest_of_components(n, a, b)
     clusters = np.unique(np.concatenate([a, b]))
-    records = np.flatnonzero(np.isin(labels, clusters))
-    two_people = np.zeros(n, bool)  # per group (its smallest label)
+    identified = np.zeros(n, bool)  # per customer: holds something one person has
     for column in _ONE_PERSON:
-        codes = features.codes[column][records].astype(np.int64)
-        held = codes >= 0
-        customer, value = labels[records[held]], codes[held]
-        width = np.int64(int(value.max(initial=0)) + 1)
-        pairs = distinct(customer * width + value)  # each customer's values, once each
-        if not len(pairs):
-            continue
-        customer, value = pairs // width, pairs % width
-        of = group[customer]
-        # Per group, the customers holding any value and the most holding one value: if
-        # no value is held by all of them, two hold none in common. (Three holding values
-        # pairwise in common but none common to all count as two people too: rare, and
-        # the cautious answer.)
-        holders = np.bincount(of[np.r_[True, customer[1:] != customer[:-1]]], minlength=n)
-        _, first, shared_by = np.unique(of * width + value, return_index=True, return_counts=True)
-        most = np.zeros(n, np.int64)
-        np.maximum.at(most, of[first], shared_by)
-        two_people |= (holders >= 2) & (most < holders)
+        identified[labels[features.codes[column] >= 0]] = True
+    mine = clusters[identified[clusters]]
+    two_people = np.bincount(group[mine], minlength=n) >= 2  # per group (its smallest label)
     join = np.zeros(n, bool)
     join[clusters] = ~two_people[group[clusters]]
     return np.where(join[labels], group[labels], labels)
