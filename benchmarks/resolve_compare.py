@@ -45,7 +45,7 @@ def kenning(folder: Path, work: Path) -> dict[str, Any]:
         stderr=subprocess.DEVNULL,
         env=env,
     )
-    # A data set may bring its own settings (Febrl: register data, see febrl.py).
+    # A data set may bring its own settings; the published figures use none (defaults).
     settings = folder / "kenning-settings.yaml"
     options = ["--settings", str(settings)] if settings.exists() else []
     seconds, rss = _timed([*KENNING, "--db", url, "resolve", *options], env=env)

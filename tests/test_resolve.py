@@ -8,6 +8,7 @@ import random
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kenning.datagen import DatagenConfig, generate
@@ -214,3 +215,49 @@ def test_reviewed_pairs_correct_the_model(store: Store, retailer: Path, tmp_path
         bad.write_text("source_a,record_id_a,source_b,record_id_b,match\npos,1,web,2,maybe\n")
         result = CliRunner().invoke(cli, ["--db", store.url, "resolve", "--labels", str(bad)])
         assert result.exit_code != 0 and "bad.csv:2: match must be 1 or 0" in result.output
+
+
+def test_pairs_refused_anyway_leave_the_customers_as_the_walk_makes_them(
+    store: Store, retailer: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Households' pairs the walk would refuse whatever came before are left out of it;
+    # the customers must be those the walk makes with them.
+    from kenning.resolution import pipeline
+    from kenning.services.identity import load_table
+
+    Importer(store).import_files(_files(retailer))
+    table = load_table(store)
+    refused = []
+    original = pipeline._refused_anyway
+
+    def spied(*args: object) -> np.ndarray:
+        refused.append(original(*args))  # type: ignore[arg-type]
+        return refused[-1]
+
+    monkeypatch.setattr(pipeline, "_refused_anyway", spied)
+    quick = pipeline.resolve(table)
+    assert refused[0].sum() > 10  # households' pairs, above the threshold
+    monkeypatch.setattr(pipeline, "_refused_anyway", lambda *a: np.zeros(len(a[2]), bool))
+    full = pipeline.resolve(table, model=quick.model)
+    assert quick.labels.tolist() == full.labels.tolist()
+
+
+def test_records_of_families_and_copies_of_one_person_are_told_apart() -> None:
+    from kenning.resolution.features import build_features
+    from kenning.resolution.model import household_rate
+
+    def homes(people: list[tuple[str, str]]) -> dict[str, list[str | None]]:
+        # 60 addresses, each with these (first name, birth date) records.
+        rows = [(str(n), first, dob) for n in range(60) for first, dob in people]
+        return {
+            "house_number": [n for n, _, _ in rows],
+            "street": ["high st"] * len(rows),
+            "first_name": [f for _, f, _ in rows],
+            "date_of_birth": [d for _, _, d in rows],
+        }
+
+    family = homes([("ann", "1970-01-02"), ("bob", "1968-05-06"), ("cy", "2001-03-04")])
+    copies = homes([("ann", "1970-01-02"), ("ann", "1970-01-02"), ("zoe", "1970-01-02")])
+    assert household_rate(build_features(family)) == 1.0
+    assert household_rate(build_features(copies)) == 0.0
+    assert household_rate(build_features(homes([("ann", "1970-01-02")]))) is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +23,7 @@ from kenning.resolution.blocking import (
     candidate_pairs,
     stable_keys,
 )
-from kenning.resolution.clustering import cluster
+from kenning.resolution.clustering import ConflictPenalties, cluster, first_names_compatible
 from kenning.resolution.comparisons import Comparison, default_comparisons
 from kenning.resolution.explain import Explanation, explain_pairs
 from kenning.resolution.features import Features, build_features
@@ -282,6 +282,66 @@ def direct_links(
     ]
 
 
+# Below this household rate (see model.household_rate) the records show no families: a
+# second first name or birth date at one address is a damaged field.
+_FEW_HOUSEHOLDS = 0.3
+
+
+def _penalties(settings: ResolutionSettings, model: Model) -> ConflictPenalties:
+    """The settings' conflict penalties, but none for birth dates and first names where
+    the model found the records show no households to keep apart (Febrl's copies of one
+    person, each with a field replaced), as its trained data showed."""
+    penalties = settings.penalties()
+    rate = model.household_rate
+    if rate is not None and rate < _FEW_HOUSEHOLDS:
+        return replace(penalties, date_of_birth=0.0, first_name=0.0)
+    return penalties
+
+
+def _refused_anyway(
+    comparisons: Sequence[Comparison],
+    features: Features,
+    left: npt.NDArray[np.int64],
+    right: npt.NDArray[np.int64],
+    levels: npt.NDArray[np.int8],
+    personal: npt.NDArray[np.float64],
+    forgivable: npt.NDArray[np.bool_],
+    penalties: ConflictPenalties,
+    threshold: float,
+) -> npt.NDArray[np.bool_]:
+    """Pairs the clustering walk would refuse whatever it had joined before: their own two
+    records hold first names that disagree (and may not be forgiven) or birth dates that
+    do, and the evidence a household would not share (``personal``) falls short of that
+    conflict's penalty. Such a pair changes no customer, so it is left out of the walk and
+    of the components: households' pairs, above the threshold on a shared address or
+    landline, would otherwise make most of what the walk takes one edge at a time."""
+    out = np.zeros(len(left), bool)
+    for i, comparison in enumerate(comparisons):
+        if comparison.name == "first_name" and penalties.first_name:
+            maybe = levels[:, i] == len(comparison.levels) - 1  # "else"
+            maybe &= ~(forgivable[left] & forgivable[right])
+            maybe &= personal - penalties.first_name < threshold
+            # A first name of one word that disagrees at the pair's level disagrees as the
+            # walk tells first names too; one of several words the walk reads by its first
+            # (see first_names_compatible), so those pairs are asked as the walk asks.
+            names = features.vocab["first_name"]
+            codes = features.codes["first_name"]
+            _, words = names.tokens
+            at = np.flatnonzero(maybe)
+            out[at] = True
+            several = at[(words[codes[left[at]]] > 1) | (words[codes[right[at]]] > 1)]
+            out[several] = [
+                not first_names_compatible(names.values[codes[x]], names.values[codes[y]])
+                for x, y in zip(left[several].tolist(), right[several].tolist(), strict=True)
+            ]
+        elif comparison.name == "date_of_birth" and penalties.date_of_birth:
+            differ = [
+                comparison.levels.index(level) for level in ("two_parts", "same_year", "else")
+            ]
+            out |= np.isin(levels[:, i], differ) & (personal - penalties.date_of_birth < threshold)
+    return out
+
+
 def forgivable_names(features: Features) -> npt.NDArray[np.bool_]:
     """Per record: may its first name, disagreeing with a cluster of the same birth date,
     be taken for a damaged field (Febrl replaces names outright)? Not where its address
@@ -377,11 +437,18 @@ def resolve(
     weights, household = _weigh(model, comparisons, features, left, levels, settings)
     say("clustering")
     links = _pairs_of(must_link, index)
+    penalties = _penalties(settings, model)
+    forgivable = forgivable_names(features)
+    refused = _refused_anyway(
+        comparisons, features, left, right, levels, weights - household, forgivable, penalties,
+        settings.threshold_weight,
+    )  # fmt: skip
+    walked = np.where(refused, -np.inf, weights)
     result = cluster(
         len(table),
         left,
         right,
-        weights,
+        walked,
         household=household,
         threshold=settings.threshold_weight,
         columns={
@@ -390,15 +457,15 @@ def resolve(
         },
         must_link=links,
         cannot_link=_pairs_of(cannot_link, index),
-        penalties=settings.penalties(),
+        penalties=penalties,
         slips=features.vocab["first_name"].rare_typo,
-        forgivable=forgivable_names(features),
+        forgivable=forgivable,
     )
     names_only = _names_only(comparisons, levels, weights, settings)
     labels = _unique_name_links(features, result.labels, left, right, names_only)
     # Components: what joins customers or may, so the real-time matcher, resolving one
     # component again, sees every customer a name might point to.
-    above = (weights >= settings.threshold_weight) | names_only
+    above = (walked >= settings.threshold_weight) | names_only
     return Resolution(
         keys=table.keys,
         labels=labels,
