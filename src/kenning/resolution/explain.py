@@ -18,10 +18,10 @@ import numpy.typing as npt
 from kenning.resolution.comparisons import Comparison
 from kenning.resolution.features import Features
 from kenning.resolution.model import (
-    HOUSEHOLD,
     Model,
     compare_all,
     has_identity_evidence,
+    is_household,
     level_weights,
     probability,
     tf_adjustment_matrix,
@@ -49,7 +49,9 @@ class Step:
     tf_adjustment: float  # log2, term frequency of the value (exact levels only)
     left: str
     right: str
-    shared: bool  # an identifier several people hold: no evidence either way
+    # an identifier several people hold: its own level where both hold it (see
+    # comparisons' settle_nulls), no evidence where one does
+    shared: bool
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class Explanation:
         return sum(
             max(0.0, s.weight + s.tf_adjustment)
             for s in self.steps
-            if s.comparison in HOUSEHOLD or s.level == "shared"
+            if is_household(s.comparison, s.level)
         )
 
     @property

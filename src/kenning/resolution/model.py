@@ -541,15 +541,19 @@ def level_weights(
     return parts
 
 
+def is_household(comparison: str, level: str) -> bool:
+    """Is this agreement one a household has as often as one person? Surname, address,
+    postcode and town (HOUSEHOLD), and a value a household shares (its landline, its
+    mailbox)."""
+    return comparison in HOUSEHOLD or level == "shared"
+
+
 def household_levels(comparisons: Sequence[Comparison], width: int) -> npt.NDArray[np.bool_]:
-    """Per comparison and level: agreement a household has as often as one person (see
-    HOUSEHOLD); a value a household shares (its landline, its mailbox) speaks for it too."""
+    """`is_household` per comparison and level, as a table."""
     family = np.zeros((len(comparisons), width), bool)
     for i, c in enumerate(comparisons):
-        if c.name in HOUSEHOLD:
-            family[i, :] = True
-        elif "shared" in c.levels:
-            family[i, c.levels.index("shared")] = True
+        for k, level in enumerate(c.levels):
+            family[i, k] = is_household(c.name, level)
     return family
 
 
